@@ -1,0 +1,53 @@
+// Package dockertest helps tests talk to a real Docker engine: it finds one
+// (or explains why a test is skipped), builds a tiny busybox image without
+// any registry, puts a fault proxy in front of the engine's socket, and can
+// start a private daemon that a test may kill.
+package dockertest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/berth-app/berth/docker"
+)
+
+// TestImage is the image tests run sandboxes from.
+const TestImage = "berth-test:busybox"
+
+// InCI reports whether missing prerequisites must fail rather than skip.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Require skips the test when ok is false on a workstation, and fails it in CI.
+func Require(t testing.TB, ok bool, why string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if InCI() {
+		t.Fatalf("CI=true and %s", why)
+	}
+	t.Skip(why)
+}
+
+// Client connects to the engine the environment names (DOCKER_HOST or the
+// docker context) and makes sure it answers and has the test image.
+func Client(t testing.TB) *docker.Client {
+	t.Helper()
+	c, err := docker.New()
+	if err != nil {
+		Require(t, false, "no Docker client: "+err.Error())
+		return nil
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st := c.Check(ctx, "", "")
+	Require(t, st.State == docker.Ready,
+		"no Docker engine answers at "+c.Endpoint().Host+" ("+st.Reason+"); run `make test`, which starts a private engine")
+	if err := EnsureTestImage(ctx, c); err != nil {
+		t.Fatalf("test image: %v", err)
+	}
+	return c
+}

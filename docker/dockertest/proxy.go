@@ -1,0 +1,160 @@
+package dockertest
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Proxy sits in front of the engine's socket so that a test can cut the
+// connection (as if the daemon died), restore it, or slow it down.
+type Proxy struct {
+	t       testing.TB
+	path    string
+	network string // of the target
+	addr    string
+
+	mu      sync.Mutex
+	ln      net.Listener
+	conns   map[net.Conn]struct{}
+	latency time.Duration
+	wg      sync.WaitGroup
+}
+
+// NewProxy listens on a fresh unix socket and forwards to target, a Docker
+// host URL such as unix:///var/run/docker.sock or tcp://127.0.0.1:2375.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("proxy target %q: %v", target, err)
+	}
+	p := &Proxy{t: t, conns: map[net.Conn]struct{}{}}
+	switch u.Scheme {
+	case "unix":
+		p.network, p.addr = "unix", u.Path
+	case "tcp":
+		p.network, p.addr = "tcp", u.Host
+	default:
+		t.Fatalf("proxy target %q: unsupported scheme", target)
+	}
+	// Unix socket paths are limited to ~104 bytes: keep it short.
+	dir, err := os.MkdirTemp("", "bp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.path = filepath.Join(dir, "docker.sock")
+	t.Cleanup(func() {
+		p.Cut()
+		p.wg.Wait()
+		os.RemoveAll(dir)
+	})
+	p.Restore()
+	return p
+}
+
+// Host is the DOCKER_HOST URL of the proxy.
+func (p *Proxy) Host() string { return "unix://" + p.path }
+
+// Cut closes every open connection and refuses new ones, as a dead daemon would.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = map[net.Conn]struct{}{}
+}
+
+// Restore accepts connections again.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		return
+	}
+	os.Remove(p.path)
+	ln, err := net.Listen("unix", p.path)
+	if err != nil {
+		p.t.Fatalf("proxy listen: %v", err)
+	}
+	p.ln = ln
+	p.wg.Add(1)
+	go p.accept(ln)
+}
+
+// SetLatency delays every new request connection by d before forwarding.
+func (p *Proxy) SetLatency(d time.Duration) {
+	p.mu.Lock()
+	p.latency = d
+	p.mu.Unlock()
+}
+
+func (p *Proxy) accept(ln net.Listener) {
+	defer p.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.ln != ln { // cut while accepting
+			p.mu.Unlock()
+			c.Close()
+			return
+		}
+		p.conns[c] = struct{}{}
+		lat := p.latency
+		p.mu.Unlock()
+		p.wg.Add(1)
+		go p.serve(c, lat)
+	}
+}
+
+func (p *Proxy) serve(c net.Conn, latency time.Duration) {
+	defer p.wg.Done()
+	defer func() {
+		p.mu.Lock()
+		delete(p.conns, c)
+		p.mu.Unlock()
+		c.Close()
+	}()
+	if latency > 0 {
+		time.Sleep(latency)
+	}
+	up, err := net.Dial(p.network, p.addr)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	if _, live := p.conns[c]; !live {
+		p.mu.Unlock()
+		up.Close()
+		return
+	}
+	p.conns[up] = struct{}{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.conns, up)
+		p.mu.Unlock()
+		up.Close()
+	}()
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	<-done
+}
+
+// String describes the proxy for test logs.
+func (p *Proxy) String() string { return fmt.Sprintf("proxy %s → %s", p.path, p.addr) }

@@ -1,0 +1,260 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+)
+
+// Stream names one of a command's output streams.
+type Stream int
+
+// The output streams of an exec.
+const (
+	Stdout Stream = 1
+	Stderr Stream = 2
+)
+
+// Exec limits.
+const (
+	DefaultOutputCap = 1 << 20 // bytes kept per stream
+	// maxArgBytes is Linux's MAX_ARG_STRLEN: no single argument may be longer.
+	maxArgBytes = 128 << 10
+	// maxArgvBytes keeps the whole command line well under ARG_MAX.
+	maxArgvBytes = 1 << 20
+)
+
+// ExecRequest is one command to run inside a sandbox.
+type ExecRequest struct {
+	Argv      []string
+	Env       []string
+	WorkDir   string
+	Stdin     io.Reader     // nil: no stdin
+	Timeout   time.Duration // 0: no limit beyond ctx
+	OutputCap int           // bytes kept per stream; 0: DefaultOutputCap
+	// OnOutput, when set, sees every chunk as it arrives, before capping.
+	OnOutput func(s Stream, p []byte)
+}
+
+// ExecResult is how a command ended.
+type ExecResult struct {
+	ExitCode int           `json:"exit_code"`
+	Stdout   Output        `json:"stdout"`
+	Stderr   Output        `json:"stderr"`
+	Duration time.Duration `json:"duration"`
+	TimedOut bool          `json:"timed_out,omitempty"`
+	Canceled bool          `json:"canceled,omitempty"`
+}
+
+// Errors of Exec that a caller may want to tell apart.
+var (
+	ErrEmptyCommand = errors.New("empty command")
+	ErrArgTooLong   = errors.New("argument too long")
+	ErrEngineLost   = errors.New("lost the connection to Docker")
+)
+
+func checkArgv(argv []string) error {
+	if len(argv) == 0 || argv[0] == "" {
+		return fmt.Errorf("%w: give the program to run", ErrEmptyCommand)
+	}
+	total := 0
+	for i, a := range argv {
+		if len(a) > maxArgBytes {
+			return fmt.Errorf("%w: argument %d is %d bytes; Linux allows at most %d bytes in one argument — pass large input on stdin or in a file",
+				ErrArgTooLong, i, len(a), maxArgBytes)
+		}
+		if strings.IndexByte(a, 0) >= 0 {
+			return fmt.Errorf("argument %d contains a NUL byte, which no program can receive", i)
+		}
+		total += len(a) + 1
+	}
+	if total > maxArgvBytes {
+		return fmt.Errorf("%w: the command line is %d bytes; the limit is %d — pass large input on stdin or in a file",
+			ErrArgTooLong, total, maxArgvBytes)
+	}
+	return nil
+}
+
+// Exec runs a command in a running sandbox and waits for it. The command's
+// own failure (non-zero exit) is not an error; an error means it could not
+// run or the result is unknown. On timeout or cancel the command and every
+// process it started are killed, and the result says so.
+func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (ExecResult, error) {
+	if err := checkArgv(req.Argv); err != nil {
+		return ExecResult{}, err
+	}
+	limit := req.OutputCap
+	if limit <= 0 {
+		limit = DefaultOutputCap
+	}
+	start := time.Now()
+	marker := shortID() + shortID()
+	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
+		AttachStdin:  req.Stdin != nil,
+		AttachStdout: true,
+		AttachStderr: true,
+		Env:          append(append([]string{}, req.Env...), "BERTH_EXEC="+marker),
+		WorkingDir:   req.WorkDir,
+		Cmd:          req.Argv,
+	})
+	if err != nil {
+		return ExecResult{}, c.explainExecErr(ctx, sandboxID, err)
+	}
+	att, err := c.api.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return ExecResult{}, c.explainExecErr(ctx, sandboxID, err)
+	}
+	defer att.Close()
+
+	if req.Stdin != nil {
+		go func() {
+			_, _ = io.Copy(att.Conn, req.Stdin)
+			_ = att.CloseWrite()
+		}()
+	}
+	outCap, errCap := newCapture(limit), newCapture(limit)
+	var outW, errW io.Writer = outCap, errCap
+	if req.OnOutput != nil {
+		outW = io.MultiWriter(outCap, streamFunc{Stdout, req.OnOutput})
+		errW = io.MultiWriter(errCap, streamFunc{Stderr, req.OnOutput})
+	}
+	copied := make(chan error, 1)
+	go func() {
+		_, err := stdcopy.StdCopy(outW, errW, att.Reader)
+		copied <- err
+	}()
+
+	var timeout <-chan time.Time
+	if req.Timeout > 0 {
+		t := time.NewTimer(req.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	res := ExecResult{}
+	var copyErr error
+	select {
+	case copyErr = <-copied:
+	case <-timeout:
+		res.TimedOut = true
+	case <-ctx.Done():
+		res.Canceled = true
+	}
+	if res.TimedOut || res.Canceled {
+		killErr := c.killExec(sandboxID, marker)
+		// The stream ends once the processes are gone; don't wait forever
+		// on an engine that is itself in trouble.
+		select {
+		case copyErr = <-copied:
+		case <-time.After(5 * time.Second):
+			att.Close()
+			copyErr = errors.Join(fmt.Errorf("the command did not stop after being killed"), killErr)
+		}
+	}
+	res.Duration = time.Since(start)
+	res.Stdout, res.Stderr = outCap.Output(), errCap.Output()
+
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	ins, err := c.api.ExecInspect(ictx, created.ID, client.ExecInspectOptions{})
+	for i := 0; err == nil && ins.Running && i < 50; i++ { // the exit code lands just after the stream ends
+		time.Sleep(10 * time.Millisecond)
+		ins, err = c.api.ExecInspect(ictx, created.ID, client.ExecInspectOptions{})
+	}
+	if err != nil {
+		return res, c.explainExecErr(ictx, sandboxID, errors.Join(err, copyErr))
+	}
+	if copyErr != nil && !res.TimedOut && !res.Canceled {
+		return res, fmt.Errorf("%w while the command ran: %v", ErrEngineLost, copyErr)
+	}
+	res.ExitCode = ins.ExitCode
+	if res.TimedOut || res.Canceled {
+		if res.ExitCode == 0 {
+			res.ExitCode = 137
+		}
+		if res.Canceled {
+			return res, fmt.Errorf("exec canceled: %w", ctx.Err())
+		}
+	}
+	return res, nil
+}
+
+type streamFunc struct {
+	s  Stream
+	fn func(Stream, []byte)
+}
+
+func (w streamFunc) Write(p []byte) (int, error) {
+	w.fn(w.s, append([]byte{}, p...))
+	return len(p), nil
+}
+
+// killScript stops and kills every process of one exec: those carrying its
+// marker in their environment, and everything in their sessions (docker
+// makes each exec a session leader; a child that clears its environment
+// stays in the session). It needs only /bin/sh, grep and /proc, so it works
+// in any image. Stopping first keeps a fork loop from outrunning the kill.
+const killScript = `id="$1"
+for round in 1 2 3 4 5; do
+  roots=""
+  for d in /proc/[0-9]*; do
+    grep -q "BERTH_EXEC=$id" "$d/environ" 2>/dev/null && roots="$roots ${d#/proc/}"
+  done
+  pids=""
+  for d in /proc/[0-9]*; do
+    p=${d#/proc/}
+    [ "$p" = "$$" ] && continue
+    read -r line < "$d/stat" 2>/dev/null || continue
+    set -- ${line##*) }
+    for r in $roots; do
+      if [ "$p" = "$r" ] || [ "$4" = "$r" ]; then pids="$pids $p"; break; fi
+    done
+  done
+  [ -z "$pids" ] && exit 0
+  kill -STOP $pids 2>/dev/null
+  kill -KILL $pids 2>/dev/null
+done
+`
+
+func (c *Client) killExec(sandboxID, marker string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
+		AttachStdout: true, AttachStderr: true,
+		Cmd: []string{"/bin/sh", "-c", killScript, "berth-kill", marker},
+	})
+	if err != nil {
+		return fmt.Errorf("kill command: %w", err)
+	}
+	att, err := c.api.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return fmt.Errorf("kill command: %w", err)
+	}
+	defer att.Close()
+	_, _ = io.Copy(io.Discard, att.Reader)
+	return nil
+}
+
+// explainExecErr names the usual reasons an exec cannot start.
+func (c *Client) explainExecErr(ctx context.Context, sandboxID string, err error) error {
+	switch {
+	case cerrdefs.IsNotFound(err):
+		return fmt.Errorf("exec in sandbox %s: %w", shortName(sandboxID), ErrSandboxGone)
+	case cerrdefs.IsConflict(err) || strings.Contains(err.Error(), "is not running"):
+		return fmt.Errorf("exec in sandbox %s: %w", shortName(sandboxID), ErrSandboxNotRunning)
+	case client.IsErrConnectionFailed(err) || isNetErr(err):
+		return fmt.Errorf("exec in sandbox %s: %w: %v", shortName(sandboxID), ErrEngineLost, err)
+	}
+	if sb, ierr := c.InspectSandbox(ctx, sandboxID); ierr == nil && !sb.Running() {
+		return fmt.Errorf("exec in sandbox %s: %w (state %s)", shortName(sandboxID), ErrSandboxNotRunning, sb.State)
+	} else if errors.Is(ierr, ErrSandboxGone) {
+		return fmt.Errorf("exec in sandbox %s: %w", shortName(sandboxID), ErrSandboxGone)
+	}
+	return fmt.Errorf("exec in sandbox %s: %w", shortName(sandboxID), err)
+}

@@ -1,0 +1,129 @@
+package docker
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeEngine scripts what each health check finds.
+type fakeEngine struct {
+	mu      sync.Mutex
+	state   State
+	streams chan struct{} // closed to end the current event stream
+}
+
+func (f *fakeEngine) set(s State) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = s
+	if s != Ready && f.streams != nil {
+		close(f.streams)
+		f.streams = nil
+	}
+}
+
+func (f *fakeEngine) check(ctx context.Context, image, runtime string) Status {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return Status{State: f.state, Reason: string(f.state)}
+}
+
+func (f *fakeEngine) watch(ctx context.Context) error {
+	f.mu.Lock()
+	ch := make(chan struct{})
+	f.streams = ch
+	f.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+func next(t *testing.T, ch <-chan Status) Status {
+	t.Helper()
+	select {
+	case st := <-ch:
+		return st
+	case <-time.After(5 * time.Second):
+		t.Fatal("no transition within 5 s")
+		return Status{}
+	}
+}
+
+func TestMonitorReportsEachTransitionOnce(t *testing.T) {
+	t.Parallel()
+	f := &fakeEngine{state: Ready}
+	// A long interval: only the event stream ending can make the monitor
+	// notice the engine went down quickly.
+	m := newMonitor(MonitorConfig{Interval: time.Hour, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}, f.check, f.watch)
+	ch, cancel := m.Subscribe()
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go m.Run(ctx)
+
+	if st := next(t, ch); st.State != Checking {
+		t.Fatalf("first: got %s, want checking", st.State)
+	}
+	if st := next(t, ch); st.State != Ready {
+		t.Fatalf("got %s, want ready", st.State)
+	}
+	time.Sleep(20 * time.Millisecond) // let the watcher start
+	f.set(Down)
+	if st := next(t, ch); st.State != Down {
+		t.Fatalf("got %s, want down after the stream ended", st.State)
+	}
+	// Many checks while down: none of them is a transition.
+	time.Sleep(100 * time.Millisecond)
+	f.set(Ready)
+	if st := next(t, ch); st.State != Ready {
+		t.Fatalf("got %s, want ready again", st.State)
+	}
+	select {
+	case st := <-ch:
+		t.Fatalf("unexpected extra transition %+v", st)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func TestMonitorSlowSubscriberLosesNothing(t *testing.T) {
+	t.Parallel()
+	m := newMonitor(MonitorConfig{}, nil, nil)
+	ch, cancel := m.Subscribe()
+	defer cancel()
+	states := []State{Ready, Down, Misconfigured, Ready, Down, Ready}
+	for i, s := range states {
+		m.publish(Status{State: s, Reason: string(s) + string(rune('a'+i))})
+	}
+	if st := next(t, ch); st.State != Checking {
+		t.Fatalf("got %s, want the current state first", st.State)
+	}
+	for _, want := range states {
+		if st := next(t, ch); st.State != want {
+			t.Fatalf("got %s, want %s", st.State, want)
+		}
+	}
+}
+
+func TestMonitorPokeChecksAtOnce(t *testing.T) {
+	t.Parallel()
+	f := &fakeEngine{state: Misconfigured}
+	m := newMonitor(MonitorConfig{Interval: time.Hour, MinBackoff: time.Hour, MaxBackoff: time.Hour}, f.check, f.watch)
+	ch, cancel := m.Subscribe()
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go m.Run(ctx)
+	next(t, ch) // checking
+	if st := next(t, ch); st.State != Misconfigured {
+		t.Fatalf("got %s, want misconfigured", st.State)
+	}
+	f.set(Ready) // e.g. the image was just built
+	m.Poke()
+	if st := next(t, ch); st.State != Ready {
+		t.Fatalf("got %s, want ready after Poke", st.State)
+	}
+}
