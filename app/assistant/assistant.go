@@ -1,0 +1,121 @@
+// Package assistant is the one service both faces (desktop and CLI) drive:
+// it decides whether work may run (the gate), in which sandbox, and records
+// every step in the audit log before and after it happens.
+package assistant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/berth-app/berth/app/config"
+	"github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker"
+)
+
+// Engine is what the assistant needs from Docker.
+type Engine interface {
+	Check(ctx context.Context, image, runtime string) docker.Status
+	ListSandboxes(ctx context.Context, f docker.Filter) ([]docker.Sandbox, error)
+	CreateSandbox(ctx context.Context, spec docker.Spec) (docker.Sandbox, error)
+	Exec(ctx context.Context, sandboxID string, req docker.ExecRequest) (docker.ExecResult, error)
+	StopSandbox(ctx context.Context, id string) error
+	Reap(ctx context.Context, home string, now time.Time) ([]docker.Sandbox, error)
+}
+
+// Auditor appends to the audit chain; an event counts once it is committed.
+type Auditor interface {
+	Append(ctx context.Context, ev store.Event) (store.Event, error)
+}
+
+var _ Engine = (*docker.Client)(nil)
+var _ Auditor = (*store.Store)(nil)
+
+// Service is the assistant.
+type Service struct {
+	Engine Engine
+	Audit  Auditor
+	Paths  home.Paths
+	Config config.Config
+	Now    func() time.Time
+}
+
+// CLISession is the session label of sandboxes that `berth exec` uses: one
+// warm sandbox per group, shared by successive commands.
+const CLISession = "cli"
+
+// GateClosedError means Docker is not ready, so no work may start.
+type GateClosedError struct{ Status docker.Status }
+
+func (e *GateClosedError) Error() string {
+	return fmt.Sprintf("assistant blocked: %s — %s", e.Status.Reason, e.Status.Hint)
+}
+
+var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// ValidGroup reports whether slug can name a group.
+func ValidGroup(slug string) error {
+	if !slugRe.MatchString(slug) {
+		return fmt.Errorf("group %q: use 1–64 lowercase letters, digits, '-' or '_', starting with a letter or digit", slug)
+	}
+	return nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Gate takes a fresh reading of Docker and says whether work may start.
+func (s *Service) Gate(ctx context.Context) (docker.Status, error) {
+	st := s.Engine.Check(ctx, s.Config.Image, s.Config.Runtime)
+	if st.State != docker.Ready {
+		return st, &GateClosedError{Status: st}
+	}
+	return st, nil
+}
+
+// record appends an audit event. Work that must be audited does not run
+// when its "before" event cannot be written.
+func (s *Service) record(ctx context.Context, ev store.Event) error {
+	if s.Audit == nil {
+		return errors.New("no audit log")
+	}
+	if ev.Actor == "" {
+		ev.Actor = store.ActorSystem
+	}
+	_, err := s.Audit.Append(ctx, ev)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// groupFolder makes sure the group's folder exists and that the sandbox
+// user can write it (when Berth runs as root the sandbox runs as nobody).
+func (s *Service) groupFolder(group string) (string, error) {
+	dir := s.Paths.GroupDir(group)
+	fi, err := os.Lstat(dir)
+	if err == nil && !fi.IsDir() {
+		return "", fmt.Errorf("group folder %s is not a folder (a symlink or file is in its place); move it away", dir)
+	}
+	if err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", fmt.Errorf("create group folder: %w", err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		var uid, gid int
+		fmt.Sscanf(docker.HostUser(), "%d:%d", &uid, &gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return "", fmt.Errorf("give the group folder to the sandbox user: %w", err)
+		}
+	}
+	return dir, nil
+}

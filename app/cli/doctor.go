@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/berth-app/berth/docker"
+)
+
+// doctorReport is `berth doctor --json`.
+type doctorReport struct {
+	docker.Status
+	HostSource string `json:"host_source"`
+	Runtime    string `json:"runtime,omitempty"`
+	ConfigDir  string `json:"config_dir"`
+	DataDir    string `json:"data_dir"`
+}
+
+func runDoctor(ctx context.Context, io IO, args []string) int {
+	fs := flags(io, "doctor", "[--json]")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	e, err := loadEnv()
+	if err != nil {
+		return fail(io, ExitFailure, "%v", err)
+	}
+	defer e.close()
+	st := e.docker.Check(ctx, e.cfg.Image, e.cfg.Runtime)
+	rep := doctorReport{Status: st, HostSource: e.docker.Endpoint().Source, Runtime: e.cfg.Runtime, ConfigDir: e.paths.Config, DataDir: e.paths.Data}
+	if *asJSON {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		printDoctor(io, rep)
+	}
+	if st.State != docker.Ready {
+		return ExitGateClosed
+	}
+	return ExitOK
+}
+
+func printDoctor(io IO, r doctorReport) {
+	mark := func(ok bool) string {
+		if ok {
+			return "✓"
+		}
+		return "✗"
+	}
+	reached := r.EngineVersion != ""
+	fmt.Fprintln(io.Out, "Berth doctor")
+	fmt.Fprintf(io.Out, "  %s Docker engine   %s (%s)\n", mark(reached), r.Host, r.HostSource)
+	if reached {
+		fmt.Fprintf(io.Out, "  ✓ Engine version  %s, API %s (minimum %s)\n", r.EngineVersion, r.APIVersion, docker.MinAPIVersion)
+		fmt.Fprintf(io.Out, "  %s Sandbox image   %s\n", mark(r.ImagePresent), r.Image)
+	}
+	fmt.Fprintf(io.Out, "  · Settings        %s\n", r.ConfigDir)
+	fmt.Fprintf(io.Out, "  · Data            %s (never mountable)\n", r.DataDir)
+	if r.State == docker.Ready {
+		fmt.Fprintf(io.Out, "\nAssistant: ready — %s\n", r.Reason)
+		return
+	}
+	fmt.Fprintf(io.Out, "\nAssistant: blocked (%s) — %s\n  fix: %s\n", r.State, r.Reason, r.Hint)
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+)
+
+func runSandbox(ctx context.Context, io IO, args []string) int {
+	if len(args) == 0 {
+		return fail(io, ExitUsage, "usage: berth sandbox list [--json] | berth sandbox stop (--all | ID)")
+	}
+	switch args[0] {
+	case "list", "ls":
+		return sandboxList(ctx, io, args[1:])
+	case "stop":
+		return sandboxStop(ctx, io, args[1:])
+	}
+	return fail(io, ExitUsage, "unknown sandbox command %q; use list or stop", args[0])
+}
+
+func sandboxList(ctx context.Context, io IO, args []string) int {
+	fs := flags(io, "sandbox list", "[--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	e, err := loadEnv()
+	if err != nil {
+		return fail(io, ExitFailure, "%v", err)
+	}
+	defer e.close()
+	list, err := e.service(nil).Sandboxes(ctx)
+	if err != nil {
+		return fail(io, ExitFailure, "%v", err)
+	}
+	if *asJSON {
+		if list == nil {
+			fmt.Fprintln(io.Out, "[]")
+			return ExitOK
+		}
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(list)
+		return ExitOK
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(io.Out, "No sandboxes. `berth exec CMD` starts one for the main group.")
+		return ExitOK
+	}
+	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tGROUP\tSESSION\tSTATE\tAGE\tENDS IN")
+	now := time.Now()
+	for _, sb := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sb.ID[:12], sb.Name, sb.Group, sb.Session, sb.State,
+			now.Sub(sb.Created).Round(time.Second), sb.Expires.Sub(now).Round(time.Second))
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func sandboxStop(ctx context.Context, io IO, args []string) int {
+	fs := flags(io, "sandbox stop", "(--all | ID)")
+	all := fs.Bool("all", false, "stop every sandbox")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if *all == (fs.NArg() == 1) || fs.NArg() > 1 {
+		fs.Usage()
+		return ExitUsage
+	}
+	e, err := loadEnv()
+	if err != nil {
+		return fail(io, ExitFailure, "%v", err)
+	}
+	defer e.close()
+	w, err := e.openWriter()
+	if err != nil {
+		return fail(io, ExitFailure, "%v", err)
+	}
+	defer w.close()
+	svc := e.service(w)
+	if *all {
+		stopped, err := svc.StopAll(ctx)
+		for _, sb := range stopped {
+			fmt.Fprintln(io.Out, "stopped", sb.Name)
+		}
+		if err != nil {
+			return fail(io, ExitFailure, "%v", err)
+		}
+		if len(stopped) == 0 {
+			fmt.Fprintln(io.Out, "No sandboxes were running.")
+		}
+		return ExitOK
+	}
+	sb, err := svc.StopSandbox(ctx, fs.Arg(0))
+	if err != nil {
+		return fail(io, ExitFailure, "%v", err)
+	}
+	fmt.Fprintln(io.Out, "stopped", sb.Name)
+	return ExitOK
+}

@@ -1,0 +1,113 @@
+// Package config holds the user's settings (config.json in Berth's config
+// folder): the sandbox image, isolation, default limits and lifetimes.
+// Secrets never live here; API keys go to the OS keyring.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is what the user can set. Zero values mean "Berth's default".
+type Config struct {
+	Image       string   `json:"image,omitempty"`   // sandbox image
+	Runtime     string   `json:"runtime,omitempty"` // "" (runc) or "runsc" for strong isolation
+	Network     string   `json:"network,omitempty"` // default network for new groups: none | bridge
+	MemoryMB    int64    `json:"memory_mb,omitempty"`
+	CPUs        float64  `json:"cpus,omitempty"`
+	Pids        int64    `json:"pids,omitempty"`
+	IdleTimeout Duration `json:"idle_timeout,omitempty"`
+	MaxAge      Duration `json:"max_age,omitempty"`
+	ExecTimeout Duration `json:"exec_timeout,omitempty"`
+}
+
+// Defaults.
+const (
+	DefaultImage       = "berth-sandbox:latest"
+	DefaultIdleTimeout = 10 * time.Minute
+	DefaultMaxAge      = 2 * time.Hour
+	DefaultExecTimeout = 10 * time.Minute
+)
+
+// File is where the settings live.
+func File(configDir string) string { return filepath.Join(configDir, "config.json") }
+
+// Load reads the settings; a missing file is an empty Config. BERTH_IMAGE
+// overrides the image (tests and CI point it at a local test image).
+func Load(configDir string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(File(configDir))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return c, fmt.Errorf("read settings: %w", err)
+	default:
+		if err := json.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("settings %s are not valid JSON: %w — fix or delete the file", File(configDir), err)
+		}
+	}
+	if img := os.Getenv("BERTH_IMAGE"); img != "" {
+		c.Image = img
+	}
+	return c.withDefaults(), nil
+}
+
+// Save writes the settings atomically, readable by the owner only.
+func Save(configDir string, c Config) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(configDir, 0o700); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	tmp := File(configDir) + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	return os.Rename(tmp, File(configDir))
+}
+
+func (c Config) withDefaults() Config {
+	if c.Image == "" {
+		c.Image = DefaultImage
+	}
+	if c.Network == "" {
+		c.Network = "none"
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = Duration(DefaultIdleTimeout)
+	}
+	if c.MaxAge == 0 {
+		c.MaxAge = Duration(DefaultMaxAge)
+	}
+	if c.ExecTimeout == 0 {
+		c.ExecTimeout = Duration(DefaultExecTimeout)
+	}
+	return c
+}
+
+// Duration is a time.Duration written as "10m" in JSON.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "10m", "2h30m" and the like.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be text such as \"10m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
