@@ -163,8 +163,8 @@ func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (E
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	ins, err := c.api.ExecInspect(ictx, created.ID, client.ExecInspectOptions{})
-	for i := 0; err == nil && ins.Running && i < 50; i++ { // the exit code lands just after the stream ends
-		time.Sleep(10 * time.Millisecond)
+	for i := 0; err == nil && ins.Running && i < 250; i++ { // the exit code lands just after the stream ends
+		time.Sleep(2 * time.Millisecond)
 		ins, err = c.api.ExecInspect(ictx, created.ID, client.ExecInspectOptions{})
 	}
 	if err != nil {

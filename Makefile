@@ -1,0 +1,61 @@
+# Berth — see README.md. Every target works on a fresh Debian/Ubuntu machine
+# (it installs what is missing, or says what to run) and on macOS with
+# Docker Desktop or colima.
+
+GO       ?= go
+BIN      ?= berth
+PKGS     ?= ./...
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/berth-app/berth/app/cli.Version=$(VERSION)
+# The race detector needs cgo.
+export CGO_ENABLED := 1
+
+.PHONY: all build run test lint bench image test-image package clean deps
+
+all: build
+
+deps:
+	@.ci/deps test
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+## run: build Berth and start it (ARGS=... passes arguments; default: doctor)
+ARGS ?= doctor
+run:
+	@.ci/deps run
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+	./$(BIN) $(ARGS)
+
+## test: every test, race detector on, against a real Docker engine (a
+## private one is started when none answers and we are root).
+test: deps
+	@.ci/engine sh -c '$(GO) run ./docker/dockertest/testimage && $(GO) test -race -count=1 -timeout 20m $(PKGS)'
+
+## lint: formatting, vet and staticcheck.
+lint:
+	@out=$$(gofmt -l . ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
+
+## bench: measured figures, printed as ratios against references measured in
+## the same run (see README "Measured").
+bench: deps
+	@.ci/engine sh -c '$(GO) run ./docker/dockertest/testimage && \
+	  BERTH_BENCH=1 $(GO) test -count=1 -run "^TestPerf" -v ./docker/ | grep -v "^=== RUN" && \
+	  $(GO) test -count=1 -run "^$$" -bench . -benchtime 1x ./app/store/'
+
+## image: build the default sandbox image (needs network for debian:bookworm-slim).
+image: build
+	./$(BIN) image build
+
+## test-image: build the registry-free busybox test image.
+test-image:
+	@.ci/engine $(GO) run ./docker/dockertest/testimage
+
+## package: a desktop package with icon (Linux .tar.xz with .desktop; macOS .app).
+package:
+	$(GO) run fyne.io/tools/cmd/fyne@v1.7.0 package --release --name Berth --app-id dev.berth.app --icon assets/icons/app.png
+
+clean:
+	rm -f $(BIN)
