@@ -9,3 +9,8 @@ import _ "embed"
 //
 //go:embed sandbox/Dockerfile
 var SandboxDockerfile []byte
+
+// MemoryTemplate seeds a new group's MEMORY.md; {{GROUP}} is the group name.
+//
+//go:embed templates/MEMORY.md
+var MemoryTemplate string

@@ -26,6 +26,7 @@ type Sandbox struct {
 	State   string    `json:"state"` // the engine's word: running, exited, …
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
+	Spec    string    `json:"spec"` // digest of the spec it was made from
 }
 
 // Running reports whether the sandbox can take an exec.
@@ -126,7 +127,7 @@ func (c *Client) ListSandboxes(ctx context.Context, f Filter) ([]Sandbox, error)
 }
 
 func fillLabels(sb *Sandbox, l map[string]string) {
-	sb.Home, sb.Group, sb.Session = l[LabelHome], l[LabelGroup], l[LabelSession]
+	sb.Home, sb.Group, sb.Session, sb.Spec = l[LabelHome], l[LabelGroup], l[LabelSession], l[LabelSpec]
 	if n, err := strconv.ParseInt(l[LabelExpires], 10, 64); err == nil {
 		sb.Expires = time.Unix(n, 0)
 	}

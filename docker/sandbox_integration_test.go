@@ -97,6 +97,10 @@ func TestSandboxHardeningIsApplied(t *testing.T) {
 	if strings.TrimSpace(mem) != "67108864" {
 		t.Errorf("memory limit: got %q, want 67108864", mem)
 	}
+	cpu := run(t, c, sb.ID, "sh", "-c", "cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)").Stdout.String()
+	if f := strings.Fields(cpu); len(f) != 2 || f[0] != f[1] {
+		t.Errorf("cpu limit: got %q, want a quota of one CPU (quota = period)", cpu)
+	}
 	pids := run(t, c, sb.ID, "sh", "-c", "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max").Stdout.String()
 	if strings.TrimSpace(pids) != "64" {
 		t.Errorf("pids limit: got %q, want 64", pids)

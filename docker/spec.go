@@ -1,6 +1,9 @@
 package docker
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +25,7 @@ const (
 	LabelGroup   = "berth.group"   // group slug
 	LabelSession = "berth.session" // session id
 	LabelExpires = "berth.expires" // unix seconds after which it must not be used
+	LabelSpec    = "berth.spec"    // digest of the spec it was made from (see Spec.Digest)
 )
 
 // Sandbox paths inside the container.
@@ -115,15 +119,31 @@ func (s Spec) WithDefaults() Spec {
 	return s
 }
 
+// Digest names what a sandbox was made from, so that a warm sandbox is
+// reused only while the group's settings and mounts are unchanged. Masks are
+// left out: they come from a scan at start-up, not from the user's settings.
+func (s Spec) Digest() string {
+	s = s.WithDefaults()
+	s.Masks = nil
+	b, _ := json.Marshal(s)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
 // HostUser is the uid:gid sandboxes run as: the user running Berth, so that
-// files written to read-write mounts belong to them. When Berth runs as root
-// the sandbox runs as nobody instead: a sandbox never runs as root.
+// files written to read-write mounts belong to them. Under sudo that is the
+// user who ran sudo; as plain root the sandbox runs as nobody instead: a
+// sandbox never runs as root.
 func HostUser() string {
 	uid, gid := os.Getuid(), os.Getgid()
-	if uid <= 0 {
-		return NobodyUser
+	if uid > 0 {
+		return fmt.Sprintf("%d:%d", uid, gid)
 	}
-	return fmt.Sprintf("%d:%d", uid, gid)
+	su, sg := os.Getenv("SUDO_UID"), os.Getenv("SUDO_GID")
+	if userRe.MatchString(su+":"+sg) && su != "0" && sg != "0" {
+		return su + ":" + sg
+	}
+	return NobodyUser
 }
 
 var (
@@ -205,6 +225,7 @@ func containerConfig(s Spec, now time.Time) (*container.Config, *container.HostC
 			LabelGroup:   s.Group,
 			LabelSession: s.Session,
 			LabelExpires: strconv.FormatInt(now.Add(s.MaxAge).Unix(), 10),
+			LabelSpec:    s.Digest(),
 		},
 	}
 	stopTimeout := 2

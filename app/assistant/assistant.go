@@ -27,18 +27,28 @@ type Engine interface {
 	Reap(ctx context.Context, home string, now time.Time) ([]docker.Sandbox, error)
 }
 
-// Auditor appends to the audit chain; an event counts once it is committed.
-type Auditor interface {
+// Store is what the assistant keeps in the database: the audit chain (an
+// event counts once it is committed), groups and their mounts.
+type Store interface {
 	Append(ctx context.Context, ev store.Event) (store.Event, error)
+	CreateGroup(ctx context.Context, g store.Group) (store.Group, error)
+	UpdateGroup(ctx context.Context, g store.Group) error
+	DeleteGroup(ctx context.Context, slug string) error
+	Group(ctx context.Context, slug string) (store.Group, error)
+	Groups(ctx context.Context) ([]store.Group, error)
+	AddMount(ctx context.Context, m store.Mount) (store.Mount, error)
+	UpdateMountMasks(ctx context.Context, group, name string, masks []string) error
+	RemoveMount(ctx context.Context, group, name string) error
+	Mounts(ctx context.Context, group string) ([]store.Mount, error)
 }
 
 var _ Engine = (*docker.Client)(nil)
-var _ Auditor = (*store.Store)(nil)
+var _ Store = (*store.Store)(nil)
 
 // Service is the assistant.
 type Service struct {
 	Engine Engine
-	Audit  Auditor
+	Store  Store
 	Paths  home.Paths
 	Config config.Config
 	Now    func() time.Time
@@ -84,13 +94,13 @@ func (s *Service) Gate(ctx context.Context) (docker.Status, error) {
 // record appends an audit event. Work that must be audited does not run
 // when its "before" event cannot be written.
 func (s *Service) record(ctx context.Context, ev store.Event) error {
-	if s.Audit == nil {
+	if s.Store == nil {
 		return errors.New("no audit log")
 	}
 	if ev.Actor == "" {
 		ev.Actor = store.ActorSystem
 	}
-	_, err := s.Audit.Append(ctx, ev)
+	_, err := s.Store.Append(ctx, ev)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", ev.Kind, err)
 	}
@@ -110,12 +120,20 @@ func (s *Service) groupFolder(group string) (string, error) {
 			return "", fmt.Errorf("create group folder: %w", err)
 		}
 	}
-	if os.Geteuid() == 0 {
-		var uid, gid int
-		fmt.Sscanf(docker.HostUser(), "%d:%d", &uid, &gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return "", fmt.Errorf("give the group folder to the sandbox user: %w", err)
-		}
+	return dir, s.giveToSandboxUser(dir)
+}
+
+// giveToSandboxUser makes a file Berth created belong to the sandbox's user
+// when Berth runs as root (the sandbox then runs as another uid and must
+// still be able to write its group folder and memory).
+func (s *Service) giveToSandboxUser(path string) error {
+	if os.Geteuid() != 0 {
+		return nil
 	}
-	return dir, nil
+	var uid, gid int
+	fmt.Sscanf(docker.HostUser(), "%d:%d", &uid, &gid)
+	if err := os.Lchown(path, uid, gid); err != nil {
+		return fmt.Errorf("give %s to the sandbox user: %w", path, err)
+	}
+	return nil
 }

@@ -10,30 +10,71 @@ import (
 	"github.com/berth-app/berth/docker"
 )
 
-// spec is the sandbox a group's session gets.
-func (s *Service) spec(group, session, folder string) docker.Spec {
-	c := s.Config
-	return docker.Spec{
-		Image:   c.Image,
+// spec is the sandbox a group's session gets: the group's settings over the
+// user's, the group folder read-write, and the group's mounts as stored
+// (without re-validation; see sandboxMounts).
+func (s *Service) spec(g Group, session string, stored []docker.Mount) docker.Spec {
+	c, gs := s.Config, g.Settings
+	pick := func(a, b string) string {
+		if a != "" {
+			return a
+		}
+		return b
+	}
+	spec := docker.Spec{
+		Image:   pick(gs.Image, c.Image),
 		Home:    s.Paths.InstallID(),
-		Group:   group,
+		Group:   g.Slug,
 		Session: session,
-		Network: c.Network,
+		Network: pick(gs.Network, c.Network),
 		Runtime: c.Runtime,
-		Memory:  c.MemoryMB << 20,
+		Memory:  max(gs.MemoryMB, c.MemoryMB) << 20,
 		CPUs:    c.CPUs,
 		Pids:    c.Pids,
 		MaxAge:  time.Duration(c.MaxAge),
-		Mounts:  []docker.Mount{{Host: folder, Container: docker.GroupDir}},
-	}.WithDefaults()
+		Mounts:  append([]docker.Mount{{Host: g.Folder, Container: docker.GroupDir}}, stored...),
+	}
+	if gs.MemoryMB != 0 {
+		spec.Memory = gs.MemoryMB << 20
+	}
+	if gs.CPUs != 0 {
+		spec.CPUs = gs.CPUs
+	}
+	if gs.Pids != 0 {
+		spec.Pids = gs.Pids
+	}
+	if gs.MaxAge != 0 {
+		spec.MaxAge = time.Duration(gs.MaxAge)
+	}
+	return spec.WithDefaults()
+}
+
+// storedMounts are the group's mounts as saved, in spec form.
+func (s *Service) storedMounts(ctx context.Context, group string) ([]docker.Mount, error) {
+	ms, err := s.Store.Mounts(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]docker.Mount, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, docker.Mount{Host: m.HostPath, Container: docker.ExtraDir + "/" + m.Name, ReadOnly: m.ReadOnly})
+	}
+	return out, nil
 }
 
 // Sandbox returns the warm sandbox of a group's session, creating one when
-// there is none (or only an expired or stopped one). created says which.
+// there is none that is running, not about to expire, and made from the
+// group's current settings and mounts. created says which.
 func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker.Sandbox, created bool, err error) {
-	if err := ValidGroup(group); err != nil {
+	g, err := s.ensureGroup(ctx, group)
+	if err != nil {
 		return sb, false, err
 	}
+	stored, err := s.storedMounts(ctx, group)
+	if err != nil {
+		return sb, false, err
+	}
+	want := s.spec(g, session, stored)
 	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{Home: s.Paths.InstallID(), Group: group, Session: session})
 	if err != nil {
 		return sb, false, err
@@ -42,15 +83,24 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	for _, c := range list {
 		// Keep a margin so that a command does not start in a sandbox about
 		// to end by itself.
-		if c.Running() && !c.Expired(now.Add(time.Minute)) {
+		if c.Running() && !c.Expired(now.Add(time.Minute)) && c.Spec == want.Digest() {
 			return c, false, nil
 		}
+		if c.Running() {
+			_ = s.stop(ctx, c, "replaced: its group's settings or mounts changed, or it is near its max age")
+		}
 	}
-	folder, err := s.groupFolder(group)
+	if _, err := s.groupFolder(group); err != nil {
+		return sb, false, err
+	}
+	// Mounts are validated again now: what was fine when added may not be.
+	mounted, masks, err := s.sandboxMounts(ctx, group)
 	if err != nil {
 		return sb, false, err
 	}
-	spec := s.spec(group, session, folder)
+	spec := want
+	spec.Mounts = append([]docker.Mount{{Host: g.Folder, Container: docker.GroupDir}}, mounted...)
+	spec.Masks = masks
 	sb, err = s.Engine.CreateSandbox(ctx, spec)
 	if err != nil {
 		_ = s.record(ctx, store.Event{Group: group, Session: session, Kind: "sandbox.error",
@@ -58,7 +108,7 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 		return sb, false, err
 	}
 	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: "sandbox.create",
-		Summary: fmt.Sprintf("started sandbox %s from %s", sb.Name, spec.Image),
+		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), spec.Network),
 		Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "spec": spec})}); err != nil {
 		// An unaudited sandbox must not be used.
 		_ = s.Engine.StopSandbox(context.WithoutCancel(ctx), sb.ID)
@@ -116,9 +166,22 @@ func (s *Service) stop(ctx context.Context, sb docker.Sandbox, why string) error
 		Summary: fmt.Sprintf("%s: %s", sb.Name, why), Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name})})
 }
 
-// Reap removes this installation's dead and expired sandboxes, as at start-up.
+// Reap removes this installation's dead and expired sandboxes, and those of
+// groups that no longer exist, as at start-up.
 func (s *Service) Reap(ctx context.Context) ([]docker.Sandbox, error) {
 	reaped, err := s.Engine.Reap(ctx, s.Paths.InstallID(), s.now())
+	if s.Store != nil {
+		if list, lerr := s.Sandboxes(ctx); lerr == nil {
+			for _, sb := range list {
+				if _, gerr := s.Store.Group(ctx, sb.Group); errors.Is(gerr, store.ErrNotFound) {
+					if rerr := s.Engine.StopSandbox(ctx, sb.ID); rerr == nil {
+						sb.State += ", group removed"
+						reaped = append(reaped, sb)
+					}
+				}
+			}
+		}
+	}
 	for _, sb := range reaped {
 		if rerr := s.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "sandbox.reap",
 			Summary: fmt.Sprintf("removed orphaned sandbox %s (%s)", sb.Name, sb.State),

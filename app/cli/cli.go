@@ -41,6 +41,8 @@ var commands = map[string]command{
 	"doctor":  {"check Docker, the sandbox image and Berth's folders", runDoctor},
 	"exec":    {"run a command in a group's sandbox", runExec},
 	"sandbox": {"list or stop sandboxes", runSandbox},
+	"group":   {"add, list, show, change or remove groups", runGroup},
+	"mount":   {"add, check, list or remove a group's folders", runMount},
 	"audit":   {"verify, show or export the audit log", runAudit},
 	"image":   {"build the default sandbox image", runImage},
 	"version": {"print Berth's version", runVersion},
@@ -106,6 +108,27 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 		return ExitUsage, false
 	}
 	return 0, true
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// operands (`mount add PATH -g G --rw`), as people type them. "--" ends the
+// flags. It returns the operands.
+func parseInterleaved(fs *flag.FlagSet, args []string) (operands []string, code int, ok bool) {
+	for {
+		if code, ok := parse(fs, args); !ok {
+			return nil, code, false
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return operands, 0, true
+		}
+		// flag.Parse drops a "--" it stops at; everything after it is an operand.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(operands, rest...), 0, true
+		}
+		operands = append(operands, rest[0])
+		args = rest[1:]
+	}
 }
 
 func fail(io IO, code int, format string, a ...any) int {

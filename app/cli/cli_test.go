@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -123,7 +124,14 @@ func TestDoctorAndExecAgainstTheEngine(t *testing.T) {
 	if list[0]["group"] != "main" || list[0]["session"] != "cli" {
 		t.Errorf("sandbox: %v", list[0])
 	}
+	// A group that does not exist is not made up on the fly.
+	if r := berth(t, "exec", "-g", "work", "pwd"); r.code != ExitInternal || !strings.Contains(r.err, "berth group add work") {
+		t.Errorf("exec in a missing group: %d %q", r.code, r.err)
+	}
 	// Another group gets its own sandbox.
+	if r := berth(t, "group", "add", "work"); r.code != 0 {
+		t.Fatalf("group add: %d %s", r.code, r.err)
+	}
 	if r := berth(t, "exec", "-g", "work", "pwd"); r.code != 0 || r.out != "/workspace/group\n" {
 		t.Errorf("exec -g work: %d %q %q", r.code, r.out, r.err)
 	}
@@ -149,6 +157,16 @@ func TestDoctorAndExecAgainstTheEngine(t *testing.T) {
 		t.Errorf("export csv: %d %q", r.code, first(r.out, 80))
 	}
 
+	// Someone claims the chain was longer than it is: the anchor outlives a
+	// cut tail, and verify names it and exits 1.
+	anchor := dir + "/data/berth.db.anchor"
+	if err := os.WriteFile(anchor, []byte(`{"seq":9999,"hash":"`+strings.Repeat("ab", 32)+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := berth(t, "audit", "verify"); r.code != ExitFailure || !strings.Contains(r.out, "BROKEN") {
+		t.Errorf("verify after tampering: exit %d %q", r.code, r.out)
+	}
+
 	r = berth(t, "sandbox", "stop", "--all")
 	if r.code != 0 || strings.Count(r.out, "stopped ") != 2 {
 		t.Errorf("stop --all: %d %q %q", r.code, r.out, r.err)
@@ -163,4 +181,65 @@ func first(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+func TestGroupAndMountCommands(t *testing.T) {
+	dockertest.Client(t)
+	dir := withHome(t)
+	proj := t.TempDir()
+	os.WriteFile(proj+"/.env", []byte("TOKEN=x"), 0o600)
+	os.WriteFile(proj+"/main.go", []byte("package main"), 0o644)
+
+	steps := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"group", "list"}, 0, "No groups yet"},
+		{[]string{"group", "add", "work", "--network", "bridge", "--approval", "ask-writes"}, 0, "created group work"},
+		{[]string{"group", "add", "work"}, ExitUsage, "already exists"},
+		{[]string{"group", "add", "Work Stuff"}, ExitUsage, "lowercase"},
+		{[]string{"group", "add", "x", "--network", "host"}, ExitUsage, "none or bridge"},
+		{[]string{"group", "set", "work", "network=none", "memory=512m"}, 0, "updated group work"},
+		{[]string{"group", "set", "work", "colour=blue"}, ExitUsage, "unknown setting"},
+		{[]string{"mount", "check", proj, "--json"}, 0, `"allowed": true`},
+		{[]string{"mount", "add", proj, "-g", "work", "--as", "proj"}, 0, "masked (the sandbox sees it empty): .env"},
+		{[]string{"mount", "add", "-g", "work", "/etc"}, ExitUsage, "system folder"},
+		{[]string{"mount", "add", "-g", "work", dir + "/data"}, ExitUsage, "Berth's own folder"},
+		{[]string{"mount", "add", "-g", "work", "/nonexistent/berth"}, ExitUsage, "does not exist"},
+		{[]string{"mount", "add", "-g", "work", proj, "--as", "a:b"}, ExitUsage, ":"},
+		{[]string{"mount", "list", "-g", "work"}, 0, "read-only"},
+		{[]string{"group", "show", "work"}, 0, "/workspace/extra/proj (read-only, 1 masked)"},
+		{[]string{"exec", "-g", "work", "--", "sh", "-c", "cat /workspace/extra/proj/main.go; wc -c < /workspace/extra/proj/.env"}, 0, "package main0"},
+		{[]string{"mount", "rm", "-g", "work", "proj"}, 0, "removed mount proj"},
+		{[]string{"mount", "rm", "-g", "work", "proj"}, ExitFailure, "has no mount"},
+		{[]string{"group", "rm", "work"}, ExitUsage, "--yes"},
+		{[]string{"group", "rm", "work", "--yes", "--purge"}, 0, "removed group work"},
+		{[]string{"group", "show", "work"}, ExitFailure, "berth group add work"},
+	}
+	for _, st := range steps {
+		r := berth(t, st.args...)
+		if r.code != st.code || !strings.Contains(r.out+r.err, st.want) {
+			t.Errorf("berth %s: exit %d, %q %q; want exit %d containing %q", strings.Join(st.args, " "), r.code, r.out, r.err, st.code, st.want)
+		}
+	}
+	var check map[string]any
+	r := berth(t, "mount", "check", proj, "--rw", "--json")
+	if err := json.Unmarshal([]byte(r.out), &check); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"allowed", "reason", "host", "container", "readonly", "masked"} {
+		if _, ok := check[k]; !ok {
+			t.Errorf("mount check --json lacks %q", k)
+		}
+	}
+	if check["readonly"] != false || check["container"] != "/workspace/extra/"+filepath.Base(proj) {
+		t.Errorf("mount check --rw: %v", check)
+	}
+	r = berth(t, "audit", "tail", "-n", "100", "--kind", "mount")
+	for _, k := range []string{"mount.add", "mount.reject", "mount.remove"} {
+		if !strings.Contains(r.out, k) {
+			t.Errorf("audit lacks %s:\n%s", k, r.out)
+		}
+	}
 }

@@ -70,7 +70,7 @@ func (w *writer) close() error {
 func (e *env) service(w *writer) *assistant.Service {
 	s := &assistant.Service{Engine: e.docker, Paths: e.paths, Config: e.cfg}
 	if w != nil {
-		s.Audit = w.store
+		s.Store = w.store
 	}
 	return s
 }

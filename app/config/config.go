@@ -24,6 +24,17 @@ type Config struct {
 	IdleTimeout Duration `json:"idle_timeout,omitempty"`
 	MaxAge      Duration `json:"max_age,omitempty"`
 	ExecTimeout Duration `json:"exec_timeout,omitempty"`
+	// BlockedPatterns are the user's own patterns on top of Berth's: a
+	// mount whose path has a component containing one is refused.
+	BlockedPatterns []string `json:"blocked_patterns,omitempty"`
+	// AllowedRoots, when set, are the only folders mounts may come from.
+	AllowedRoots []AllowedRoot `json:"allowed_roots,omitempty"`
+}
+
+// AllowedRoot is a folder that mounts may come from; write may be forbidden.
+type AllowedRoot struct {
+	Path       string `json:"path"`
+	AllowWrite bool   `json:"allow_write"`
 }
 
 // Defaults.

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestGroupsAndMounts(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "berth.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	if _, err := s.CreateGroup(ctx, Group{Slug: "work", Name: "Work", Settings: json.RawMessage(`{"network":"none"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateGroup(ctx, Group{Slug: "work", Name: "Again"}); !errors.Is(err, ErrExists) {
+		t.Errorf("duplicate group: got %v, want ErrExists", err)
+	}
+	g, err := s.Group(ctx, "work")
+	if err != nil || g.Name != "Work" || string(g.Settings) != `{"network":"none"}` || g.Created.IsZero() {
+		t.Fatalf("group: %+v %v", g, err)
+	}
+	g.Name, g.Settings = "Work stuff", json.RawMessage(`{"network":"bridge"}`)
+	if err := s.UpdateGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if g2, _ := s.Group(ctx, "work"); g2.Name != "Work stuff" {
+		t.Errorf("update: got %+v", g2)
+	}
+	if _, err := s.Group(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing group: got %v", err)
+	}
+
+	m := Mount{Group: "work", Name: "code", HostPath: "/home/u/code", ReadOnly: true, Masks: []string{".env", ".ssh/"}}
+	if _, err := s.AddMount(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddMount(ctx, m); !errors.Is(err, ErrExists) {
+		t.Errorf("duplicate mount: got %v", err)
+	}
+	if _, err := s.AddMount(ctx, Mount{Group: "ghost", Name: "x", HostPath: "/x"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("mount in a missing group: got %v", err)
+	}
+	ms, err := s.Mounts(ctx, "work")
+	if err != nil || len(ms) != 1 || !ms[0].ReadOnly || !reflect.DeepEqual(ms[0].Masks, m.Masks) {
+		t.Fatalf("mounts: %+v %v", ms, err)
+	}
+	if err := s.UpdateMountMasks(ctx, "work", "code", nil); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := s.Mounts(ctx, "work"); len(ms[0].Masks) != 0 {
+		t.Errorf("masks after update: %v", ms[0].Masks)
+	}
+	if err := s.RemoveMount(ctx, "work", "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("remove a missing mount: got %v", err)
+	}
+	if _, err := s.AddMount(ctx, Mount{Group: "work", Name: "docs", HostPath: "/d"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteGroup(ctx, "work"); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := s.Mounts(ctx, "work"); len(ms) != 0 {
+		t.Errorf("mounts outlived their group: %+v", ms)
+	}
+	if gs, _ := s.Groups(ctx); len(gs) != 0 {
+		t.Errorf("groups after delete: %+v", gs)
+	}
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK {
+		t.Errorf("verify: %+v %v", rep, err)
+	}
+}
