@@ -102,7 +102,7 @@ func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (E
 		AttachStderr: true,
 		Env:          append(append([]string{}, req.Env...), "BERTH_EXEC="+marker),
 		WorkingDir:   req.WorkDir,
-		Cmd:          req.Argv,
+		Cmd:          append([]string{"/bin/sh", "-c", reapWrapper, "berth-exec"}, req.Argv...),
 	})
 	if err != nil {
 		return ExecResult{}, c.explainExecErr(ctx, sandboxID, err)
@@ -148,6 +148,13 @@ func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (E
 	}
 	if res.TimedOut || res.Canceled {
 		killErr := c.killExec(sandboxID, marker)
+		if killErr != nil {
+			// The command cannot be stopped from inside (e.g. every pid is
+			// taken): stop the whole sandbox rather than leave it running.
+			kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
+			killErr = errors.Join(killErr, c.KillSandbox(kctx, sandboxID))
+			kcancel()
+		}
 		// The stream ends once the processes are gone; don't wait forever
 		// on an engine that is itself in trouble.
 		select {
@@ -194,6 +201,25 @@ func (w streamFunc) Write(p []byte) (int, error) {
 	w.fn(w.s, append([]byte{}, p...))
 	return len(p), nil
 }
+
+// reapWrapper runs the command ("$@") as a child of a shell that docker made
+// a session leader, and when it ends kills whatever it left behind in that
+// session (background children would otherwise outlive the call and could
+// hold every pid of the sandbox). It uses shell built-ins only, so it works
+// even when no process can be forked. A process that started its own
+// session escapes it; the pids limit and the max age still bound those.
+const reapWrapper = `"$@"
+rc=$?
+for pass in 1 2; do
+  for d in /proc/[0-9]*; do
+    p=${d#/proc/}
+    [ "$p" = "$$" ] && continue
+    read -r line < "$d/stat" 2>/dev/null || continue
+    set -- ${line##*) }
+    [ "$4" = "$$" ] && kill -9 "$p" 2>/dev/null
+  done
+done
+exit $rc`
 
 // killScript stops and kills every process of one exec: those carrying its
 // marker in their environment, and everything in their sessions (docker

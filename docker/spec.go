@@ -111,7 +111,11 @@ func (s Spec) WithDefaults() Spec {
 		s.Pids = DefaultPids
 	}
 	if s.TmpSize == 0 {
-		s.TmpSize = DefaultTmpSize
+		// Files in a tmpfs are memory charged to the sandbox and cannot be
+		// reclaimed by killing processes: keep both tmpfs together at half of
+		// the memory limit at most, or a full /tmp would leave no memory to
+		// run even the `rm` that empties it.
+		s.TmpSize = min(DefaultTmpSize, s.Memory/4)
 	}
 	if s.MaxAge == 0 {
 		s.MaxAge = DefaultMaxAge
@@ -296,6 +300,9 @@ func checkSpec(s Spec) error {
 	}
 	if s.Memory < 16<<20 || s.Pids < 8 || s.CPUs <= 0 || s.TmpSize < 1<<20 {
 		return refuse("limits too small to run anything (memory %d, pids %d, cpus %.2f, tmp %d)", s.Memory, s.Pids, s.CPUs, s.TmpSize)
+	}
+	if 2*s.TmpSize > s.Memory/2 {
+		return refuse("tmpfs of %d bytes each would let files take more than half of the %d bytes of memory", s.TmpSize, s.Memory)
 	}
 	for _, e := range s.Env {
 		name, _, _ := strings.Cut(e, "=")

@@ -116,6 +116,7 @@ func TestContainerConfigRefusesUnsafeSpecs(t *testing.T) {
 		{"token in env", func(s *Spec) { s.Env = []string{"GITHUB_TOKEN=x"} }, "credential"},
 		{"bad group label", func(s *Spec) { s.Group = "Work Stuff" }, "group"},
 		{"tiny memory", func(s *Spec) { s.Memory = 1024 }, "limits too small"},
+		{"tmpfs bigger than memory allows", func(s *Spec) { s.Memory = 64 << 20; s.TmpSize = 64 << 20 }, "half of"},
 		{"unknown runtime", func(s *Spec) { s.Runtime = "kata" }, "runtime"},
 		{"mask outside workspace", func(s *Spec) { s.Masks = []Mask{{Path: "/etc/passwd"}} }, "mask"},
 	}
@@ -146,6 +147,11 @@ func TestContainerConfigAllowsDeliberateChoices(t *testing.T) {
 		t.Fatal(err)
 	} else if host.NetworkMode != "bridge" || host.Runtime != "runsc" {
 		t.Errorf("got network %q runtime %q, want bridge and runsc", host.NetworkMode, host.Runtime)
+	}
+	small := baseSpec()
+	small.Memory = 64 << 20
+	if _, host, err := containerConfig(small, time.Now()); err != nil || !strings.Contains(host.Tmpfs["/tmp"], "size=16777216") {
+		t.Errorf("with 64 MiB of memory each tmpfs gets a quarter: %v %v", host.Tmpfs, err)
 	}
 }
 
