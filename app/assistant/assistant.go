@@ -40,6 +40,15 @@ type Store interface {
 	UpdateMountMasks(ctx context.Context, group, name string, masks []string) error
 	RemoveMount(ctx context.Context, group, name string) error
 	Mounts(ctx context.Context, group string) ([]store.Mount, error)
+	CreateSession(ctx context.Context, ss store.Session) (store.Session, error)
+	Session(ctx context.Context, id string) (store.Session, error)
+	Sessions(ctx context.Context, group string) ([]store.Session, error)
+	TouchSession(ctx context.Context, id, title string) error
+	DeleteSession(ctx context.Context, id string) error
+	AddMessage(ctx context.Context, m store.Message) (store.Message, error)
+	Messages(ctx context.Context, session string) ([]store.Message, error)
+	SetMessageStatus(ctx context.Context, id int64, status string) error
+	Events(ctx context.Context, f store.Filter) ([]store.Event, error)
 }
 
 var _ Engine = (*docker.Client)(nil)

@@ -46,6 +46,8 @@ type GroupSettings struct {
 	Pids        int64           `json:"pids,omitempty"`
 	IdleTimeout config.Duration `json:"idle_timeout,omitempty"`
 	MaxAge      config.Duration `json:"max_age,omitempty"`
+	// AlwaysAllow lists tools the user allowed "always for this group".
+	AlwaysAllow []string `json:"always_allow,omitempty"`
 }
 
 // Group is a group as the faces show it.
@@ -259,15 +261,21 @@ func (s *Service) SetGroup(ctx context.Context, slug string, changes []string) (
 	if err := g.Settings.validate(); err != nil {
 		return g, err
 	}
+	if err := s.saveSettings(ctx, g, "changed "+strings.Join(changes, ", ")); err != nil {
+		return g, err
+	}
+	s.stopGroupBestEffort(ctx, slug, "the group's settings changed")
+	return g, nil
+}
+
+// saveSettings stores a group's name and settings, audited.
+func (s *Service) saveSettings(ctx context.Context, g Group, summary string) error {
 	raw, _ := json.Marshal(g.Settings)
-	if err := s.Store.UpdateGroup(ctx, store.Group{Slug: slug, Name: g.Name, Settings: raw}); err != nil {
-		return g, err
+	if err := s.Store.UpdateGroup(ctx, store.Group{Slug: g.Slug, Name: g.Name, Settings: raw}); err != nil {
+		return err
 	}
-	if err := s.record(ctx, store.Event{Group: slug, Kind: "group.set", Actor: store.ActorUser,
-		Summary: "changed " + strings.Join(changes, ", "), Detail: mustJSON(map[string]any{"changes": changes, "settings": g.Settings})}); err != nil {
-		return g, err
-	}
-	return g, s.stopGroup(ctx, slug, "the group's settings changed")
+	return s.record(ctx, store.Event{Group: g.Slug, Kind: "group.set", Actor: store.ActorUser,
+		Summary: summary, Detail: mustJSON(map[string]any{"name": g.Name, "settings": g.Settings})})
 }
 
 // RemoveGroup deletes a group and its mounts and stops its sandboxes. With

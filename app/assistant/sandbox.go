@@ -191,3 +191,7 @@ func (s *Service) Reap(ctx context.Context) ([]docker.Sandbox, error) {
 	}
 	return reaped, err
 }
+
+func sessionFilter(s *Service, group, session string) docker.Filter {
+	return docker.Filter{Home: s.Paths.InstallID(), Group: group, Session: session}
+}

@@ -15,9 +15,12 @@ import (
 
 // Config is what the user can set. Zero values mean "Berth's default".
 type Config struct {
-	Image       string   `json:"image,omitempty"`   // sandbox image
-	Runtime     string   `json:"runtime,omitempty"` // "" (runc) or "runsc" for strong isolation
-	Network     string   `json:"network,omitempty"` // default network for new groups: none | bridge
+	Provider    string   `json:"provider,omitempty"` // anthropic (default) | openai (any OpenAI-compatible server)
+	Model       string   `json:"model,omitempty"`    // default per provider
+	BaseURL     string   `json:"base_url,omitempty"` // e.g. http://localhost:11434/v1 for Ollama; "" = the provider's, or *_BASE_URL
+	Image       string   `json:"image,omitempty"`    // sandbox image
+	Runtime     string   `json:"runtime,omitempty"`  // "" (runc) or "runsc" for strong isolation
+	Network     string   `json:"network,omitempty"`  // default network for new groups: none | bridge
 	MemoryMB    int64    `json:"memory_mb,omitempty"`
 	CPUs        float64  `json:"cpus,omitempty"`
 	Pids        int64    `json:"pids,omitempty"`
@@ -88,6 +91,9 @@ func (c Config) withDefaults() Config {
 	if c.Image == "" {
 		c.Image = DefaultImage
 	}
+	if c.Provider == "" {
+		c.Provider = "anthropic"
+	}
 	if c.Network == "" {
 		c.Network = "none"
 	}
@@ -101,6 +107,14 @@ func (c Config) withDefaults() Config {
 		c.ExecTimeout = Duration(DefaultExecTimeout)
 	}
 	return c
+}
+
+// DefaultModel is the model used when none is set for the provider.
+func DefaultModel(provider string) string {
+	if provider == "openai" {
+		return "gpt-4.1-mini"
+	}
+	return "claude-sonnet-4-5"
 }
 
 // Duration is a time.Duration written as "10m" in JSON.

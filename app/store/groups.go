@@ -139,7 +139,7 @@ func (s *Store) AddMount(ctx context.Context, m Mount) (Mount, error) {
 	switch {
 	case isUnique(err):
 		return m, fmt.Errorf("mount %q in group %s %w", m.Name, m.Group, ErrExists)
-	case err != nil && strings.Contains(err.Error(), "FOREIGN KEY"):
+	case err != nil && isForeignKey(err):
 		return m, fmt.Errorf("group %q %w", m.Group, ErrNotFound)
 	case err != nil:
 		return m, fmt.Errorf("add mount %s to %s: %w", m.Name, m.Group, classify(err))
@@ -212,6 +212,10 @@ func affected(res sql.Result, what string) error {
 
 func isUnique(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint") || strings.Contains(err.Error(), "PRIMARY KEY"))
+}
+
+func isForeignKey(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY")
 }
 
 func nonNil(s []string) []string {

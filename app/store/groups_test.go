@@ -77,3 +77,49 @@ func TestGroupsAndMounts(t *testing.T) {
 		t.Errorf("verify: %+v %v", rep, err)
 	}
 }
+
+func TestSessionsAndMessageStatus(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "berth.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateSession(ctx, Session{ID: "s1", Group: "ghost"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("session in a missing group: got %v", err)
+	}
+	s.CreateGroup(ctx, Group{Slug: "g", Name: "G"})
+	if _, err := s.CreateSession(ctx, Session{ID: "s1", Group: "g", Title: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateSession(ctx, Session{ID: "s2", Group: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchSession(ctx, "s1", "renamed"); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := s.Sessions(ctx, "g")
+	if err != nil || len(ss) != 2 || ss[0].ID != "s1" || ss[0].Title != "renamed" {
+		t.Fatalf("sessions, most recent first: %+v %v", ss, err)
+	}
+	m, err := s.AddMessage(ctx, Message{Session: "s1", Role: "user", Content: "hi", Status: "pending"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMessageStatus(ctx, m.ID, "done"); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := s.Messages(ctx, "s1")
+	if len(ms) != 1 || ms[0].Status != "done" || ms[0].Content != "hi" {
+		t.Errorf("messages: %+v", ms)
+	}
+	if err := s.DeleteSession(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := s.Messages(ctx, "s1"); len(ms) != 0 {
+		t.Errorf("messages outlived their session: %+v", ms)
+	}
+	if _, err := s.Session(ctx, "s1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted session: %v", err)
+	}
+}

@@ -1,0 +1,38 @@
+package agent
+
+import (
+	"context"
+	"time"
+)
+
+// ExecRequest is one command for the sandbox to run.
+type ExecRequest struct {
+	Argv      []string
+	Stdin     []byte // nil: no stdin
+	WorkDir   string
+	Timeout   time.Duration // 0: no limit beyond ctx
+	OutputCap int           // bytes kept per stream (head and tail); 0: the sandbox's default
+}
+
+// ExecResult is how a command ended.
+type ExecResult struct {
+	ExitCode                 int
+	Stdout, Stderr           []byte // what was kept of each stream
+	StdoutTotal, StderrTotal int64  // how many bytes each stream produced
+	Truncated, TimedOut      bool
+	Duration                 time.Duration
+}
+
+// Sandbox runs commands in the session's sandbox. A non-zero exit is a
+// result, not an error; an error means it could not run (sandbox gone, Docker
+// lost, canceled).
+type Sandbox interface {
+	Exec(ctx context.Context, req ExecRequest) (ExecResult, error)
+}
+
+// Container paths every sandbox has.
+const (
+	GroupDir   = "/workspace/group" // the group's folder, read-write
+	ExtraDir   = "/workspace/extra" // the group's extra mounts
+	MemoryPath = GroupDir + "/MEMORY.md"
+)

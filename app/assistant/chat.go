@@ -1,0 +1,275 @@
+package assistant
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/config"
+	"github.com/berth-app/berth/app/llm"
+	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker"
+)
+
+// ChatRequest is one user message to answer.
+type ChatRequest struct {
+	Group    string
+	Session  string // "" starts a new chat
+	Text     string
+	Provider string // overrides the settings for this turn
+	Model    string
+	Approve  agent.Approver    // asks a human; nil denies every call that needs approval
+	OnEvent  func(agent.Event) // live progress for the face
+}
+
+// ChatResult is how the turn ended.
+type ChatResult struct {
+	Session   string
+	MessageID int64 // the user's stored message
+	Text      string
+	Turn      agent.Result
+}
+
+// ProviderError wraps a model provider's failure (the CLI exits 4).
+type ProviderError struct{ Err error }
+
+func (e *ProviderError) Error() string { return e.Err.Error() }
+func (e *ProviderError) Unwrap() error { return e.Err }
+
+// NewProvider builds the model provider from the settings (and overrides).
+// The key comes from the OS keyring or the environment, never from settings.
+func NewProvider(cfg config.Config, name, model string) (llm.Provider, string, error) {
+	if name == "" {
+		name = cfg.Provider
+	}
+	if model == "" {
+		model = cfg.Model
+		if model == "" || name != cfg.Provider {
+			model = config.DefaultModel(name)
+		}
+	}
+	key, _, err := llm.GetKey(name)
+	if err != nil && !errors.Is(err, llm.ErrNoKey) {
+		return nil, "", err
+	}
+	p, err := llm.New(name, llm.Config{APIKey: key, BaseURL: cfg.BaseURL, Model: model})
+	return p, model, err
+}
+
+// Chat answers one message: it is stored first (nothing typed is lost), the
+// gate is checked, then the agent runs with its tools in the session's
+// sandbox. Every step is audited. When the gate is closed the message stays
+// pending and *GateClosedError is returned.
+func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
+	var res ChatResult
+	if strings.TrimSpace(req.Text) == "" {
+		return res, errors.New("empty message")
+	}
+	g, err := s.ensureGroup(ctx, req.Group)
+	if err != nil {
+		return res, err
+	}
+	if req.Session == "" {
+		ss, err := s.NewSession(ctx, g.Slug, title(req.Text))
+		if err != nil {
+			return res, err
+		}
+		req.Session = ss.ID
+	} else if ss, err := s.Session(ctx, req.Session); err != nil {
+		return res, err
+	} else if ss.Group != g.Slug {
+		return res, fmt.Errorf("chat %s belongs to group %s, not %s", ss.ID, ss.Group, g.Slug)
+	}
+	res.Session = req.Session
+
+	msg, err := s.Store.AddMessage(ctx, store.Message{Session: req.Session, Role: roleUser, Content: req.Text, Status: StatusPending})
+	if err != nil {
+		return res, err
+	}
+	res.MessageID = msg.ID
+	_ = s.Store.TouchSession(ctx, req.Session, "")
+	if err := s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: "message.user", Actor: store.ActorUser,
+		Summary: "said: " + title(req.Text), Detail: mustJSON(map[string]any{"message_id": msg.ID, "sha256": msg.SHA256, "bytes": len(req.Text)})}); err != nil {
+		return res, err
+	}
+	if _, err := s.Gate(ctx); err != nil {
+		return res, err // the message stays pending until the gate opens
+	}
+	provider, model, err := NewProvider(s.Config, req.Provider, req.Model)
+	if err != nil {
+		_ = s.Store.SetMessageStatus(ctx, msg.ID, StatusFailed)
+		return res, &ProviderError{Err: err}
+	}
+	history, _, err := s.History(ctx, req.Session)
+	if err != nil {
+		return res, err
+	}
+	system, err := s.systemPrompt(ctx, g)
+	if err != nil {
+		return res, err
+	}
+	sb := &lazySandbox{svc: s, group: g.Slug, session: req.Session}
+	cfg := agent.Config{
+		Provider: provider, Model: model,
+		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
+		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now,
+		Record: func(ctx context.Context, ev agent.AuditEvent) error {
+			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(or(ev.Actor, "agent")),
+				Summary: ev.Summary, Detail: mustJSON(ev.Detail)})
+		},
+	}
+	turn, turnErr := agent.RunTurn(ctx, cfg, sb, system, history)
+	res.Turn, res.Text = turn, turn.Text
+
+	// Whatever happened, what the turn produced is kept.
+	wctx := context.WithoutCancel(ctx)
+	var ids []map[string]any
+	for _, m := range turn.Messages {
+		role, content := encodeMessage(m)
+		stored, err := s.Store.AddMessage(wctx, store.Message{Session: req.Session, Role: role, Content: content, Status: StatusDone})
+		if err != nil {
+			return res, errors.Join(turnErr, err)
+		}
+		ids = append(ids, map[string]any{"message_id": stored.ID, "role": role, "sha256": stored.SHA256})
+	}
+	if turn.Compacted && len(turn.Context) > 0 {
+		// The model sees the compacted context from now on; the full history
+		// stays in the database.
+		b, _ := json.Marshal(storedContext{Messages: turn.Context})
+		if _, err := s.Store.AddMessage(wctx, store.Message{Session: req.Session, Role: roleContext, Content: string(b), Status: StatusDone}); err != nil {
+			return res, errors.Join(turnErr, err)
+		}
+	}
+	status := StatusDone
+	switch {
+	case turn.Interrupted || errors.Is(turnErr, context.Canceled):
+		status = StatusInterrupted
+	case turnErr != nil:
+		status = StatusFailed
+	}
+	_ = s.Store.SetMessageStatus(wctx, msg.ID, status)
+	if len(turn.AlwaysAllowed) > 0 {
+		s.rememberAlways(wctx, g.Slug, turn.AlwaysAllowed)
+	}
+	detail := map[string]any{"status": status, "messages": ids, "tool_calls": turn.ToolCalls, "model": model, "provider": provider.Name(),
+		"input_tokens": turn.Usage.InputTokens, "output_tokens": turn.Usage.OutputTokens, "stop_reason": turn.StopReason}
+	if turnErr != nil {
+		detail["error"] = turnErr.Error()
+	}
+	if err := s.record(wctx, store.Event{Group: g.Slug, Session: req.Session, Kind: "turn.end", Actor: store.ActorAgent,
+		Summary: fmt.Sprintf("turn %s: %d tool calls, %d+%d tokens", status, turn.ToolCalls, turn.Usage.InputTokens, turn.Usage.OutputTokens),
+		Detail:  mustJSON(detail)}); err != nil {
+		return res, errors.Join(turnErr, err)
+	}
+	if turnErr != nil && !errors.Is(turnErr, context.Canceled) && isProviderErr(turnErr) {
+		return res, &ProviderError{Err: turnErr}
+	}
+	return res, turnErr
+}
+
+func isProviderErr(err error) bool {
+	var le *llm.Error
+	return errors.As(err, &le) || errors.Is(err, llm.ErrAuth) || errors.Is(err, llm.ErrModel) || errors.Is(err, llm.ErrUnreachable) ||
+		errors.Is(err, llm.ErrRateLimited) || errors.Is(err, llm.ErrOverloaded) || errors.Is(err, llm.ErrServer) ||
+		errors.Is(err, llm.ErrMalformed) || errors.Is(err, llm.ErrStreamCut) || errors.Is(err, llm.ErrRequest)
+}
+
+// rememberAlways adds tools the user allowed "always for this group".
+func (s *Service) rememberAlways(ctx context.Context, group string, tools []string) {
+	g, err := s.Group(ctx, group)
+	if err != nil {
+		return
+	}
+	for _, t := range tools {
+		if !slices.Contains(g.Settings.AlwaysAllow, t) {
+			g.Settings.AlwaysAllow = append(g.Settings.AlwaysAllow, t)
+		}
+	}
+	_ = s.saveSettings(ctx, g, "always allow "+strings.Join(tools, ", "))
+}
+
+// systemPrompt tells the model who it is, what it remembers and what it can see.
+func (s *Service) systemPrompt(ctx context.Context, g Group) (string, error) {
+	memory, err := s.Memory(g.Slug)
+	if err != nil {
+		memory = "(the memory file could not be read: " + err.Error() + ")"
+	}
+	ms, err := s.Store.Mounts(ctx, g.Slug)
+	if err != nil {
+		return "", err
+	}
+	var infos []agent.MountInfo
+	for _, m := range ms {
+		infos = append(infos, agent.MountInfo{Path: docker.ExtraDir + "/" + m.Name, ReadOnly: m.ReadOnly, Masked: m.Masks})
+	}
+	tools := g.Settings.Tools
+	if len(tools) == 0 {
+		tools = ToolNames
+	}
+	return agent.SystemPrompt(agent.PromptInput{Now: s.now(), Group: g.Name, Memory: memory, Mounts: infos, Tools: tools,
+		Network: or(g.Settings.Network, or(s.Config.Network, "none")) == "bridge"}), nil
+}
+
+func title(text string) string {
+	t := strings.Join(strings.Fields(text), " ")
+	if r := []rune(t); len(r) > 60 {
+		t = string(r[:57]) + "…"
+	}
+	return t
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// lazySandbox gives the agent the session's sandbox, started on the first
+// tool call (a chat that needs no tools never starts one). If the sandbox
+// dies, the call fails with a clear error and the next call gets a fresh one.
+type lazySandbox struct {
+	svc            *Service
+	group, session string
+
+	mu sync.Mutex
+	sb *docker.Sandbox
+}
+
+func (l *lazySandbox) Exec(ctx context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
+	l.mu.Lock()
+	if l.sb == nil {
+		if _, err := l.svc.Gate(ctx); err != nil {
+			l.mu.Unlock()
+			return agent.ExecResult{}, err
+		}
+		sb, _, err := l.svc.Sandbox(ctx, l.group, l.session)
+		if err != nil {
+			l.mu.Unlock()
+			return agent.ExecResult{}, err
+		}
+		l.sb = &sb
+	}
+	id := l.sb.ID
+	l.mu.Unlock()
+	dreq := docker.ExecRequest{Argv: req.Argv, WorkDir: req.WorkDir, Timeout: req.Timeout, OutputCap: req.OutputCap}
+	if req.Stdin != nil {
+		dreq.Stdin = strings.NewReader(string(req.Stdin))
+	}
+	r, err := l.svc.Engine.Exec(ctx, id, dreq)
+	if errors.Is(err, docker.ErrSandboxGone) || errors.Is(err, docker.ErrSandboxNotRunning) {
+		l.mu.Lock()
+		l.sb = nil // the next call starts a fresh sandbox
+		l.mu.Unlock()
+		_ = l.svc.record(context.WithoutCancel(ctx), store.Event{Group: l.group, Session: l.session, Kind: "sandbox.lost",
+			Summary: "the sandbox stopped during a tool call; the next call gets a fresh one", Detail: mustJSON(map[string]any{"id": id, "error": err.Error()})})
+		err = fmt.Errorf("the sandbox stopped while the command ran (%w); the next tool call starts a fresh one", err)
+	}
+	return agent.ExecResult{ExitCode: r.ExitCode, Stdout: r.Stdout.Data, Stderr: r.Stderr.Data, StdoutTotal: r.Stdout.Total, StderrTotal: r.Stderr.Total,
+		Truncated: r.Stdout.Truncated || r.Stderr.Truncated, TimedOut: r.TimedOut, Duration: r.Duration}, err
+}

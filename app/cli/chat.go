@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/assistant"
+)
+
+func runChat(ctx context.Context, io IO, args []string) int {
+	fs := flags(io, "chat", "-g GROUP [--session ID | --new] [--provider anthropic|openai] [--model M] [--yes] MESSAGE")
+	group := fs.String("g", assistant.DefaultGroup, "group")
+	session := fs.String("session", "", "continue this chat (default: the group's latest)")
+	fresh := fs.Bool("new", false, "start a new chat")
+	provider := fs.String("provider", "", "anthropic or openai (default: settings)")
+	model := fs.String("model", "", "model name (default: settings)")
+	yes := fs.Bool("yes", false, "allow every tool call without asking")
+	ops, code, ok := parseInterleaved(fs, args)
+	if !ok {
+		return code
+	}
+	text := strings.Join(ops, " ")
+	if strings.TrimSpace(text) == "" {
+		fs.Usage()
+		return ExitUsage
+	}
+	if *fresh && *session != "" {
+		return fail(io, ExitUsage, "use --session or --new, not both")
+	}
+	return withService(io, func(svc *assistant.Service) int {
+		if !*fresh && *session == "" {
+			if ss, err := svc.Sessions(ctx, *group); err == nil && len(ss) > 0 {
+				*session = ss[0].ID
+			}
+		}
+		p := &chatPrinter{io: io}
+		res, err := svc.Chat(ctx, assistant.ChatRequest{
+			Group: *group, Session: *session, Text: text, Provider: *provider, Model: *model,
+			Approve: terminalApprover(io, *yes, p), OnEvent: p.event,
+		})
+		p.endLine()
+		var gate *assistant.GateClosedError
+		var perr *assistant.ProviderError
+		switch {
+		case errors.As(err, &gate):
+			return fail(io, ExitGateClosed, "%s — your message is saved and waits in chat %s\n  fix: %s", gate.Status.Reason, res.Session, gate.Status.Hint)
+		case errors.As(err, &perr):
+			return fail(io, ExitProvider, "%v\n  your message is saved in chat %s", perr.Err, res.Session)
+		case errors.Is(err, context.Canceled):
+			fmt.Fprintf(io.Err, "berth: interrupted; the partial answer is saved in chat %s\n", res.Session)
+			return ExitInterrupt
+		case err != nil:
+			return fail(io, ExitFailure, "%v", err)
+		}
+		fmt.Fprintf(io.Err, "[chat %s · %d tool calls · %d in / %d out tokens]\n", res.Session, res.Turn.ToolCalls, res.Turn.Usage.InputTokens, res.Turn.Usage.OutputTokens)
+		return ExitOK
+	})
+}
+
+// chatPrinter streams text to stdout and tool activity to stderr, one line
+// per tool call.
+type chatPrinter struct {
+	io     IO
+	mu     sync.Mutex
+	midTxt bool
+}
+
+func (p *chatPrinter) endLine() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.midTxt {
+		fmt.Fprintln(p.io.Out)
+		p.midTxt = false
+	}
+}
+
+func (p *chatPrinter) event(ev agent.Event) {
+	switch ev.Kind {
+	case agent.EventText:
+		p.mu.Lock()
+		fmt.Fprint(p.io.Out, ev.Text)
+		p.midTxt = !strings.HasSuffix(ev.Text, "\n")
+		p.mu.Unlock()
+	case agent.EventToolEnd:
+		p.endLine()
+		mark := "✓"
+		if ev.IsError {
+			mark = "✗"
+		}
+		fmt.Fprintf(p.io.Err, "  %s %s %s → exit %d, %s\n", mark, ev.Tool, ev.Summary, ev.ExitCode, ev.Duration.Round(1e6))
+	case agent.EventRetry:
+		p.endLine()
+		fmt.Fprintf(p.io.Err, "  … %v — retrying in %s (attempt %d)\n", ev.Err, ev.Wait.Round(1e6), ev.Attempt)
+	case agent.EventCompacted:
+		p.endLine()
+		fmt.Fprintf(p.io.Err, "  … %s\n", ev.Text)
+	}
+}
+
+// terminalApprover asks on the terminal: y = once, a = always for this
+// group, anything else = deny. --yes allows every call once.
+func terminalApprover(io IO, yes bool, p *chatPrinter) agent.Approver {
+	in := bufio.NewReader(io.In)
+	return func(ctx context.Context, req agent.ApprovalRequest) (agent.Approval, error) {
+		if yes {
+			return agent.AllowOnce, nil
+		}
+		p.endLine()
+		fmt.Fprintf(io.Err, "Allow %s? [y] once · [a] always for this group · [N] deny: ", req.Summary)
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			fmt.Fprintln(io.Err, "(no answer: denied)")
+			return agent.Deny, nil
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return agent.AllowOnce, nil
+		case "a", "always":
+			return agent.AllowAlways, nil
+		}
+		return agent.Deny, nil
+	}
+}
