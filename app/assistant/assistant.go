@@ -48,6 +48,7 @@ type Store interface {
 	AddMessage(ctx context.Context, m store.Message) (store.Message, error)
 	Messages(ctx context.Context, session string) ([]store.Message, error)
 	SetMessageStatus(ctx context.Context, id int64, status string) error
+	MessagesWithStatus(ctx context.Context, status string) ([]store.Message, error)
 	Events(ctx context.Context, f store.Filter) ([]store.Event, error)
 }
 
@@ -61,6 +62,9 @@ type Service struct {
 	Paths  home.Paths
 	Config config.Config
 	Now    func() time.Time
+	// OnUse, when set, hears when a chat's sandbox starts (true) and ends
+	// (false) running a tool call: the runtime tracks idle sandboxes with it.
+	OnUse func(sandboxID string, busy bool)
 }
 
 // CLISession is the session label of sandboxes that `berth exec` uses: one
@@ -93,6 +97,10 @@ func (s *Service) now() time.Time {
 
 // Gate takes a fresh reading of Docker and says whether work may start.
 func (s *Service) Gate(ctx context.Context) (docker.Status, error) {
+	if r := s.PausedReason(); r != "" {
+		st := pausedStatus(r)
+		return st, &GateClosedError{Status: st}
+	}
 	st := s.Engine.Check(ctx, s.Config.Image, s.Config.Runtime)
 	if st.State != docker.Ready {
 		return st, &GateClosedError{Status: st}

@@ -61,57 +61,80 @@ func NewProvider(cfg config.Config, name, model string) (llm.Provider, string, e
 	return p, model, err
 }
 
-// Chat answers one message: it is stored first (nothing typed is lost), the
-// gate is checked, then the agent runs with its tools in the session's
-// sandbox. Every step is audited. When the gate is closed the message stays
-// pending and *GateClosedError is returned.
+// Chat answers one message now: Submit, then Answer. When the gate is
+// closed the message stays pending and *GateClosedError is returned.
 func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
-	var res ChatResult
+	msg, err := s.Submit(ctx, &req)
+	res := ChatResult{Session: req.Session, MessageID: msg.ID}
+	if err != nil {
+		return res, err
+	}
+	return s.Answer(ctx, req, msg)
+}
+
+// Submit stores the user's message as pending — before anything else
+// happens, so nothing typed is lost — starting a new chat when req.Session
+// is empty (req.Session is then set).
+func (s *Service) Submit(ctx context.Context, req *ChatRequest) (store.Message, error) {
 	if strings.TrimSpace(req.Text) == "" {
-		return res, errors.New("empty message")
+		return store.Message{}, errors.New("empty message")
 	}
 	g, err := s.ensureGroup(ctx, req.Group)
 	if err != nil {
-		return res, err
+		return store.Message{}, err
 	}
 	if req.Session == "" {
 		ss, err := s.NewSession(ctx, g.Slug, title(req.Text))
 		if err != nil {
-			return res, err
+			return store.Message{}, err
 		}
 		req.Session = ss.ID
 	} else if ss, err := s.Session(ctx, req.Session); err != nil {
-		return res, err
+		return store.Message{}, err
 	} else if ss.Group != g.Slug {
-		return res, fmt.Errorf("chat %s belongs to group %s, not %s", ss.ID, ss.Group, g.Slug)
+		return store.Message{}, fmt.Errorf("chat %s belongs to group %s, not %s", ss.ID, ss.Group, g.Slug)
 	}
-	res.Session = req.Session
-
 	msg, err := s.Store.AddMessage(ctx, store.Message{Session: req.Session, Role: roleUser, Content: req.Text, Status: StatusPending})
 	if err != nil {
-		return res, err
+		return msg, err
 	}
-	res.MessageID = msg.ID
 	_ = s.Store.TouchSession(ctx, req.Session, "")
-	if err := s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: "message.user", Actor: store.ActorUser,
-		Summary: "said: " + title(req.Text), Detail: mustJSON(map[string]any{"message_id": msg.ID, "sha256": msg.SHA256, "bytes": len(req.Text)})}); err != nil {
+	return msg, s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: "message.user", Actor: store.ActorUser,
+		Summary: "said: " + title(req.Text), Detail: mustJSON(map[string]any{"message_id": msg.ID, "sha256": msg.SHA256, "bytes": len(req.Text)})})
+}
+
+// Answer runs the agent's turn for a stored user message: the gate is
+// checked, the turn runs with its tools in the chat's sandbox, and what it
+// produced is stored whatever happens. A canceled ctx leaves the message
+// interrupted with the partial answer kept.
+func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message) (ChatResult, error) {
+	res := ChatResult{Session: req.Session, MessageID: msg.ID}
+	g, err := s.Group(ctx, req.Group)
+	if err != nil {
 		return res, err
 	}
 	if _, err := s.Gate(ctx); err != nil {
 		return res, err // the message stays pending until the gate opens
+	}
+	if err := s.Store.SetMessageStatus(ctx, msg.ID, StatusRunning); err != nil {
+		return res, err
 	}
 	provider, model, err := NewProvider(s.Config, req.Provider, req.Model)
 	if err != nil {
 		_ = s.Store.SetMessageStatus(ctx, msg.ID, StatusFailed)
 		return res, &ProviderError{Err: err}
 	}
-	history, _, err := s.History(ctx, req.Session)
-	if err != nil {
+	fail := func(err error) (ChatResult, error) {
+		_ = s.Store.SetMessageStatus(context.WithoutCancel(ctx), msg.ID, StatusFailed)
 		return res, err
+	}
+	history, _, err := s.History(ctx, req.Session, msg.ID)
+	if err != nil {
+		return fail(err)
 	}
 	system, err := s.systemPrompt(ctx, g)
 	if err != nil {
-		return res, err
+		return fail(err)
 	}
 	sb := &lazySandbox{svc: s, group: g.Slug, session: req.Session}
 	cfg := agent.Config{
@@ -124,6 +147,9 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 		},
 	}
 	turn, turnErr := agent.RunTurn(ctx, cfg, sb, system, history)
+	if sb.err != nil && turnErr == nil && turn.SandboxErrors > 0 && turn.ToolCalls == turn.SandboxErrors {
+		turnErr = sb.err // not one tool call could run: say why (e.g. the gate closed)
+	}
 	res.Turn, res.Text = turn, turn.Text
 
 	// Whatever happened, what the turn produced is kept.
@@ -147,7 +173,7 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 	}
 	status := StatusDone
 	switch {
-	case turn.Interrupted || errors.Is(turnErr, context.Canceled):
+	case turn.Interrupted || errors.Is(turnErr, context.Canceled) || ctx.Err() != nil:
 		status = StatusInterrupted
 	case turnErr != nil:
 		status = StatusFailed
@@ -237,19 +263,22 @@ type lazySandbox struct {
 	svc            *Service
 	group, session string
 
-	mu sync.Mutex
-	sb *docker.Sandbox
+	mu  sync.Mutex
+	sb  *docker.Sandbox
+	err error // the last reason a call could not run
 }
 
 func (l *lazySandbox) Exec(ctx context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
 	l.mu.Lock()
 	if l.sb == nil {
 		if _, err := l.svc.Gate(ctx); err != nil {
+			l.err = err
 			l.mu.Unlock()
 			return agent.ExecResult{}, err
 		}
 		sb, _, err := l.svc.Sandbox(ctx, l.group, l.session)
 		if err != nil {
+			l.err = err
 			l.mu.Unlock()
 			return agent.ExecResult{}, err
 		}
@@ -260,6 +289,10 @@ func (l *lazySandbox) Exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 	dreq := docker.ExecRequest{Argv: req.Argv, WorkDir: req.WorkDir, Timeout: req.Timeout, OutputCap: req.OutputCap}
 	if req.Stdin != nil {
 		dreq.Stdin = strings.NewReader(string(req.Stdin))
+	}
+	if l.svc.OnUse != nil {
+		l.svc.OnUse(id, true)
+		defer l.svc.OnUse(id, false)
 	}
 	r, err := l.svc.Engine.Exec(ctx, id, dreq)
 	if errors.Is(err, docker.ErrSandboxGone) || errors.Is(err, docker.ErrSandboxNotRunning) {

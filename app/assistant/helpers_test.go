@@ -1,8 +1,12 @@
 package assistant
 
 import (
+	"os"
+
 	"context"
 	"errors"
+	"github.com/berth-app/berth/app/config"
+	"github.com/berth-app/berth/app/mounts"
 
 	"fmt"
 	"github.com/berth-app/berth/docker"
@@ -56,3 +60,9 @@ func (fakeEngine) StopSandbox(context.Context, string) error { return errDown }
 func (fakeEngine) Reap(context.Context, string, time.Time) ([]docker.Sandbox, error) {
 	return nil, errDown
 }
+
+func osReadDir(dir string) ([]fs.DirEntry, error) { return os.ReadDir(dir) }
+
+func configDuration(d time.Duration) config.Duration { return config.Duration(d) }
+
+func mountReq(dir, name string) mounts.Request { return mounts.Request{HostPath: dir, Name: name} }

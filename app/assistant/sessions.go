@@ -15,6 +15,8 @@ import (
 // Message statuses.
 const (
 	StatusPending     = "pending"     // stored, not answered yet (e.g. Docker was down)
+	StatusRunning     = "running"     // its turn is running (left so by a crash: see Runtime.Start)
+	StatusCanceled    = "canceled"    // the user canceled it before it ran
 	StatusDone        = "done"        // answered
 	StatusInterrupted = "interrupted" // the turn was cut short (cancel, Docker lost)
 	StatusFailed      = "failed"      // the model provider failed
@@ -126,15 +128,24 @@ func decodeMessage(m store.Message) (llm.Message, error) {
 	return llm.Message{}, fmt.Errorf("message %d: unknown role %q", m.ID, m.Role)
 }
 
-// History is a chat's messages in the model's form. User messages that
-// never got an answer (pending, failed) are left out, except the newest:
-// the model sees what was actually discussed.
-func (s *Service) History(ctx context.Context, session string) ([]llm.Message, []store.Message, error) {
+// History is a chat's messages in the model's form, up to and including the
+// message upTo (0: all). User messages that never got an answer (pending,
+// failed, canceled) are left out, except upTo itself: the model sees what
+// was actually discussed.
+func (s *Service) History(ctx context.Context, session string, upTo int64) ([]llm.Message, []store.Message, error) {
 	stored, err := s.Store.Messages(ctx, session)
 	if err != nil {
 		return nil, nil, err
 	}
 	var out []llm.Message
+	if upTo > 0 {
+		for i, m := range stored {
+			if m.ID > upTo {
+				stored = stored[:i]
+				break
+			}
+		}
+	}
 	for i, m := range stored {
 		if m.Role == roleContext {
 			var sc storedContext
@@ -144,7 +155,7 @@ func (s *Service) History(ctx context.Context, session string) ([]llm.Message, [
 			out = append([]llm.Message{}, sc.Messages...)
 			continue
 		}
-		if m.Role == roleUser && (m.Status == StatusPending || m.Status == StatusFailed) && i != len(stored)-1 {
+		if m.Role == roleUser && (m.Status == StatusPending || m.Status == StatusFailed || m.Status == StatusCanceled) && i != len(stored)-1 {
 			continue
 		}
 		lm, err := decodeMessage(m)

@@ -106,6 +106,9 @@ func TestSessionsAndMessageStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ps, err := s.MessagesWithStatus(ctx, "pending"); err != nil || len(ps) != 1 || ps[0].ID != m.ID {
+		t.Errorf("pending messages: %+v %v", ps, err)
+	}
 	if err := s.SetMessageStatus(ctx, m.ID, "done"); err != nil {
 		t.Fatal(err)
 	}

@@ -114,3 +114,26 @@ func (s *Store) SetMessageStatus(ctx context.Context, id int64, status string) e
 	}
 	return affected(res, fmt.Sprintf("message %d", id))
 }
+
+// MessagesWithStatus lists the messages with a status across all sessions,
+// oldest first: pending ones to run when the gate opens, running ones a
+// crash left behind.
+func (s *Store) MessagesWithStatus(ctx context.Context, status string) ([]Message, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT id, session, role, content, status, created, sha256 FROM messages WHERE status = ? ORDER BY id`, status)
+	if err != nil {
+		return nil, fmt.Errorf("read %s messages: %w", status, classify(err))
+	}
+	defer rows.Close()
+	var ms []Message
+	for rows.Next() {
+		var m Message
+		var created string
+		if err := rows.Scan(&m.ID, &m.Session, &m.Role, &m.Content, &m.Status, &created, &m.SHA256); err != nil {
+			return nil, fmt.Errorf("read %s messages: %w", status, err)
+		}
+		m.Created, _ = time.Parse(timeLayout, created)
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}

@@ -1,0 +1,343 @@
+package assistant
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/llm/llmtest"
+	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker"
+	"github.com/berth-app/berth/docker/dockertest"
+)
+
+// fakeModel points the service at a fake Anthropic server.
+func fakeModel(t *testing.T) *llmtest.Server {
+	t.Helper()
+	fake := llmtest.NewAnthropic(t)
+	t.Setenv("ANTHROPIC_BASE_URL", fake.URL)
+	t.Setenv("ANTHROPIC_API_KEY", "sk-test-runtime")
+	return fake
+}
+
+// startRuntime runs a runtime over svc watched by a real monitor of engine.
+func startRuntime(t *testing.T, svc *Service, engine *docker.Client, cfg RuntimeConfig) *Runtime {
+	t.Helper()
+	mon := docker.NewMonitor(engine, docker.MonitorConfig{Image: svc.Config.Image})
+	ctx, cancel := context.WithCancel(context.Background())
+	go mon.Run(ctx)
+	r := NewRuntime(svc, mon, cfg)
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.Stop(context.Background())
+		cancel()
+	})
+	return r
+}
+
+// waitEvent reads the runtime's stream until match, failing after d.
+func waitEvent(t *testing.T, ch <-chan Event, d time.Duration, what string, match func(Event) bool) Event {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case ev := <-ch:
+			if match(ev) {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no %s within %s", what, d)
+			return Event{}
+		}
+	}
+}
+
+func wait(t *testing.T, r *Runtime, id int64) ChatResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := r.Wait(ctx, id)
+	if err != nil {
+		t.Fatalf("wait for message %d: %v", id, err)
+	}
+	return res
+}
+
+func messageStatus(t *testing.T, st *store.Store, session string, id int64) (string, []store.Message) {
+	t.Helper()
+	ms, err := st.Messages(context.Background(), session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return m.Status, ms
+		}
+	}
+	t.Fatalf("message %d is gone", id)
+	return "", nil
+}
+
+// TestRuntimeDockerDownMidTurn cuts the engine's socket while a tool call
+// runs: the turn is stored as interrupted with its partial answer, a
+// message sent while Docker is down waits, and runs once it is back.
+func TestRuntimeDockerDownMidTurn(t *testing.T) {
+	real := dockertest.Client(t)
+	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
+	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "test proxy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Close()
+	svc, st := newService(t, engine)
+	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
+	fake := fakeModel(t)
+	fake.Respond(func(req llmtest.Request) llmtest.Reply {
+		raw := string(req.Raw)
+		switch {
+		case strings.Contains(raw, "second message"):
+			return llmtest.Reply{Text: []string{"All done."}}
+		case strings.Contains(raw, "tool_result"):
+			return llmtest.Reply{HoldAfter: 1} // a model that stalls until the turn is canceled
+		}
+		return llmtest.Reply{Text: []string{"Working on it. "}, ToolCalls: []llmtest.ToolCall{{ID: "t1", Name: "bash", Input: `{"command":"sleep 30"}`}}}
+	})
+	r := startRuntime(t, svc, engine, RuntimeConfig{})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	ctx := context.Background()
+
+	m1, err := r.Send(ctx, ChatRequest{Group: "main", Text: "first message"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, 30*time.Second, "the bash call", func(ev Event) bool {
+		return ev.Kind == EventAgent && ev.Agent.Kind == agent.EventToolStart
+	})
+	time.Sleep(300 * time.Millisecond) // the command is running
+	proxy.Cut()
+	waitEvent(t, events, 5*time.Second, "a closed gate", func(ev Event) bool { return ev.Kind == EventGate && !ev.Gate.Open })
+	res := wait(t, r, m1.ID)
+	status, msgs := messageStatus(t, st, res.Session, m1.ID)
+	if status != StatusInterrupted {
+		t.Errorf("the turn Docker left: got %s, want interrupted", status)
+	}
+	var partial bool
+	for _, m := range msgs {
+		partial = partial || (m.Role == roleAssistant && strings.Contains(m.Content, "Working on it."))
+	}
+	if !partial {
+		t.Errorf("the partial answer was not kept: %+v", msgs)
+	}
+
+	m2, err := r.Send(ctx, ChatRequest{Group: "main", Session: res.Session, Text: "second message"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, 5*time.Second, "the message waiting for the gate", func(ev Event) bool {
+		return ev.Kind == EventWaitGate && ev.MessageID == m2.ID && strings.Contains(ev.Text, "not running")
+	})
+	if s, _ := messageStatus(t, st, res.Session, m2.ID); s != StatusPending {
+		t.Errorf("a message sent while Docker is down: got %s, want pending", s)
+	}
+
+	proxy.Restore()
+	res2 := wait(t, r, m2.ID)
+	if s, _ := messageStatus(t, st, res.Session, m2.ID); s != StatusDone || res2.Text != "All done." {
+		t.Errorf("after Docker came back: status %s, text %q", s, res2.Text)
+	}
+	evs, _ := st.Events(ctx, store.Filter{Kind: "docker"})
+	var kinds []string
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	if got := strings.Join(kinds, " "); !strings.Contains(got, "docker.ready docker.down docker.ready") {
+		t.Errorf("docker transitions in the audit log: %q", got)
+	}
+	if rep, err := st.Verify(ctx); err != nil || !rep.OK {
+		t.Errorf("chain: %+v %v", rep, err)
+	}
+}
+
+func TestRuntimePauseAndResume(t *testing.T) {
+	c := dockertest.Client(t)
+	svc, st := newService(t, c)
+	fake := fakeModel(t)
+	fake.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"hi"}} })
+	r := startRuntime(t, svc, c, RuntimeConfig{})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	ctx := context.Background()
+	waitEvent(t, events, 10*time.Second, "an open gate", func(ev Event) bool { return ev.Kind == EventGate && ev.Gate.Open })
+	if err := r.Pause(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Gate(ctx); err == nil || !strings.Contains(err.Error(), "paused") {
+		t.Errorf("a paused gate seen by the service (as a CLI would): %v", err)
+	}
+	m, _ := r.Send(ctx, ChatRequest{Group: "main", Text: "hello"})
+	waitEvent(t, events, 5*time.Second, "waiting while paused", func(ev Event) bool {
+		return ev.Kind == EventWaitGate && strings.Contains(ev.Text, "paused")
+	})
+	if err := r.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(t, r, m.ID); res.Text != "hi" {
+		t.Errorf("after resume: %q", res.Text)
+	}
+	evs, _ := st.Events(ctx, store.Filter{Kind: "assistant"})
+	if len(evs) != 2 || evs[0].Kind != "assistant.paused" || evs[1].Kind != "assistant.resumed" {
+		t.Errorf("audit: %+v", evs)
+	}
+}
+
+// TestRuntimeConcurrentSessions runs 10 chats in 4 groups at once with at
+// most 4 sandboxes: every turn completes, each writes only in its own group
+// folder, none sees another group's mounts, and no chat hears another's.
+func TestRuntimeConcurrentSessions(t *testing.T) {
+	c := dockertest.Client(t)
+	svc, st := newService(t, c)
+	ctx := context.Background()
+	groups := []string{"g1", "g2", "g3", "g4"}
+	for _, g := range groups {
+		if _, err := svc.AddGroup(ctx, g, "", GroupSettings{}); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if _, err := svc.AddMount(ctx, g, mountReq(dir, "only-"+g)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := fakeModel(t)
+	var mu sync.Mutex
+	tags := map[string]bool{}
+	fake.Respond(func(req llmtest.Request) llmtest.Reply {
+		raw := string(req.Raw)
+		// Each request must carry exactly one chat's tag.
+		n := 0
+		for i := 0; i < 10; i++ {
+			if strings.Contains(raw, "chat-tag-"+string(rune('a'+i))+" ") {
+				n++
+			}
+		}
+		mu.Lock()
+		tags[string(rune('0'+n))] = true
+		mu.Unlock()
+		if strings.Contains(raw, "tool_result") {
+			return llmtest.Reply{Text: []string{"done"}}
+		}
+		return llmtest.Reply{ToolCalls: []llmtest.ToolCall{{ID: "w", Name: "bash",
+			Input: `{"command":"ls /workspace/extra; touch /workspace/group/$(hostname); sleep 0.3"}`}}}
+	})
+	r := startRuntime(t, svc, c, RuntimeConfig{MaxSandboxes: 4})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	var ids []int64
+	var sessions []string
+	for i := 0; i < 10; i++ {
+		m, err := r.Send(ctx, ChatRequest{Group: groups[i%4], Text: "chat-tag-" + string(rune('a'+i)) + " go"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	maxRunning := 0
+	go func() {
+		for ev := range events {
+			if ev.Kind == EventTurnStart {
+				list, _ := r.chatSandboxes(ctx)
+				mu.Lock()
+				maxRunning = max(maxRunning, len(list))
+				mu.Unlock()
+			}
+		}
+	}()
+	for i, id := range ids {
+		res := wait(t, r, id)
+		if res.Text != "done" {
+			t.Errorf("chat %d: %q", i, res.Text)
+		}
+		sessions = append(sessions, res.Session)
+	}
+	mu.Lock()
+	if len(tags) != 1 || !tags["1"] {
+		t.Errorf("a request carried another chat's words: %v", tags)
+	}
+	if maxRunning > 4 {
+		t.Errorf("%d sandboxes ran at once, cap 4", maxRunning)
+	}
+	mu.Unlock()
+	for i, g := range groups {
+		entries, _ := osReadDir(svc.Paths.GroupDir(g))
+		files := 0
+		for _, e := range entries {
+			if e.Name() != MemoryFile {
+				files++
+			}
+		}
+		want := 3
+		if i >= 2 {
+			want = 2
+		}
+		if files != want {
+			t.Errorf("group %s folder has %d marker files, want %d (one per chat)", g, files, want)
+		}
+	}
+	for i, s := range sessions {
+		_, msgs := messageStatus(t, st, s, ids[i])
+		for _, m := range msgs {
+			if m.Role == roleTool && strings.Contains(m.Content, "only-") && !strings.Contains(m.Content, "only-"+groups[i%4]) {
+				t.Errorf("chat %d saw another group's mount: %s", i, m.Content)
+			}
+		}
+	}
+}
+
+func TestRuntimeIdleTimeoutAndRotate(t *testing.T) {
+	c := dockertest.Client(t)
+	svc, _ := newService(t, c)
+	ctx := context.Background()
+	if _, err := svc.AddGroup(ctx, "work", "", GroupSettings{IdleTimeout: configDuration(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddGroup(ctx, "keep", "", GroupSettings{}); err != nil {
+		t.Fatal(err)
+	}
+	fake := fakeModel(t)
+	fake.Respond(func(req llmtest.Request) llmtest.Reply {
+		if strings.Contains(string(req.Raw), "tool_result") {
+			return llmtest.Reply{Text: []string{"ok"}}
+		}
+		return llmtest.Reply{ToolCalls: []llmtest.ToolCall{{ID: "x", Name: "bash", Input: `{"command":"true"}`}}}
+	})
+	r := startRuntime(t, svc, c, RuntimeConfig{Tick: 200 * time.Millisecond})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	for _, g := range []string{"work", "keep"} {
+		m, err := r.Send(ctx, ChatRequest{Group: g, Text: "use a tool"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait(t, r, m.ID)
+	}
+	ev := waitEvent(t, events, 10*time.Second, "the idle sandbox stopping", func(ev Event) bool { return ev.Kind == EventSandboxStop })
+	if ev.Group != "work" || !strings.Contains(ev.Text, "idle") {
+		t.Errorf("stopped: %+v", ev)
+	}
+	list, _ := r.chatSandboxes(ctx)
+	if len(list) != 1 || list[0].Group != "keep" {
+		t.Fatalf("running after the idle stop: %+v", list)
+	}
+	n, err := r.Rotate(ctx, "")
+	if err != nil || n != 1 {
+		t.Fatalf("rotate: %d %v", n, err)
+	}
+	if list, _ := r.chatSandboxes(ctx); len(list) != 0 {
+		t.Errorf("after rotate: %+v", list)
+	}
+}
