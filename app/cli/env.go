@@ -49,8 +49,11 @@ type writer struct {
 
 // openWriter takes the lock (waiting briefly for another command, never for
 // the desktop app) and opens the audit store.
-func (e *env) openWriter() (*writer, error) {
-	lock, err := home.Acquire(e.paths, "cli", 30*time.Second)
+func (e *env) openWriter() (*writer, error) { return e.openWriterAs("cli", 30*time.Second) }
+
+// openWriterAs takes the lock as kind ("app" for a long-running Berth).
+func (e *env) openWriterAs(kind string, wait time.Duration) (*writer, error) {
+	lock, err := home.Acquire(e.paths, kind, wait)
 	if err != nil {
 		return nil, err
 	}

@@ -10,13 +10,15 @@ import (
 
 func runSandbox(ctx context.Context, io IO, args []string) int {
 	if len(args) == 0 {
-		return fail(io, ExitUsage, "usage: berth sandbox list [--json] | berth sandbox stop (--all | ID)")
+		return fail(io, ExitUsage, "usage: berth sandbox list [--json] | berth sandbox stop (--all | ID) | berth sandbox rotate [-g GROUP]")
 	}
 	switch args[0] {
 	case "list", "ls":
 		return sandboxList(ctx, io, args[1:])
 	case "stop":
 		return sandboxStop(ctx, io, args[1:])
+	case "rotate":
+		return sandboxRotate(ctx, io, args[1:])
 	}
 	return fail(io, ExitUsage, "unknown sandbox command %q; use list or stop", args[0])
 }

@@ -1,0 +1,144 @@
+package assistant
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/berth-app/berth/app/store"
+)
+
+// The control socket lets `berth pause`, `resume`, `sandbox rotate` and
+// `stop --all` reach a running Berth instead of fighting it for the
+// database: one JSON request per connection, one JSON reply. It lives in the
+// data folder and only its owner may connect (mode 0600 in a 0700 folder).
+
+// ControlRequest is one command for a running Berth.
+type ControlRequest struct {
+	Cmd    string `json:"cmd"` // status | pause | resume | rotate
+	Group  string `json:"group,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ControlReply is the answer.
+type ControlReply struct {
+	OK    bool      `json:"ok"`
+	Error string    `json:"error,omitempty"`
+	Gate  GateState `json:"gate"`
+	Count int       `json:"count,omitempty"` // rotate: sandboxes replaced
+	Pid   int       `json:"pid"`
+}
+
+// ErrNotRunning means no Berth answers on the control socket.
+var ErrNotRunning = errors.New("no running Berth answers")
+
+// ServeControl answers control requests on path until ctx ends.
+func (r *Runtime) ServeControl(ctx context.Context, path string) error {
+	_ = os.Remove(path) // a socket left by a crash; the lock says we are the only Berth
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return fmt.Errorf("control socket %s: %w", path, err)
+	}
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+		os.Remove(path)
+	}()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go r.serveConn(ctx, c)
+		}
+	}()
+	return nil
+}
+
+func (r *Runtime) serveConn(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	var req ControlRequest
+	if err := json.NewDecoder(c).Decode(&req); err != nil {
+		return
+	}
+	rep := ControlReply{OK: true, Pid: os.Getpid()}
+	var err error
+	switch req.Cmd {
+	case "status":
+	case "pause":
+		err = r.Pause(ctx, req.Reason)
+	case "resume":
+		err = r.Resume(ctx)
+	case "rotate":
+		rep.Count, err = r.Rotate(ctx, req.Group)
+	default:
+		err = fmt.Errorf("unknown command %q", req.Cmd)
+	}
+	if err != nil {
+		rep.OK, rep.Error = false, err.Error()
+	}
+	rep.Gate = r.Gate()
+	_ = json.NewEncoder(c).Encode(rep)
+}
+
+// Control sends one request to the Berth running on path.
+func Control(path string, req ControlRequest) (ControlReply, error) {
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return ControlReply{}, fmt.Errorf("%w (%v)", ErrNotRunning, err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Minute))
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return ControlReply{}, err
+	}
+	var rep ControlReply
+	if err := json.NewDecoder(c).Decode(&rep); err != nil {
+		return rep, fmt.Errorf("control reply: %w", err)
+	}
+	if !rep.OK {
+		return rep, errors.New(rep.Error)
+	}
+	return rep, nil
+}
+
+// SetPaused pauses (reason non-empty) or resumes the assistant when no
+// Berth is running: the flag is seen by the next command or app.
+func (s *Service) SetPaused(ctx context.Context, reason string) error {
+	if err := s.setPaused(reason); err != nil {
+		return err
+	}
+	if reason == "" {
+		return s.record(ctx, store.Event{Kind: "assistant.resumed", Actor: store.ActorUser, Summary: "resumed by the user"})
+	}
+	return s.record(ctx, store.Event{Kind: "assistant.paused", Actor: store.ActorUser, Summary: reason})
+}
+
+// Rotate stops a group's chat sandboxes ("" for all) when no Berth is
+// running; the next turn starts fresh ones.
+func (s *Service) Rotate(ctx context.Context, group string) (int, error) {
+	list, err := s.Sandboxes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, sb := range list {
+		if !sb.Running() || (group != "" && sb.Group != group) {
+			continue
+		}
+		n++
+		errs = append(errs, s.stop(ctx, sb, "rotated"))
+	}
+	return n, errors.Join(errs...)
+}
