@@ -152,7 +152,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 func (r *Runtime) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	for _, t := range r.running {
-		t.cancel(errors.New("Berth is stopping"))
+		t.cancel(errors.New("berth is stopping"))
 	}
 	r.mu.Unlock()
 	r.cancel()
