@@ -108,3 +108,52 @@ func TestPerfSandboxStartVsWarmExec(t *testing.T) {
 	}
 	fmt.Println()
 }
+
+// TestPerfGateLatency prints how fast the monitor notices the engine going
+// away (the socket cut by a proxy) and coming back. Run by `make bench`.
+func TestPerfGateLatency(t *testing.T) {
+	if os.Getenv("BERTH_BENCH") == "" {
+		t.Skip("a measurement, not a test: run `make bench`")
+	}
+	real := dockertest.Client(t)
+	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
+	c, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "bench proxy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m := docker.NewMonitor(c, docker.MonitorConfig{Image: dockertest.TestImage})
+	ch, cancel := m.Subscribe()
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go m.Run(ctx)
+	await := func(want docker.State) {
+		for st := range ch {
+			if st.State == want {
+				return
+			}
+		}
+	}
+	await(docker.Ready)
+	var down, up []time.Duration
+	for i := 0; i < 15; i++ {
+		time.Sleep(300 * time.Millisecond) // the event stream is open again
+		start := time.Now()
+		proxy.Cut()
+		await(docker.Down)
+		down = append(down, time.Since(start))
+		time.Sleep(100 * time.Millisecond)
+		start = time.Now()
+		proxy.Restore()
+		await(docker.Ready)
+		up = append(up, time.Since(start))
+	}
+	sort.Slice(down, func(i, j int) bool { return down[i] < down[j] })
+	sort.Slice(up, func(i, j int) bool { return up[i] < up[j] })
+	fmt.Printf("\nHealth gate (15 cuts of the engine socket; ping period 2 s, retry 200 ms → 1 s)\n")
+	fmt.Printf("%-54s %9s %9s %10s\n", "", "p50", "p95", "vs ping")
+	fmt.Printf("%-54s %9s %9s %9.3fx\n", "Docker down detected (event stream ends)", pct(down, 0.5).Round(10*time.Microsecond), pct(down, 0.95).Round(10*time.Microsecond), float64(pct(down, 0.5))/float64(2*time.Second))
+	fmt.Printf("%-54s %9s %9s %9.3fx\n", "Docker back: ready again", pct(up, 0.5).Round(time.Millisecond), pct(up, 0.95).Round(time.Millisecond), float64(pct(up, 0.5))/float64(2*time.Second))
+	fmt.Println()
+}
