@@ -152,8 +152,8 @@ func TestPerfGateLatency(t *testing.T) {
 	sort.Slice(down, func(i, j int) bool { return down[i] < down[j] })
 	sort.Slice(up, func(i, j int) bool { return up[i] < up[j] })
 	fmt.Printf("\nHealth gate (15 cuts of the engine socket; ping period 2 s, retry 200 ms → 1 s)\n")
-	fmt.Printf("%-54s %9s %9s %10s\n", "", "p50", "p95", "vs ping")
-	fmt.Printf("%-54s %9s %9s %9.3fx\n", "Docker down detected (event stream ends)", pct(down, 0.5).Round(10*time.Microsecond), pct(down, 0.95).Round(10*time.Microsecond), float64(pct(down, 0.5))/float64(2*time.Second))
-	fmt.Printf("%-54s %9s %9s %9.3fx\n", "Docker back: ready again", pct(up, 0.5).Round(time.Millisecond), pct(up, 0.95).Round(time.Millisecond), float64(pct(up, 0.5))/float64(2*time.Second))
+	fmt.Printf("%-54s %9s %9s %22s\n", "", "p50", "p95", "faster than a 2 s ping")
+	fmt.Printf("%-54s %9s %9s %21.0fx\n", "Docker down detected (event stream ends)", pct(down, 0.5).Round(10*time.Microsecond), pct(down, 0.95).Round(10*time.Microsecond), float64(2*time.Second)/float64(pct(down, 0.5)))
+	fmt.Printf("%-54s %9s %9s %21.0fx\n", "Docker back: ready again", pct(up, 0.5).Round(time.Millisecond), pct(up, 0.95).Round(time.Millisecond), float64(2*time.Second)/float64(pct(up, 0.5)))
 	fmt.Println()
 }
