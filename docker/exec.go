@@ -181,6 +181,14 @@ func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (E
 		return res, fmt.Errorf("%w while the command ran: %v", ErrEngineLost, copyErr)
 	}
 	res.ExitCode = ins.ExitCode
+	if res.ExitCode >= 126 && !res.TimedOut && !res.Canceled {
+		// A command killed with its sandbox (docker kill, OOM of the whole
+		// container) ends like a killed command; the engine reports the
+		// container's end a moment later. Tell the two apart.
+		if err := c.sandboxEnded(ictx, sandboxID); err != nil {
+			return res, fmt.Errorf("exec in sandbox %s: the sandbox stopped while the command ran: %w", shortName(sandboxID), err)
+		}
+	}
 	if res.TimedOut || res.Canceled {
 		if res.ExitCode == 0 {
 			res.ExitCode = 137
@@ -264,6 +272,25 @@ func (c *Client) killExec(sandboxID, marker string) error {
 	}
 	defer att.Close()
 	_, _ = io.Copy(io.Discard, att.Reader)
+	return nil
+}
+
+// sandboxEnded watches a sandbox for up to half a second after a command was
+// killed; it returns ErrSandboxGone or ErrSandboxNotRunning if the sandbox
+// itself ended, nil if it still runs (the command alone was killed).
+func (c *Client) sandboxEnded(ctx context.Context, sandboxID string) error {
+	for i := 0; i < 25; i++ {
+		sb, err := c.InspectSandbox(ctx, sandboxID)
+		switch {
+		case errors.Is(err, ErrSandboxGone):
+			return ErrSandboxGone
+		case err != nil:
+			return nil // cannot tell; keep the command's own result
+		case !sb.Running():
+			return ErrSandboxNotRunning
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return nil
 }
 

@@ -269,6 +269,20 @@ type lazySandbox struct {
 }
 
 func (l *lazySandbox) Exec(ctx context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
+	r, err := l.exec(ctx, req)
+	if err != nil && r.Duration == 0 && req.Stdin == nil && isGone(err) {
+		// The sandbox died between calls and the command never started:
+		// run it once in a fresh sandbox.
+		r, err = l.exec(ctx, req)
+	}
+	return r, err
+}
+
+func isGone(err error) bool {
+	return errors.Is(err, docker.ErrSandboxGone) || errors.Is(err, docker.ErrSandboxNotRunning)
+}
+
+func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
 	l.mu.Lock()
 	if l.sb == nil {
 		if _, err := l.svc.Gate(ctx); err != nil {
@@ -295,13 +309,15 @@ func (l *lazySandbox) Exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 		defer l.svc.OnUse(id, false)
 	}
 	r, err := l.svc.Engine.Exec(ctx, id, dreq)
-	if errors.Is(err, docker.ErrSandboxGone) || errors.Is(err, docker.ErrSandboxNotRunning) {
+	if isGone(err) {
 		l.mu.Lock()
 		l.sb = nil // the next call starts a fresh sandbox
 		l.mu.Unlock()
 		_ = l.svc.record(context.WithoutCancel(ctx), store.Event{Group: l.group, Session: l.session, Kind: "sandbox.lost",
-			Summary: "the sandbox stopped during a tool call; the next call gets a fresh one", Detail: mustJSON(map[string]any{"id": id, "error": err.Error()})})
-		err = fmt.Errorf("the sandbox stopped while the command ran (%w); the next tool call starts a fresh one", err)
+			Summary: "the sandbox stopped; the next tool call gets a fresh one", Detail: mustJSON(map[string]any{"id": id, "error": err.Error()})})
+		if r.Duration > 0 {
+			err = fmt.Errorf("the sandbox stopped while the command ran (%w); the next tool call starts a fresh one", err)
+		}
 	}
 	return agent.ExecResult{ExitCode: r.ExitCode, Stdout: r.Stdout.Data, Stderr: r.Stderr.Data, StdoutTotal: r.Stdout.Total, StderrTotal: r.Stderr.Total,
 		Truncated: r.Stdout.Truncated || r.Stderr.Truncated, TimedOut: r.TimedOut, Duration: r.Duration}, err

@@ -173,7 +173,7 @@ func (r *Runtime) recover(ctx context.Context) error {
 		}
 		ss, _ := r.svc.Store.Session(ctx, m.Session)
 		if err := r.svc.record(ctx, store.Event{Group: ss.Group, Session: m.Session, Kind: "turn.interrupted",
-			Summary: "Berth stopped while this turn ran; its partial answer is kept", Detail: mustJSON(map[string]any{"message_id": m.ID})}); err != nil {
+			Summary: "Berth stopped while this turn ran; what it did up to then is in the audit log (its tool calls and results)", Detail: mustJSON(map[string]any{"message_id": m.ID})}); err != nil {
 			return err
 		}
 	}

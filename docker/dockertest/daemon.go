@@ -108,6 +108,24 @@ func (d *Daemon) Kill() {
 	_ = d.cmd.Process.Kill()
 	_ = d.cmd.Wait()
 	d.cmd = nil
+	d.awaitContainerd()
+}
+
+// awaitContainerd waits until the containerd of a killed daemon has exited:
+// a new dockerd that finds its pid file while it lingers takes it for a live
+// containerd and fails to start.
+func (d *Daemon) awaitContainerd() {
+	b, err := os.ReadFile(filepath.Join(d.dir, "exec", "containerd", "containerd.pid"))
+	if err != nil {
+		return
+	}
+	proc := "/proc/" + strings.TrimSpace(string(b))
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		st, err := os.ReadFile(proc + "/stat")
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			return // gone, or a zombie: it holds nothing any more
+		}
+	}
 }
 
 // Stop ends the daemon gracefully (SIGTERM, then SIGKILL after 10 s) and

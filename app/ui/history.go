@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/llm"
+	"github.com/berth-app/berth/app/store"
+)
+
+// storedParts is how the assistant stores model and tool messages: JSON
+// parts (see assistant's encodeMessage).
+type storedParts struct {
+	Parts []llm.Part `json:"parts"`
+}
+
+// HistoryItems turns a chat's stored messages into conversation items:
+// user messages with their status, assistant text, and a card per tool call
+// with its result. Checkpoints of a compacted history are skipped; messages
+// that cannot be read become a notice.
+func HistoryItems(msgs []store.Message) []Item {
+	var items []Item
+	cards := map[string]*ToolCard{}
+	for _, m := range msgs {
+		switch m.Role {
+		case "user":
+			it := Item{Kind: ItemUser, MessageID: m.ID, Text: m.Content, Status: m.Status}
+			switch m.Status {
+			case assistant.StatusInterrupted:
+				it.Note = "Interrupted — the partial answer is kept."
+			case assistant.StatusFailed:
+				it.Note = "Failed."
+			case assistant.StatusCanceled:
+				it.Note = "Canceled."
+			case assistant.StatusPending:
+				it.Note = "Waiting to run."
+			}
+			items = append(items, it)
+		case "assistant", "tool":
+			var sp storedParts
+			if err := json.Unmarshal([]byte(m.Content), &sp); err != nil {
+				items = append(items, Item{Kind: ItemNotice, Text: "A stored message could not be read."})
+				continue
+			}
+			for _, p := range sp.Parts {
+				switch p.Kind {
+				case llm.PartText:
+					if strings.TrimSpace(p.Text) != "" {
+						items = append(items, Item{Kind: ItemAssistant, Text: p.Text})
+					}
+				case llm.PartToolUse:
+					card := &ToolCard{CallID: p.ToolUseID, Tool: p.ToolName, Summary: CallSummary(p.ToolName, p.Input), ExitCode: -1, Past: true}
+					cards[p.ToolUseID] = card
+					items = append(items, Item{Kind: ItemTool, Card: card})
+				case llm.PartToolResult:
+					if card := cards[p.ToolUseID]; card != nil {
+						card.Output, card.IsError = preview(p.Text), p.IsError
+					}
+				}
+			}
+		}
+	}
+	return items
+}
+
+// CallSummary is a one-line description of a tool call from its input, like
+// the agent's ("bash: make test", "read_file: /workspace/group/notes.md").
+func CallSummary(tool string, input json.RawMessage) string {
+	var in map[string]any
+	if json.Unmarshal(input, &in) != nil {
+		return tool
+	}
+	for _, key := range []string{"command", "path", "pattern"} {
+		if v, ok := in[key].(string); ok && v != "" {
+			return tool + ": " + oneLine(v, 120)
+		}
+	}
+	return tool
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+// preview keeps what a tool card may show of an output.
+func preview(s string) string {
+	const max = 2 << 10
+	if len(s) > max {
+		return s[:max] + "\n…"
+	}
+	return s
+}
+
+// PreviewOf is the collapsed view of a card's output: its first
+// PreviewLines lines, and whether more were left out.
+func PreviewOf(output string) (string, bool) {
+	lines := strings.Split(strings.TrimRight(output, "\n"), "\n")
+	if len(lines) <= PreviewLines {
+		return strings.Join(lines, "\n"), false
+	}
+	return strings.Join(lines[:PreviewLines], "\n"), true
+}
