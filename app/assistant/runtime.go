@@ -224,6 +224,23 @@ func (r *Runtime) Wait(ctx context.Context, messageID int64) (ChatResult, error)
 	}
 }
 
+// ErrStoppedByUser is the cause given to a turn the user stopped.
+var ErrStoppedByUser = errors.New("stopped by the user")
+
+// Cancel stops a message's turn: a running one is cancelled and kept as
+// interrupted with its partial answer; a waiting one is taken off its queue.
+func (r *Runtime) Cancel(ctx context.Context, messageID int64) error {
+	r.mu.Lock()
+	t, ok := r.running[messageID]
+	r.mu.Unlock()
+	if ok {
+		t.cancel(ErrStoppedByUser)
+		return r.svc.record(ctx, store.Event{Group: t.group, Session: t.session, Kind: "turn.stop", Actor: store.ActorUser,
+			Summary: "stopped a running turn", Detail: mustJSON(map[string]any{"message_id": messageID})})
+	}
+	return r.CancelPending(ctx, messageID)
+}
+
 // CancelPending takes a waiting message off its queue; it is kept, marked
 // canceled.
 func (r *Runtime) CancelPending(ctx context.Context, messageID int64) error {

@@ -341,3 +341,60 @@ func TestRuntimeIdleTimeoutAndRotate(t *testing.T) {
 		t.Errorf("after rotate: %+v", list)
 	}
 }
+
+// TestRuntimeMaxAgeReplacesTheSandbox: a sandbox past its group's max age
+// is not used again; the next turn gets a fresh one.
+func TestRuntimeMaxAgeReplacesTheSandbox(t *testing.T) {
+	c := dockertest.Client(t)
+	svc, st := newService(t, c)
+	ctx := context.Background()
+	if _, err := svc.AddGroup(ctx, "short", "", GroupSettings{MaxAge: configDuration(3 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	fake := fakeModel(t)
+	fake.Respond(func(req llmtest.Request) llmtest.Reply {
+		if toolResultsThisTurn(req) > 0 {
+			return llmtest.Reply{Text: []string{"ok"}}
+		}
+		return llmtest.Reply{ToolCalls: []llmtest.ToolCall{{ID: "x", Name: "bash", Input: `{"command":"true"}`}}}
+	})
+	r := startRuntime(t, svc, c, RuntimeConfig{})
+	m1, _ := r.Send(ctx, ChatRequest{Group: "short", Text: "use a tool"})
+	res := wait(t, r, m1.ID)
+	time.Sleep(3500 * time.Millisecond)
+	m2, _ := r.Send(ctx, ChatRequest{Group: "short", Session: res.Session, Text: "again"})
+	wait(t, r, m2.ID)
+	evs, _ := st.Events(ctx, store.Filter{Kind: "sandbox.create", Session: res.Session})
+	if len(evs) != 2 {
+		t.Errorf("sandboxes created for the chat: %d, want 2 (one replaced after its max age)", len(evs))
+	}
+}
+
+// TestRuntimeStopARunningTurn: the user's Stop cancels a running turn, which
+// is kept as interrupted with its partial answer.
+func TestRuntimeStopARunningTurn(t *testing.T) {
+	c := dockertest.Client(t)
+	svc, st := newService(t, c)
+	fake := fakeModel(t)
+	fake.Respond(func(req llmtest.Request) llmtest.Reply {
+		return llmtest.Reply{Text: []string{"Thinking about it. "}, ToolCalls: []llmtest.ToolCall{{ID: "s", Name: "bash", Input: `{"command":"sleep 60"}`}}}
+	})
+	r := startRuntime(t, svc, c, RuntimeConfig{})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	ctx := context.Background()
+	m, _ := r.Send(ctx, ChatRequest{Group: "main", Text: "long job"})
+	waitEvent(t, events, 30*time.Second, "the bash call", func(ev Event) bool {
+		return ev.Kind == EventAgent && ev.Agent.Kind == agent.EventToolStart
+	})
+	if err := r.Cancel(ctx, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	res := wait(t, r, m.ID)
+	if s, _ := messageStatus(t, st, res.Session, m.ID); s != StatusInterrupted {
+		t.Errorf("a stopped turn: got %s, want interrupted", s)
+	}
+	if evs, _ := st.Events(ctx, store.Filter{Kind: "turn.stop"}); len(evs) != 1 {
+		t.Errorf("the stop is not audited: %+v", evs)
+	}
+}

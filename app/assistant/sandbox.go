@@ -80,10 +80,11 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 		return sb, false, err
 	}
 	now := s.now()
+	// Keep a margin so that a command does not start in a sandbox about to
+	// end by itself: a tenth of its life, a minute at most.
+	margin := min(time.Minute, want.MaxAge/10)
 	for _, c := range list {
-		// Keep a margin so that a command does not start in a sandbox about
-		// to end by itself.
-		if c.Running() && !c.Expired(now.Add(time.Minute)) && c.Spec == want.Digest() {
+		if c.Running() && !c.Expired(now.Add(margin)) && c.Spec == want.Digest() {
 			return c, false, nil
 		}
 		if c.Running() {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/app/store"
@@ -55,6 +56,21 @@ func (s *Service) Session(ctx context.Context, id string) (Session, error) {
 		return ss, fmt.Errorf("no chat %q; `berth session list -g GROUP` shows them", id)
 	}
 	return ss, err
+}
+
+// RenameSession gives a chat a new title.
+func (s *Service) RenameSession(ctx context.Context, id, title string) error {
+	ss, err := s.Session(ctx, id)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(title) == "" {
+		return errors.New("a chat's title cannot be empty")
+	}
+	if err := s.Store.TouchSession(ctx, id, title); err != nil {
+		return err
+	}
+	return s.record(ctx, store.Event{Group: ss.Group, Session: id, Kind: "session.rename", Actor: store.ActorUser, Summary: "renamed to " + title})
 }
 
 // RemoveSession deletes a chat and its messages (their audit events stay)

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+
 	"encoding/json"
 	"fmt"
+	"github.com/berth-app/berth/app/assistant"
 	"text/tabwriter"
 	"time"
 )
@@ -73,6 +75,15 @@ func sandboxStop(ctx context.Context, io IO, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
+	if *all {
+		// A running Berth stops them itself (those in a running turn when it ends).
+		if rep, done, code := control(io, assistant.ControlRequest{Cmd: "rotate"}); done {
+			if code == ExitOK {
+				fmt.Fprintf(io.Out, "stopping %d chat sandboxes\n", rep.Count)
+			}
+			return code
+		}
+	}
 	e, err := loadEnv()
 	if err != nil {
 		return fail(io, ExitFailure, "%v", err)
@@ -86,14 +97,15 @@ func sandboxStop(ctx context.Context, io IO, args []string) int {
 	svc := e.service(w)
 	if *all {
 		stopped, err := svc.StopAll(ctx)
+		if err == nil && len(stopped) == 0 {
+			fmt.Fprintln(io.Out, "No sandboxes were running.")
+			return ExitOK
+		}
 		for _, sb := range stopped {
 			fmt.Fprintln(io.Out, "stopped", sb.Name)
 		}
 		if err != nil {
 			return fail(io, ExitFailure, "%v", err)
-		}
-		if len(stopped) == 0 {
-			fmt.Fprintln(io.Out, "No sandboxes were running.")
 		}
 		return ExitOK
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 
 func runSession(ctx context.Context, io IO, args []string) int {
 	if len(args) == 0 {
-		return fail(io, ExitUsage, "usage: berth session (list -g GROUP [--json] | rm ID)")
+		return fail(io, ExitUsage, "usage: berth session (list -g GROUP [--json] | rename ID TITLE… | rm ID)")
 	}
 	switch args[0] {
 	case "list", "ls":
@@ -54,6 +55,17 @@ func runSession(ctx context.Context, io IO, args []string) int {
 				fmt.Fprintf(tw, "%s\t%s\t%d tokens\t%s\n", s.ID, s.Updated.Local().Format("2006-01-02 15:04"), u.InputTokens+u.OutputTokens, s.Title)
 			}
 			tw.Flush()
+			return ExitOK
+		})
+	case "rename":
+		if len(args) < 3 {
+			return fail(io, ExitUsage, "usage: berth session rename ID TITLE…")
+		}
+		return withService(io, func(svc *assistant.Service) int {
+			if err := svc.RenameSession(ctx, args[1], strings.Join(args[2:], " ")); err != nil {
+				return fail(io, ExitFailure, "%v", err)
+			}
+			fmt.Fprintln(io.Out, "renamed chat", args[1])
 			return ExitOK
 		})
 	case "rm", "remove":

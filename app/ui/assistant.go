@@ -39,8 +39,8 @@ type Assistant interface {
 	RunningSandboxes(ctx context.Context) (int, error)
 }
 
-// ErrCannotStop means the runtime cannot stop a turn that already runs.
-var ErrCannotStop = errors.New("a running turn cannot be stopped yet")
+// ErrCannotStop means a turn could not be stopped (it had already ended).
+var ErrCannotStop = errors.New("the turn could not be stopped")
 
 // runtimeAssistant adapts the assistant's Runtime and Service to Assistant.
 type runtimeAssistant struct {
@@ -76,11 +76,10 @@ func (a *runtimeAssistant) Send(ctx context.Context, req assistant.ChatRequest) 
 	return a.rt.Send(ctx, req)
 }
 
-// Cancel takes a waiting message off its queue. The runtime has no way yet
-// to stop a turn that already runs (it cancels them only when the gate
-// closes), so that case reports ErrCannotStop.
+// Cancel stops a running turn (kept as interrupted) or takes a waiting
+// message off its queue.
 func (a *runtimeAssistant) Cancel(ctx context.Context, messageID int64) error {
-	if err := a.rt.CancelPending(ctx, messageID); err != nil {
+	if err := a.rt.Cancel(ctx, messageID); err != nil {
 		return fmt.Errorf("%w: %v", ErrCannotStop, err)
 	}
 	return nil
