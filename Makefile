@@ -30,7 +30,10 @@ run:
 ## test: every test, race detector on, against a real Docker engine (a
 ## private one is started when none answers and we are root).
 test: deps
-	@.ci/engine sh -c '$(GO) run ./docker/dockertest/testimage && $(GO) test -race -count=1 -timeout 20m $(PKGS)'
+	@.ci/engine sh -c 'export BERTH_FAULT_TABLE=$$(mktemp); \
+	  $(GO) run ./docker/dockertest/testimage && $(GO) test -race -count=1 -timeout 20m $(PKGS); rc=$$?; \
+	  echo; echo "Fault suite: faults × outcome"; $(GO) run ./docker/dockertest/faulttable $$BERTH_FAULT_TABLE; \
+	  rm -f $$BERTH_FAULT_TABLE; exit $$rc'
 
 ## lint: formatting, vet and staticcheck.
 lint:

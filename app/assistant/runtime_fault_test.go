@@ -87,6 +87,9 @@ func TestFaultSandboxKilledMidExec(t *testing.T) {
 		t.Errorf("the fresh sandbox: got %s created, the call printed %s; want a new one that ran the call", second, got)
 	}
 	verifyChain(t, st)
+	dockertest.ReportFault(t, dockertest.Fault{Fault: "sandbox killed mid-exec (docker kill)",
+		Sees: "tool result: " + firstLine(textOf(toolResultFor(t, fake, "long"))) + "; next call in a fresh sandbox",
+		Kept: observedKept(t, st, res.Session, m.ID), Chain: observedChain(t, st), Orphans: observedOrphans(t, svc, second)})
 }
 
 // TestFaultDaemonKilledAndRestarted SIGKILLs a private dockerd during a
@@ -174,6 +177,15 @@ func TestFaultDaemonKilledAndRestarted(t *testing.T) {
 		}
 	}
 	verifyChain(t, st)
+	var fresh []string
+	for _, sb := range list {
+		if sb.ID != stale.ID {
+			fresh = append(fresh, sb.ID)
+		}
+	}
+	dockertest.ReportFault(t, dockertest.Fault{Fault: "private dockerd SIGKILLed, restarted",
+		Sees: "turn interrupted; gate closed while down; the next message waits, then runs",
+		Kept: observedKept(t, st, res.Session, m1.ID, m2.ID), Chain: observedChain(t, st), Orphans: observedOrphans(t, svc, fresh...)})
 }
 
 // TestFaultBerthKilledMidTurn SIGKILLs a Berth process (this test binary,
@@ -258,6 +270,14 @@ func TestFaultBerthKilledMidTurn(t *testing.T) {
 		}
 		return len(auditOf(t, st, acked.session, "sandbox.reap")) > 0
 	})
+	interrupted := auditOf(t, st, acked.session, "turn.interrupted")
+	sees := "(none)"
+	if len(interrupted) > 0 {
+		sees = "turn marked interrupted: " + interrupted[0].Summary
+	}
+	dockertest.ReportFault(t, dockertest.Fault{Fault: "Berth SIGKILLed mid-turn, restarted",
+		Sees: sees, Kept: observedKept(t, st, acked.session, acked.message) + fmt.Sprintf(", events to #%d", acked.head),
+		Chain: observedChain(t, st), Orphans: observedOrphans(t, svc)})
 }
 
 // awaitContainerdGone waits until the containerd of a killed private
@@ -482,4 +502,14 @@ func verifyChain(t *testing.T, st *store.Store) store.Report {
 		t.Errorf("audit chain: got %+v, %v; want it intact", rep, err)
 	}
 	return rep
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 90 {
+		s = s[:90] + "…"
+	}
+	return s
 }

@@ -121,7 +121,7 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond) // the command is running
 	proxy.Cut()
-	waitEvent(t, events, 5*time.Second, "a closed gate", func(ev Event) bool { return ev.Kind == EventGate && !ev.Gate.Open })
+	closed := waitEvent(t, events, 5*time.Second, "a closed gate", func(ev Event) bool { return ev.Kind == EventGate && !ev.Gate.Open })
 	res := wait(t, r, m1.ID)
 	status, msgs := messageStatus(t, st, res.Session, m1.ID)
 	if status != StatusInterrupted {
@@ -162,6 +162,9 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 	if rep, err := st.Verify(ctx); err != nil || !rep.OK {
 		t.Errorf("chain: %+v %v", rep, err)
 	}
+	dockertest.ReportFault(t, dockertest.Fault{Fault: "engine socket cut mid-turn, restored",
+		Sees: "turn interrupted; \"" + gateReason(closed) + "\"; the next message waits, then runs",
+		Kept: observedKept(t, st, res.Session, m1.ID, m2.ID), Chain: observedChain(t, st), Orphans: observedOrphans(t, svc, sessionSandboxes(t, svc, res.Session)...)})
 }
 
 func TestRuntimePauseAndResume(t *testing.T) {

@@ -5,6 +5,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/berth-app/berth/docker/dockertest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +140,9 @@ func TestDiskFull(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	wantOK(t, verify(t, openReader(t, path)), acked+1)
+	final := verify(t, openReader(t, path))
+	wantOK(t, final, acked+1)
+	dockertest.ReportFault(t, dockertest.Fault{Fault: "disk full under BERTH_HOME (512 KiB tmpfs)",
+		Sees: full.Error(), Kept: fmt.Sprintf("all %d acknowledged events; appends go on when space frees", acked),
+		Chain: fmt.Sprintf("verifies (%d events)", final.Events), Orphans: "n/a"})
 }

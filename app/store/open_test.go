@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"github.com/berth-app/berth/docker/dockertest"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -244,6 +245,14 @@ func TestOpenBadFiles(t *testing.T) {
 				if !bytes.Equal(after, tc.content) {
 					t.Errorf("Open changed the bad file")
 				}
+			}
+			if tc.name == "random bytes" {
+				kept := "the bad file is left as it was"
+				if after, _ := os.ReadFile(path); !bytes.Equal(after, tc.content) {
+					kept = "CHANGED the bad file"
+				}
+				dockertest.ReportFault(t, dockertest.Fault{Fault: "corrupt database file", Sees: err.Error(), Kept: kept,
+					Chain: "not opened: no writes on top of a broken file", Orphans: "n/a"})
 			}
 		})
 	}

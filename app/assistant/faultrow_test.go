@@ -1,0 +1,156 @@
+package assistant
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-app/berth/app/llm/llmtest"
+	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker"
+	"github.com/berth-app/berth/docker/dockertest"
+)
+
+// observedChain says how the audit chain stands, as the fault table shows it.
+func observedChain(t *testing.T, st *store.Store) string {
+	t.Helper()
+	rep, err := st.Verify(context.Background())
+	switch {
+	case err != nil:
+		return "cannot verify: " + err.Error()
+	case !rep.OK:
+		return fmt.Sprintf("BROKEN at #%d (%s)", rep.FirstBad, rep.Problem)
+	}
+	return fmt.Sprintf("verifies (%d events)", rep.Events)
+}
+
+// observedKept says whether the acknowledged messages are all still stored.
+func observedKept(t *testing.T, st *store.Store, session string, ids ...int64) string {
+	t.Helper()
+	ms, err := st.Messages(context.Background(), session)
+	if err != nil {
+		return "cannot read: " + err.Error()
+	}
+	have := map[int64]bool{}
+	for _, m := range ms {
+		have[m.ID] = true
+	}
+	missing := 0
+	for _, id := range ids {
+		if !have[id] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		return fmt.Sprintf("LOST %d of %d messages", missing, len(ids))
+	}
+	return fmt.Sprintf("all %d messages kept", len(ids))
+}
+
+// observedOrphans counts running sandboxes of an installation that no
+// running turn uses.
+func observedOrphans(t *testing.T, svc *Service, keep ...string) string {
+	t.Helper()
+	list, err := svc.Sandboxes(context.Background())
+	if err != nil {
+		return "cannot list: " + err.Error()
+	}
+	n := 0
+	for _, sb := range list {
+		if sb.Running() && !contains(keep, sb.ID) {
+			n++
+		}
+	}
+	if n == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d running", n)
+}
+
+// sessionSandboxes are the ids of a chat's own sandboxes (warm, not orphans).
+func sessionSandboxes(t *testing.T, svc *Service, session string) []string {
+	t.Helper()
+	list, _ := svc.Sandboxes(context.Background())
+	var ids []string
+	for _, sb := range list {
+		if sb.Session == session {
+			ids = append(ids, sb.ID)
+		}
+	}
+	return ids
+}
+
+// textOf pulls the readable text out of a tool result as sent to the model.
+func textOf(raw string) string {
+	if m := regexp.MustCompile(`"text":"((?:[^"\\]|\\.)*)"`).FindStringSubmatch(raw); m != nil {
+		return m[1]
+	}
+	return raw
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFaultSlowEngine puts 2 s of latency in front of every new connection
+// to the engine: turns are slower, but the gate does not flap and nothing
+// fails.
+func TestFaultSlowEngine(t *testing.T) {
+	real := dockertest.Client(t)
+	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
+	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "slow proxy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Close()
+	svc, st := newService(t, engine)
+	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
+	fake := fakeModel(t)
+	fake.Respond(func(req llmtest.Request) llmtest.Reply {
+		if toolResultsThisTurn(req) > 0 {
+			return llmtest.Reply{Text: []string{"slow but fine"}}
+		}
+		return llmtest.Reply{ToolCalls: []llmtest.ToolCall{{ID: "s", Name: "bash", Input: `{"command":"echo ok"}`}}}
+	})
+	r := startRuntime(t, svc, engine, RuntimeConfig{})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	waitEvent(t, events, 20*time.Second, "an open gate", func(ev Event) bool { return ev.Kind == EventGate && ev.Gate.Open })
+	proxy.SetLatency(2 * time.Second)
+	ctx := context.Background()
+	start := time.Now()
+	m, err := r.Send(ctx, ChatRequest{Group: "main", Text: "slow please"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := wait(t, r, m.ID)
+	took := time.Since(start)
+	status, _ := messageStatus(t, st, res.Session, m.ID)
+	if status != StatusDone || res.Text != "slow but fine" {
+		t.Errorf("a turn on a slow engine: status %s, text %q", status, res.Text)
+	}
+	evs, _ := st.Events(ctx, store.Filter{Kind: "docker.down"})
+	if len(evs) != 0 {
+		t.Errorf("the gate flapped on a slow engine: %+v", evs)
+	}
+	dockertest.ReportFault(t, dockertest.Fault{Fault: "slow engine (+2 s per connection)",
+		Sees: fmt.Sprintf("a slower answer (%s), no error, gate stays open", took.Round(100*time.Millisecond)),
+		Kept: observedKept(t, st, res.Session, m.ID), Chain: observedChain(t, st), Orphans: "n/a (sandbox in use)"})
+}
+
+// gateReason is the text the faces show while the gate is closed.
+func gateReason(ev Event) string {
+	if ev.Gate == nil {
+		return ev.Text
+	}
+	r, h := ev.Gate.Reason()
+	return strings.TrimSpace(r + " — " + h)
+}
