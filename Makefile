@@ -20,8 +20,8 @@ deps:
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
 
-## run: build Berth and start it (ARGS=... passes arguments; default: doctor)
-ARGS ?= doctor
+## run: build Berth and start the desktop app (ARGS="doctor" runs a command instead)
+ARGS ?=
 run:
 	@.ci/deps run
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .

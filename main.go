@@ -1,13 +1,18 @@
 // Command berth is a personal AI assistant whose hands work only inside
-// isolated Docker sandboxes. main only wires: see app/cli.
+// isolated Docker sandboxes. With no arguments it starts the desktop app;
+// with a subcommand it is the CLI. main only wires: see app/ui/desktop and app/cli.
 package main
 
 import (
 	"os"
 
 	"github.com/berth-app/berth/app/cli"
+	"github.com/berth-app/berth/app/ui/desktop"
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:]))
+	if len(os.Args) > 1 {
+		os.Exit(cli.Main(os.Args[1:]))
+	}
+	os.Exit(desktop.Main(cli.OpenDesktop))
 }

@@ -19,7 +19,7 @@ import (
 
 // ControlRequest is one command for a running Berth.
 type ControlRequest struct {
-	Cmd    string `json:"cmd"` // status | pause | resume | rotate
+	Cmd    string `json:"cmd"` // status | pause | resume | rotate | show
 	Group  string `json:"group,omitempty"`
 	Reason string `json:"reason,omitempty"`
 }
@@ -81,6 +81,12 @@ func (r *Runtime) serveConn(ctx context.Context, c net.Conn) {
 		err = r.Resume(ctx)
 	case "rotate":
 		rep.Count, err = r.Rotate(ctx, req.Group)
+	case "show":
+		if r.OnShow == nil {
+			err = errors.New("this Berth has no window (berth serve)")
+		} else {
+			r.OnShow()
+		}
 	default:
 		err = fmt.Errorf("unknown command %q", req.Cmd)
 	}
@@ -142,3 +148,17 @@ func (s *Service) Rotate(ctx context.Context, group string) (int, error) {
 	}
 	return n, errors.Join(errs...)
 }
+
+// Instance is an opened installation with its runtime going: what `berth
+// serve` and the desktop app run. Close stops the runtime and releases the
+// installation.
+type Instance struct {
+	Runtime *Runtime
+	Service *Service
+	Socket  string
+	Close   func() error
+}
+
+// ErrShownExisting means another Berth was already running and was asked to
+// show its window instead.
+var ErrShownExisting = errors.New("Berth is already running; its window was brought forward")

@@ -33,6 +33,10 @@ type RuntimeConfig struct {
 // action (a closed gate cancels running turns and holds new ones until it
 // opens), idle sandboxes stopped, and an event stream for the faces.
 type Runtime struct {
+	// OnShow, when set, brings the app's window forward (a second launch
+	// asks for it through the control socket).
+	OnShow func()
+
 	svc  *Service
 	gate GateWatcher
 	cfg  RuntimeConfig

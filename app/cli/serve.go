@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/docker"
+	"github.com/berth-app/berth/app/home"
 )
 
 // runServe runs the assistant without a window: the health monitor, the
@@ -20,41 +19,22 @@ func runServe(ctx context.Context, io IO, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	e, err := loadEnv()
+	inst, err := StartRuntime(ctx, *maxSB)
 	if err != nil {
 		return fail(io, ExitFailure, "%v", err)
 	}
-	defer e.close()
-	w, err := e.openWriterAs("app", 0)
-	if err != nil {
-		return fail(io, ExitFailure, "%v", err)
-	}
-	defer w.close()
-	svc := e.service(w)
-	mon := docker.NewMonitor(e.docker, docker.MonitorConfig{Image: e.cfg.Image, Runtime: e.cfg.Runtime})
-	mctx, stopMon := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopMon()
-	go mon.Run(mctx)
-	rt := assistant.NewRuntime(svc, mon, assistant.RuntimeConfig{MaxSandboxes: *maxSB})
-	if err := rt.Start(ctx); err != nil {
-		return fail(io, ExitFailure, "%v", err)
-	}
-	if err := rt.ServeControl(mctx, e.paths.Socket); err != nil {
-		_ = rt.Stop(context.Background())
-		return fail(io, ExitFailure, "%v", err)
-	}
+	rt := inst.Runtime
+	p, _ := home.Resolve()
 	events, unsub := rt.Subscribe()
 	defer unsub()
-	fmt.Fprintf(io.Out, "Berth is running (data %s). Ctrl-C stops it.\n", e.paths.Data)
+	fmt.Fprintf(io.Out, "Berth is running (data %s). Ctrl-C stops it.\n", p.Data)
 	for {
 		select {
 		case ev := <-events:
 			printRuntimeEvent(io, ev)
 		case <-ctx.Done():
 			fmt.Fprintln(io.Out, "stopping…")
-			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			err := rt.Stop(sctx)
-			cancel()
+			err := inst.Close()
 			if err != nil && !errors.Is(err, context.Canceled) {
 				return fail(io, ExitFailure, "%v", err)
 			}

@@ -1,0 +1,161 @@
+// Package desktop is Berth's desktop shell: the Fyne app with its tray and
+// chat window over the assistant runtime. It is the only package that needs
+// Fyne's GL driver; the screens and their logic live in app/ui and test
+// without a display.
+package desktop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/lang"
+	fynedesktop "fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/ui"
+)
+
+// AppID is Berth's application id (FyneApp.toml, preferences, the tray).
+const AppID = "dev.berth.app"
+
+// Main runs the desktop app: the tray, which always shows Docker's state,
+// and the chat window, over the assistant runtime that open starts. It
+// returns the process exit code when the user quits.
+func Main(open func(context.Context) (*assistant.Instance, error)) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inst, err := open(ctx)
+	if errors.Is(err, assistant.ErrShownExisting) {
+		fmt.Fprintln(os.Stderr, "berth:", err)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "berth:", err)
+		return 1
+	}
+	a := app.NewWithID(AppID)
+	a.SetIcon(ui.AppIcon())
+	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service)}
+	d.view = ui.NewChatView(ctx, d.ui)
+	d.win = ui.NewChatWindow(a, d.view)
+	// Closing the window hides it: the assistant lives in the tray.
+	d.win.SetCloseIntercept(d.win.Hide)
+	inst.Runtime.OnShow = func() { fyne.Do(d.show) }
+	d.view.Watch(ctx)
+	// The gate may have opened between building the view and subscribing:
+	// give the view the state as it is now.
+	g := inst.Runtime.Gate()
+	fyne.Do(func() { d.view.Handle(assistant.Event{Kind: assistant.EventGate, Gate: &g}) })
+	// Fyne starts its system tray only if the menu is set before Run.
+	if desk, ok := a.(fynedesktop.App); ok {
+		menu, icon := d.trayContent(ctx)
+		desk.SetSystemTrayMenu(menu)
+		desk.SetSystemTrayIcon(icon)
+	}
+	go d.watchTray(ctx)
+	d.win.Show()
+	a.Run()
+	cancel()
+	if err := inst.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "berth: stopping:", err)
+		return 1
+	}
+	return 0
+}
+
+type desktopApp struct {
+	app  fyne.App
+	inst *assistant.Instance
+	ui   ui.Assistant
+	view *ui.ChatView
+	win  fyne.Window
+}
+
+func (d *desktopApp) show() {
+	d.win.Show()
+	d.win.RequestFocus()
+}
+
+// watchTray rebuilds the whole tray menu and icon from the current state
+// whenever something it shows may have changed, and every few seconds for
+// the sandbox count.
+func (d *desktopApp) watchTray(ctx context.Context) {
+	events, unsub := d.ui.Subscribe()
+	defer unsub()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	d.refreshTray(ctx)
+	for {
+		select {
+		case ev := <-events:
+			switch ev.Kind {
+			case assistant.EventGate, assistant.EventTurnStart, assistant.EventTurnEnd, assistant.EventSandboxStop:
+				d.refreshTray(ctx)
+			}
+		case <-tick.C:
+			d.refreshTray(ctx)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (d *desktopApp) refreshTray(ctx context.Context) {
+	desk, ok := d.app.(fynedesktop.App)
+	if !ok {
+		return // no system tray on this platform
+	}
+	menu, icon := d.trayContent(ctx)
+	fyne.Do(func() {
+		desk.SetSystemTrayMenu(menu)
+		desk.SetSystemTrayIcon(icon)
+	})
+}
+
+// trayContent is the whole tray menu and icon for the current state.
+func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource) {
+	n, _ := d.ui.RunningSandboxes(ctx)
+	groups, _ := d.ui.Groups(ctx)
+	st := ui.TrayStateFrom(d.ui.Gate(), n, groups)
+	menu := ui.TrayMenu(st, d.trayActions(ctx))
+	// Fyne 2.8.1 appends its own Quit only after building the tray from the
+	// menu, so a rebuilt menu would lose it; bring our own, last, with
+	// IsQuit so that Fyne adds none.
+	quit := fyne.NewMenuItem(lang.L("Quit"), d.app.Quit)
+	quit.IsQuit = true
+	menu.Items = append(menu.Items, fyne.NewMenuItemSeparator(), quit)
+	return menu, ui.TrayIcon(st).Resource()
+}
+
+func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
+	act := func(f func() error) func() {
+		return func() {
+			go func() {
+				if err := f(); err != nil {
+					fyne.Do(func() { d.notify("Berth", err.Error()) })
+				}
+				d.refreshTray(ctx)
+			}()
+		}
+	}
+	return ui.TrayActions{
+		OnOpenChat: d.show,
+		OnNewChat: func(group string) {
+			d.view.NewChat(group)
+			d.show()
+		},
+		OnPause:   act(func() error { return d.ui.Pause(ctx, "paused from the tray") }),
+		OnResume:  act(func() error { return d.ui.Resume(ctx) }),
+		OnRotate:  act(func() error { _, err := d.ui.Rotate(ctx, ""); return err }),
+		OnStopAll: act(func() error { return d.ui.StopAll(ctx) }),
+	}
+}
+
+func (d *desktopApp) notify(title, text string) {
+	d.app.SendNotification(fyne.NewNotification(title, text))
+}
