@@ -153,10 +153,15 @@ func (s *Service) Rotate(ctx context.Context, group string) (int, error) {
 // serve` and the desktop app run. Close stops the runtime and releases the
 // installation.
 type Instance struct {
-	Runtime *Runtime
-	Service *Service
-	Socket  string
-	Close   func() error
+	Runtime   *Runtime
+	Service   *Service
+	Store     *store.Store // the audit log, for the audit viewer
+	ConfigDir string       // where settings live
+	Socket    string
+	// BuildImage builds the default sandbox image, reporting each line of
+	// progress, then re-checks Docker so the gate opens when it is done.
+	BuildImage func(image string, progress func(line string)) error
+	Close      func() error
 }
 
 // ErrShownExisting means another Berth was already running and was asked to

@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/assets"
 	"github.com/berth-app/berth/docker"
 )
 
@@ -40,7 +41,12 @@ func StartRuntime(ctx context.Context, maxSandboxes int) (*assistant.Instance, e
 	if err := rt.ServeControl(mctx, e.paths.Socket); err != nil {
 		return nil, errors.Join(err, rt.Stop(context.Background()), cleanup())
 	}
-	return &assistant.Instance{Runtime: rt, Service: svc, Socket: e.paths.Socket, Close: func() error {
+	build := func(image string, progress func(string)) error {
+		err := e.docker.BuildImage(context.Background(), image, assets.SandboxDockerfile, progress)
+		mon.Poke()
+		return err
+	}
+	return &assistant.Instance{Runtime: rt, Service: svc, Store: w.store, ConfigDir: e.paths.Config, Socket: e.paths.Socket, BuildImage: build, Close: func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		return errors.Join(rt.Stop(sctx), cleanup())

@@ -1,5 +1,6 @@
-// Package ui is Berth's desktop face: the tray menu and icon, and the chat
-// window. It is the only importer of Fyne. The logic — which menu items the
+// Package ui is Berth's desktop face: the tray menu and icon, the chat
+// window, the mount picker, the audit viewer and the settings. It is the
+// only importer of Fyne. The logic — which menu items the
 // tray shows, how runtime events become a conversation — lives in pure
 // functions and structs; the widgets only render what they compute.
 package ui

@@ -277,6 +277,14 @@ func (v *ChatView) onExpand(card *ToolCard) {
 	v.render()
 }
 
+// Group is the group of the chat on screen ("main" before any).
+func (v *ChatView) Group() string {
+	if v.conv != nil && v.conv.Group != "" {
+		return v.conv.Group
+	}
+	return assistant.DefaultGroup
+}
+
 // Watch applies the runtime's events on Fyne's thread until ctx ends.
 func (v *ChatView) Watch(ctx context.Context) {
 	ch, cancel := v.asst.Subscribe()

@@ -13,8 +13,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/lang"
 	fynedesktop "fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/ui"
@@ -74,6 +74,45 @@ type desktopApp struct {
 	ui   ui.Assistant
 	view *ui.ChatView
 	win  fyne.Window
+
+	// The other windows are made on first use and kept: closing hides them.
+	mountsWin, auditWin, settingsWin fyne.Window
+	mounts                           *ui.MountsView
+}
+
+func keep(w fyne.Window) fyne.Window {
+	w.SetCloseIntercept(w.Hide)
+	return w
+}
+
+func (d *desktopApp) showMounts(ctx context.Context) {
+	group := d.view.Group()
+	if d.mountsWin == nil {
+		d.mounts = ui.NewMountsView(ctx, d.inst.Service, group)
+		d.mountsWin = keep(ui.NewMountsWindow(d.app, d.mounts))
+	} else {
+		d.mounts.SetGroup(group)
+	}
+	d.mountsWin.Show()
+	d.mountsWin.RequestFocus()
+}
+
+func (d *desktopApp) showAudit(ctx context.Context) {
+	if d.auditWin == nil {
+		d.auditWin = keep(ui.NewAuditWindow(d.app, ui.NewAuditView(ctx, d.inst.Store)))
+	}
+	d.auditWin.Show()
+	d.auditWin.RequestFocus()
+}
+
+func (d *desktopApp) showSettings() {
+	if d.settingsWin == nil {
+		v := ui.NewSettingsView(ui.ConfigFiles(d.inst.ConfigDir))
+		v.BuildImage = d.inst.BuildImage
+		d.settingsWin = keep(ui.NewSettingsWindow(d.app, v))
+	}
+	d.settingsWin.Show()
+	d.settingsWin.RequestFocus()
 }
 
 func (d *desktopApp) show() {
@@ -149,10 +188,13 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 			d.view.NewChat(group)
 			d.show()
 		},
-		OnPause:   act(func() error { return d.ui.Pause(ctx, "paused from the tray") }),
-		OnResume:  act(func() error { return d.ui.Resume(ctx) }),
-		OnRotate:  act(func() error { _, err := d.ui.Rotate(ctx, ""); return err }),
-		OnStopAll: act(func() error { return d.ui.StopAll(ctx) }),
+		OnPause:    act(func() error { return d.ui.Pause(ctx, "paused from the tray") }),
+		OnResume:   act(func() error { return d.ui.Resume(ctx) }),
+		OnRotate:   act(func() error { _, err := d.ui.Rotate(ctx, ""); return err }),
+		OnStopAll:  act(func() error { return d.ui.StopAll(ctx) }),
+		OnMounts:   func() { d.showMounts(ctx) },
+		OnAudit:    func() { d.showAudit(ctx) },
+		OnSettings: d.showSettings,
 	}
 }
 

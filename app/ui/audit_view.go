@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"context"
+	"io"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/berth-app/berth/app/store"
+)
+
+// AuditView is the audit viewer: a filtered, paged list of the log's
+// events, the selected event's JSON, and Verify and Export.
+type AuditView struct {
+	log   AuditLog
+	ctx   context.Context
+	win   fyne.Window
+	pager *AuditPager
+	// do runs a func on Fyne's thread, async runs one off it; fyne.Do and
+	// a goroutine unless a test swaps them. later runs a func on Fyne's
+	// thread after the current layout (fyne.Do).
+	do, async, later func(func())
+	// Save asks where to write an export and calls write with the file;
+	// the app's default is a save dialog. The name is a suggestion.
+	Save func(name string, write func(io.Writer) error)
+
+	group, session, kind *widget.Entry
+	list                 *widget.List
+	details              *widget.Label
+	verify               *widget.Label
+	status               *widget.Label
+	format               *widget.Select
+	selected             int64 // seq of the selected event, 0 for none
+	refreshQueued        bool
+}
+
+// NewAuditView makes the audit viewer over the log; ctx bounds its reads.
+func NewAuditView(ctx context.Context, log AuditLog) *AuditView {
+	v := &AuditView{log: log, ctx: ctx, do: fyne.Do, later: fyne.Do, async: func(f func()) { go f() }}
+	v.pager = NewAuditPager(func(f store.Filter) ([]store.Event, error) { return log.Events(v.ctx, f) })
+	v.Save = v.saveDialog
+	return v
+}
+
+// NewAuditWindow opens a window on the audit viewer.
+func NewAuditWindow(app fyne.App, v *AuditView) fyne.Window {
+	w := app.NewWindow("Berth — Audit log")
+	w.SetIcon(AppIcon())
+	v.win = w
+	w.SetContent(v.build())
+	w.Resize(fyne.NewSize(1000, 640))
+	return w
+}
+
+func (v *AuditView) build() fyne.CanvasObject {
+	v.group, v.session, v.kind = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	v.group.SetPlaceHolder("group")
+	v.session.SetPlaceHolder("session")
+	v.kind.SetPlaceHolder("kind, e.g. exec")
+	for _, e := range []*widget.Entry{v.group, v.session, v.kind} {
+		e.OnSubmitted = func(string) { v.onFilter() }
+	}
+	filter := widget.NewButtonWithIcon("Filter", theme.SearchIcon(), v.onFilter)
+	filters := container.NewBorder(nil, nil, nil, filter, container.NewGridWithColumns(3, v.group, v.session, v.kind))
+
+	v.list = widget.NewList(v.pager.Len,
+		func() fyne.CanvasObject {
+			l := widget.NewLabelWithStyle("#000000  2006-01-02 15:04:05  kind  group  summary", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		v.updateRow)
+	v.list.OnSelected = v.onSelect
+
+	v.details = widget.NewLabelWithStyle("Select an event to see all of it.", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	v.details.Wrapping = fyne.TextWrapBreak
+	split := container.NewHSplit(v.list, container.NewVScroll(v.details))
+	split.Offset = 0.6
+
+	earlier := widget.NewButtonWithIcon("Earlier", theme.MoveUpIcon(), v.onEarlier)
+	latest := widget.NewButtonWithIcon("Latest", theme.MoveDownIcon(), v.onLatest)
+	verify := widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), v.onVerify)
+	v.format = widget.NewSelect(ExportFormats, nil)
+	v.format.SetSelected(ExportFormats[0])
+	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), v.onExport)
+	v.verify = widget.NewLabel("")
+	v.status = widget.NewLabel("")
+	v.status.Wrapping = fyne.TextWrapWord
+	bar := container.NewHBox(earlier, latest, verify, v.format, export)
+	bottom := container.NewVBox(container.NewBorder(nil, nil, bar, nil, v.verify), v.status)
+
+	v.load(v.pager.Latest(AuditQuery{}))
+	return container.NewBorder(filters, bottom, nil, nil, split)
+}
+
+// load shows the pager's rows after it moved, or why it could not.
+func (v *AuditView) load(err error) {
+	if err != nil {
+		v.status.SetText("Could not read the audit log: " + err.Error())
+	} else {
+		v.status.SetText(v.countText())
+	}
+	v.list.UnselectAll()
+	v.selected = 0
+	v.details.SetText("Select an event to see all of it.")
+	v.list.Refresh()
+	v.list.ScrollToTop()
+}
+
+func (v *AuditView) countText() string {
+	n := plural(v.pager.Len(), "event", "events")
+	if !v.pager.Done() {
+		n += " so far (more load as you scroll)"
+	}
+	if v.pager.Base() > 0 {
+		n += ", after #" + thousands(v.pager.Base())
+	}
+	return n
+}
+
+// updateRow fills a list row; reading the last known page may find more
+// rows, and the list is refreshed for them once this layout is done.
+func (v *AuditView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
+	before := v.pager.Len()
+	ev, err := v.pager.Row(i)
+	l := o.(*widget.Label)
+	if err != nil {
+		l.SetText("(" + err.Error() + ")")
+	} else {
+		l.SetText(EventLine(ev))
+	}
+	if v.pager.Len() != before && !v.refreshQueued {
+		v.refreshQueued = true
+		v.later(func() {
+			v.refreshQueued = false
+			v.list.Refresh()
+			v.status.SetText(v.countText())
+		})
+	}
+}
+
+func (v *AuditView) onSelect(i widget.ListItemID) {
+	ev, err := v.pager.Row(i)
+	if err != nil {
+		v.details.SetText(err.Error())
+		return
+	}
+	v.selected = ev.Seq
+	v.details.SetText(EventJSON(ev))
+}
+
+// Query is the filter the fields describe.
+func (v *AuditView) Query() AuditQuery {
+	return AuditQuery{Group: v.group.Text, Session: v.session.Text, Kind: v.kind.Text}
+}
+
+func (v *AuditView) onFilter() { v.load(v.pager.Latest(v.Query())) }
+
+func (v *AuditView) onLatest() { v.load(v.pager.Latest(v.Query())) }
+
+func (v *AuditView) onEarlier() {
+	moved, err := v.pager.Earlier()
+	if err != nil || moved {
+		v.load(err)
+		return
+	}
+	v.status.SetText(v.countText() + " — this is the start of the log.")
+}
+
+func (v *AuditView) onVerify() {
+	v.verify.Importance = widget.MediumImportance
+	v.verify.SetText("Verifying…")
+	v.async(func() {
+		r, err := v.log.Verify(v.ctx)
+		v.do(func() {
+			switch {
+			case err != nil:
+				v.verify.Importance = widget.DangerImportance
+				v.verify.SetText("Could not verify: " + err.Error())
+			case r.OK:
+				v.verify.Importance = widget.SuccessImportance
+				v.verify.SetText(VerifyText(r))
+			default:
+				v.verify.Importance = widget.DangerImportance
+				v.verify.SetText(VerifyText(r))
+			}
+		})
+	})
+}
+
+func (v *AuditView) onExport() {
+	name, format := ExportName(v.format.Selected)
+	v.Save(name, func(w io.Writer) error { return v.log.Export(v.ctx, w, format) })
+}
+
+// saveDialog asks for a file, then writes the export off Fyne's thread.
+func (v *AuditView) saveDialog(name string, write func(io.Writer) error) {
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil {
+			v.status.SetText("Could not export: " + err.Error())
+			return
+		}
+		if wc == nil {
+			return
+		}
+		v.status.SetText("Exporting to " + wc.URI().Path() + "…")
+		v.async(func() {
+			err := write(wc)
+			if cerr := wc.Close(); err == nil {
+				err = cerr
+			}
+			v.do(func() {
+				if err != nil {
+					v.status.SetText("Could not export: " + err.Error())
+					return
+				}
+				v.status.SetText("Exported to " + wc.URI().Path() + ".")
+			})
+		})
+	}, v.win)
+	d.SetFileName(name)
+	d.Show()
+}

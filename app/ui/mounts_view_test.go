@@ -1,0 +1,218 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/mounts"
+	"github.com/berth-app/berth/app/store"
+)
+
+// now runs a view's background work at once, on the test's goroutine.
+func now(f func()) { f() }
+
+func newMountsFake() *fakeMounts {
+	return &fakeMounts{
+		groups: []assistant.Group{{Slug: "work", Name: "Work", Settings: assistant.GroupSettings{Network: "none", MemoryMB: 1024}}},
+		mounts: map[string][]store.Mount{},
+	}
+}
+
+// openMounts shows the mount picker of the first group, 720×900.
+func openMounts(t *testing.T, f *fakeMounts) (*MountsView, fyne.Window) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	v := NewMountsView(context.Background(), f, "")
+	v.do, v.async = now, now
+	v.Stat = func(string) error { return nil }
+	w := NewMountsWindow(a, v)
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(720, 900))
+	return v, w
+}
+
+// overlayButton finds a button in the window's top overlay (a dialog).
+func overlayButton(t *testing.T, w fyne.Window, text string) *widget.Button {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog open; want one with %q", text)
+	}
+	var found *widget.Button
+	walk(top, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text && found == nil {
+			found = b
+		}
+	})
+	if found == nil {
+		t.Fatalf("no button %q in the dialog", text)
+	}
+	return found
+}
+
+func TestMountsGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *fakeMounts)
+		pick  string
+	}{
+		{"mounts_empty.xml", func(*fakeMounts) {}, ""},
+		{"mounts_accepted.xml", func(f *fakeMounts) {
+			f.mounts["work"] = []store.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true, Masks: []string{".env"}}}
+			f.CheckFunc = func(string, mounts.Request) (assistant.MountCheck, error) {
+				return accepted(".env", "config/credentials.json", "keys/"), nil
+			}
+		}, "/home/me/src/app"},
+		{"mounts_rejected.xml", func(f *fakeMounts) {
+			f.CheckFunc = func(string, mounts.Request) (assistant.MountCheck, error) {
+				return assistant.MountCheck{Decision: mounts.Decision{Rule: mounts.RuleBlockedPattern, Host: "/home/me/.ssh",
+					Reason: `"/home/me/.ssh" holds SSH keys (blocked pattern ".ssh"); mounts never include it`}}, nil
+			}
+		}, "/home/me/.ssh"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newMountsFake()
+			tc.setup(f)
+			v, w := openMounts(t, f)
+			if tc.pick != "" {
+				v.Pick(tc.pick)
+			}
+			assertGolden(t, tc.name, w)
+		})
+	}
+}
+
+func TestMountsPickChecksWithoutSaving(t *testing.T) {
+	f := newMountsFake()
+	var checked []mounts.Request
+	f.CheckFunc = func(g string, req mounts.Request) (assistant.MountCheck, error) {
+		checked = append(checked, req)
+		return accepted(".env"), nil
+	}
+	f.AddFunc = func(string, mounts.Request) (assistant.MountCheck, error) {
+		t.Error("AddMount called before Add was pressed")
+		return assistant.MountCheck{}, nil
+	}
+	v, w := openMounts(t, f)
+	v.Pick("/home/me/src/app")
+	if !slices.Equal(checked, []mounts.Request{{HostPath: "/home/me/src/app"}}) {
+		t.Errorf("checked %+v, want one read-only check of the picked folder", checked)
+	}
+	if v.check == nil || !v.check.Allowed || v.mode.Selected != ModeReadOnly || v.name.Text != "app" {
+		t.Fatalf("check panel: got %+v, mode %q, name %q; want an accepted read-only check named app", v.check, v.mode.Selected, v.name.Text)
+	}
+	test.Tap(button(t, w, "Cancel"))
+	if v.check != nil {
+		t.Error("the check stays after Cancel")
+	}
+}
+
+func TestMountsAddWithChosenMode(t *testing.T) {
+	f := newMountsFake()
+	var checks, added []mounts.Request
+	f.CheckFunc = func(_ string, req mounts.Request) (assistant.MountCheck, error) {
+		checks = append(checks, req)
+		mc := accepted()
+		mc.ReadOnly = !req.Write
+		return mc, nil
+	}
+	f.AddFunc = func(g string, req mounts.Request) (assistant.MountCheck, error) {
+		added = append(added, req)
+		f.mounts[g] = append(f.mounts[g], store.Mount{Group: g, Name: "app", HostPath: "/home/me/src/app", ReadOnly: !req.Write})
+		return accepted(), nil
+	}
+	v, w := openMounts(t, f)
+	v.Pick("~/src/app")
+	v.mode.SetSelected(ModeReadWrite) // checks again, for write
+	if len(checks) != 2 || !checks[1].Write || checks[1].Name != "app" {
+		t.Errorf("checks: got %+v, want a second one asking to write", checks)
+	}
+	test.Tap(button(t, w, "Add"))
+	if want := []mounts.Request{{HostPath: "~/src/app", Name: "app", Write: true}}; !slices.Equal(added, want) {
+		t.Errorf("added %+v, want %+v", added, want)
+	}
+	if v.check != nil || len(v.rows) != 1 || v.rows[0].Mode != ModeReadWrite {
+		t.Errorf("after Add: check %+v, rows %+v; want the new read-write mount listed", v.check, v.rows)
+	}
+}
+
+func TestMountsAddRefused(t *testing.T) {
+	f := newMountsFake()
+	f.CheckFunc = func(string, mounts.Request) (assistant.MountCheck, error) { return accepted(), nil }
+	f.AddFunc = func(string, mounts.Request) (assistant.MountCheck, error) {
+		d := mounts.Decision{Rule: mounts.RuleChanged, Reason: "the folder became a link to /etc"}
+		return assistant.MountCheck{Decision: d}, &assistant.MountRejectedError{Decision: d}
+	}
+	v, w := openMounts(t, f)
+	v.Pick("/home/me/src/app")
+	test.Tap(button(t, w, "Add"))
+	if v.check == nil || v.check.Allowed || v.check.Reason != "The folder became a link to /etc" {
+		t.Errorf("after a refused Add: got %+v, want the reason shown", v.check)
+	}
+	if len(v.rows) != 0 {
+		t.Errorf("rows: got %d, want none", len(v.rows))
+	}
+}
+
+func TestMountsRemoveAsksFirst(t *testing.T) {
+	f := newMountsFake()
+	f.mounts["work"] = []store.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true}}
+	var removed []string
+	f.RemoveFunc = func(g, name string) error {
+		removed = append(removed, g+"/"+name)
+		f.mounts[g] = nil
+		return nil
+	}
+	v, w := openMounts(t, f)
+	test.Tap(button(t, w, "Remove"))
+	if len(removed) != 0 {
+		t.Fatal("removed before the user confirmed")
+	}
+	test.Tap(overlayButton(t, w, "No"))
+	if len(removed) != 0 || len(v.rows) != 1 {
+		t.Fatalf("removed %v after No, want nothing", removed)
+	}
+	test.Tap(button(t, w, "Remove"))
+	test.Tap(overlayButton(t, w, "Yes"))
+	if !slices.Equal(removed, []string{"work/notes"}) || len(v.rows) != 0 {
+		t.Errorf("removed %v, rows %d; want work/notes removed and none left", removed, len(v.rows))
+	}
+}
+
+func TestMountsSaveGroupSettings(t *testing.T) {
+	f := newMountsFake()
+	var got []string
+	f.SetGroupFunc = func(slug string, changes []string) (assistant.Group, error) {
+		got = changes
+		g := f.groups[0]
+		for _, kv := range changes {
+			if err := g.Settings.Set(kv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return g, nil
+	}
+	v, w := openMounts(t, f)
+	v.form.network.SetSelected("bridge")
+	v.form.approval.SetSelected(assistant.ApprovalAskAll)
+	v.form.memory.SetText("10")
+	test.Tap(button(t, w, "Save settings"))
+	if got != nil || v.saved.Text == "" {
+		t.Fatalf("saved %q with memory 10; want nothing saved and the error shown", got)
+	}
+	v.form.memory.SetText("2048")
+	test.Tap(button(t, w, "Save settings"))
+	if want := []string{"network=bridge", "approval=ask-all", "memory=2048"}; !slices.Equal(got, want) {
+		t.Errorf("changes: got %q, want %q", got, want)
+	}
+	if v.group.Settings.MemoryMB != 2048 || v.form.memory.Text != "2048" {
+		t.Errorf("after saving: group %+v, field %q", v.group.Settings, v.form.memory.Text)
+	}
+}
