@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -44,7 +45,10 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	d.view = ui.NewChatView(ctx, d.ui)
 	d.win = ui.NewChatWindow(a, d.view)
 	// Closing the window hides it: the assistant lives in the tray.
-	d.win.SetCloseIntercept(d.win.Hide)
+	d.win.SetCloseIntercept(func() {
+		d.hidden.Store(true)
+		d.win.Hide()
+	})
 	inst.Runtime.OnShow = func() { fyne.Do(d.show) }
 	d.view.Watch(ctx)
 	// The gate may have opened between building the view and subscribing:
@@ -74,6 +78,10 @@ type desktopApp struct {
 	ui   ui.Assistant
 	view *ui.ChatView
 	win  fyne.Window
+
+	hidden     atomic.Bool // the chat window is closed to the tray
+	wasOpen    bool        // the gate as last seen, for notifications
+	openedOnce bool        // the gate has opened since start-up
 
 	// The other windows are made on first use and kept: closing hides them.
 	mountsWin, auditWin, settingsWin fyne.Window
@@ -116,6 +124,7 @@ func (d *desktopApp) showSettings() {
 }
 
 func (d *desktopApp) show() {
+	d.hidden.Store(false)
 	d.win.Show()
 	d.win.RequestFocus()
 }
@@ -128,10 +137,21 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 	defer unsub()
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
+	d.wasOpen = d.ui.Gate().Open
+	d.openedOnce = d.wasOpen
 	d.refreshTray(ctx)
 	for {
 		select {
 		case ev := <-events:
+			// The gate opening at start-up is not news; later changes are.
+			starting := ev.Kind == assistant.EventGate && ev.Gate != nil && ev.Gate.Open && !d.openedOnce
+			if note, ok := ui.NoteFor(ev, d.wasOpen, d.hidden.Load()); ok && !starting {
+				d.notify(note.Title, note.Body)
+			}
+			if ev.Kind == assistant.EventGate && ev.Gate != nil {
+				d.wasOpen = ev.Gate.Open
+				d.openedOnce = d.openedOnce || ev.Gate.Open
+			}
 			switch ev.Kind {
 			case assistant.EventGate, assistant.EventTurnStart, assistant.EventTurnEnd, assistant.EventSandboxStop:
 				d.refreshTray(ctx)

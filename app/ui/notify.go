@@ -1,0 +1,49 @@
+package ui
+
+import (
+	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/assistant"
+)
+
+// Note is a desktop notification.
+type Note struct{ Title, Body string }
+
+// NoteFor decides whether an event deserves a desktop notification: Docker
+// going down or coming back (a change of the gate, wasOpen being the state
+// before), and, while the window is hidden, an approval waiting or an answer
+// finished. Everything else stays in the window.
+func NoteFor(ev assistant.Event, wasOpen, hidden bool) (Note, bool) {
+	switch ev.Kind {
+	case assistant.EventGate:
+		if ev.Gate == nil || ev.Gate.Open == wasOpen {
+			return Note{}, false
+		}
+		if ev.Gate.Open {
+			return Note{"Berth is ready", "Docker is back; waiting messages run now."}, true
+		}
+		reason, hint := ev.Gate.Reason()
+		return Note{"Berth is blocked", reason + " — " + hint}, true
+	case assistant.EventAgent:
+		if hidden && ev.Agent != nil && ev.Agent.Kind == agent.EventApproval {
+			return Note{"Berth needs your approval", ev.Agent.Summary}, true
+		}
+	case assistant.EventTurnEnd:
+		if hidden && ev.Status == assistant.StatusDone {
+			return Note{"Berth answered", clipNote(ev.Text)}, true
+		}
+		if hidden && ev.Status != assistant.StatusDone && ev.Status != assistant.StatusCanceled {
+			return Note{"Berth stopped a turn", "The turn ended " + ev.Status + "; open the chat to retry."}, true
+		}
+	}
+	return Note{}, false
+}
+
+func clipNote(s string) string {
+	if r := []rune(s); len(r) > 120 {
+		return string(r[:119]) + "…"
+	}
+	if s == "" {
+		return "Open the chat to read it."
+	}
+	return s
+}
