@@ -56,9 +56,11 @@ image: build
 test-image:
 	@.ci/engine $(GO) run ./docker/dockertest/testimage
 
-## package: a desktop package with icon (Linux .tar.xz with .desktop; macOS .app).
-package:
-	$(GO) run fyne.io/tools/cmd/fyne@v1.7.0 package --release --name Berth --app-id dev.berth.app --icon assets/icons/app.png
+## package: a desktop package with icon (Linux: a .tar.xz with the .desktop
+## entry and icon; macOS: Berth.app). Metadata comes from FyneApp.toml.
+PACKAGE_OS ?= $(shell go env GOOS)
+package: deps
+	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package --release --target $(PACKAGE_OS)
 
 clean:
 	rm -f $(BIN)
