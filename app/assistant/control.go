@@ -166,4 +166,4 @@ type Instance struct {
 
 // ErrShownExisting means another Berth was already running and was asked to
 // show its window instead.
-var ErrShownExisting = errors.New("Berth is already running; its window was brought forward")
+var ErrShownExisting = errors.New("berth is already running; its window was brought forward")

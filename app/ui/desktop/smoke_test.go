@@ -100,7 +100,7 @@ func TestDesktopSmoke(t *testing.T) {
 
 	cut := time.Now()
 	proxy.Cut()
-	items = eventually(t, 2*time.Second, "the status line to follow Docker going down", func() ([]menuItem, bool) {
+	eventually(t, 2*time.Second, "the status line to follow Docker going down", func() ([]menuItem, bool) {
 		items, err := layout(tray)
 		return items, err == nil && len(items) > 0 && strings.Contains(items[0].label, "not running")
 	})
