@@ -167,6 +167,10 @@ func (c *Client) KillSandbox(ctx context.Context, id string) error {
 // on: those not running and those past their max age. It returns what it
 // removed; errors for single sandboxes are joined, not fatal.
 func (c *Client) Reap(ctx context.Context, home string, now time.Time) ([]Sandbox, error) {
+	if home == "" {
+		// An empty filter would match every installation's sandboxes.
+		return nil, errors.New("reap sandboxes: no installation given")
+	}
 	list, err := c.ListSandboxes(ctx, Filter{Home: home})
 	if err != nil {
 		return nil, err

@@ -152,6 +152,9 @@ func TestReapRemovesOnlyThisInstallationsDeadOrExpired(t *testing.T) {
 			t.Errorf("expired sandbox still listed as running")
 		}
 	}
+	if _, err := c.Reap(ctx, "", time.Now()); err == nil {
+		t.Error("reaping with no installation would remove everyone's sandboxes")
+	}
 	// Removing twice, or a sandbox that is gone, is not an error.
 	if err := c.RemoveSandbox(ctx, expired.ID); err != nil {
 		t.Errorf("second remove: %v", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	berthhome "github.com/berth-app/berth/app/home"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -38,6 +39,7 @@ func TestDesktopSmoke(t *testing.T) {
 	bus := startBus(t, dir)
 
 	home := filepath.Join(dir, "home")
+	id := installID(t, home)
 	for _, d := range []string{"xdg-config", "xdg-cache", "xdg-data"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o700)
 	}
@@ -54,7 +56,8 @@ func TestDesktopSmoke(t *testing.T) {
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
-		real.Reap(context.Background(), "", time.Now().Add(100*365*24*time.Hour))
+		// Only this test's installation: other packages' tests share the engine.
+		real.Reap(context.Background(), id, time.Now().Add(100*365*24*time.Hour))
 		if t.Failed() {
 			t.Logf("berth output:\n%s", logs.String())
 		}
@@ -123,6 +126,17 @@ func TestDesktopSmoke(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Error("berth did not quit within 30 s")
 	}
+}
+
+// installID is the installation label Berth gives sandboxes under home.
+func installID(t *testing.T, home string) string {
+	t.Helper()
+	t.Setenv("BERTH_HOME", home)
+	p, err := berthhome.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.InstallID()
 }
 
 type menuItem struct {
