@@ -10,7 +10,7 @@ LDFLAGS  := -X github.com/berth-app/berth/app/cli.Version=$(VERSION)
 # The race detector needs cgo.
 export CGO_ENABLED := 1
 
-.PHONY: all build run test lint bench image test-image package clean deps
+.PHONY: all build run test lint bench image test-image package screenshots clean deps
 
 all: build
 
@@ -47,6 +47,12 @@ bench: deps
 	@.ci/engine sh -c '$(GO) run ./docker/dockertest/testimage && \
 	  BERTH_BENCH=1 $(GO) test -count=1 -timeout 20m -run "^TestPerf" -v ./docker/ ./app/assistant/ ./app/cli/ | grep -v -e "^=== RUN" -e "^--- PASS" -e "^PASS" && \
 	  $(GO) test -count=1 -run "^$$" -bench . -benchtime 1x ./app/store/'
+
+## screenshots: regenerate the README's screenshots from the real app
+## (Xvfb, a fake model, a sample group with a mount).
+screenshots: deps
+	@.ci/engine sh -c '$(GO) run ./docker/dockertest/testimage && \
+	  BERTH_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run "^TestScreenshots$$" -v ./app/ui/desktop/'
 
 ## image: build the default sandbox image (needs network for debian:bookworm-slim).
 image: build

@@ -150,10 +150,19 @@ func (p *Proxy) serve(c net.Conn, latency time.Duration) {
 		p.mu.Unlock()
 		up.Close()
 	}()
+	// Each direction ends on its own: an exec's stdin ends with a half-close
+	// while its output still flows back. Cut closes both at once.
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(up, c); closeWrite(up); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, up); closeWrite(c); done <- struct{}{} }()
 	<-done
+	<-done
+}
+
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
 }
 
 // String describes the proxy for test logs.

@@ -44,6 +44,9 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service)}
 	d.view = ui.NewChatView(ctx, d.ui)
 	d.win = ui.NewChatWindow(a, d.view)
+	if ss, ok := latestChat(ctx, d.ui); ok {
+		d.view.Open(ss) // pick up where the user left off
+	}
 	// Closing the window hides it: the assistant lives in the tray.
 	d.win.SetCloseIntercept(func() {
 		d.hidden.Store(true)
@@ -70,6 +73,22 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 		return 1
 	}
 	return 0
+}
+
+// latestChat is the most recently active chat in any group.
+func latestChat(ctx context.Context, a ui.Assistant) (assistant.Session, bool) {
+	groups, err := a.Groups(ctx)
+	if err != nil {
+		return assistant.Session{}, false
+	}
+	var best assistant.Session
+	for _, g := range groups {
+		ss, err := a.Sessions(ctx, g.Slug)
+		if err == nil && len(ss) > 0 && ss[0].Updated.After(best.Updated) {
+			best = ss[0]
+		}
+	}
+	return best, best.ID != ""
 }
 
 type desktopApp struct {
