@@ -84,6 +84,14 @@ func TestDesktopSmoke(t *testing.T) {
 		}
 	}
 
+	// A second launch brings the first one's window forward and leaves.
+	second := exec.Command(bin)
+	second.Env = cmd.Env
+	out, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "already running; its window was brought forward") {
+		t.Errorf("second launch: %v %q", err, out)
+	}
+
 	shot := screenshot(t, display)
 	if distinct(shot) < 8 {
 		t.Errorf("the screen is blank (%d distinct byte values in %d bytes)", distinct(shot), len(shot))
