@@ -524,6 +524,9 @@ func (r *Runtime) Resume(ctx context.Context) error {
 	return r.svc.record(ctx, store.Event{Kind: "assistant.resumed", Actor: store.ActorUser, Summary: "resumed by the user"})
 }
 
+// Recheck asks for a fresh reading of Docker now (a face's Retry button).
+func (r *Runtime) Recheck() { r.gate.Poke() }
+
 // onUse tracks which sandboxes run a tool call now and when each was last used.
 func (r *Runtime) onUse(id string, busy bool) {
 	r.mu.Lock()

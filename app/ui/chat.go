@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/llm"
 )
 
 // ChatView is the chat window's content: groups and their chats on the
@@ -38,6 +39,26 @@ type ChatView struct {
 	sendBtn *widget.Button
 	right   *fyne.Container // laid out again after each render: the banner and Stop come and go
 	stopBtn *widget.Button
+
+	// OnBannerAction, when set, runs the closed gate's banner button
+	// (ActionResume, ActionBuild, ActionRetry); without it there is none.
+	OnBannerAction func(action string)
+	// Usage, when set, reads a chat's token usage for the header.
+	Usage func(ctx context.Context, session string) (llm.Usage, error)
+	usage map[string]llm.Usage // by session, refreshed on open and after each turn
+}
+
+// refreshUsage reads a chat's token usage again.
+func (v *ChatView) refreshUsage(session string) {
+	if v.Usage == nil || session == "" {
+		return
+	}
+	if u, err := v.Usage(v.ctx, session); err == nil {
+		if v.usage == nil {
+			v.usage = map[string]llm.Usage{}
+		}
+		v.usage[session] = u
+	}
 }
 
 // NewChatView makes the chat window's content for the assistant; ctx bounds
@@ -197,6 +218,7 @@ func (v *ChatView) Open(ss assistant.Session) {
 	c.Items = HistoryItems(msgs)
 	v.chats[ss.ID] = c
 	v.conv = c
+	v.refreshUsage(ss.ID)
 	v.render()
 }
 
@@ -317,6 +339,10 @@ func (v *ChatView) Handle(ev assistant.Event) {
 	}
 	if ev.Kind == assistant.EventGate {
 		changed = true
+	}
+	if ev.Kind == assistant.EventTurnEnd {
+		v.refreshUsage(ev.Session)
+		changed = changed || ev.Session == v.conv.Session
 	}
 	if changed {
 		v.render()

@@ -24,11 +24,17 @@ func (v *ChatView) render() {
 	if ss, ok := v.session(c.Session); ok {
 		title = or(ss.Title, "Untitled chat") + " · " + v.groupName(c.Group)
 	}
+	if u, ok := v.usage[c.Session]; ok && u.InputTokens+u.OutputTokens > 0 {
+		title += fmt.Sprintf(" · %d tokens", u.InputTokens+u.OutputTokens)
+	}
 	v.header.SetText(title)
 
 	v.banner.Objects = nil
 	if b := BannerFor(c.Gate); b.Show {
-		v.banner.Objects = []fyne.CanvasObject{bannerBox(b)}
+		if v.OnBannerAction == nil {
+			b.Action = ""
+		}
+		v.banner.Objects = []fyne.CanvasObject{bannerBox(b, v.OnBannerAction)}
 	}
 
 	var objs []fyne.CanvasObject
@@ -67,7 +73,7 @@ func emptyState(group string) fyne.CanvasObject {
 	return container.NewVBox(title, body)
 }
 
-func bannerBox(b Banner) fyne.CanvasObject {
+func bannerBox(b Banner, onAction func(action string)) fyne.CanvasObject {
 	bg := canvas.NewRectangle(color.NRGBA{R: 0xdc, G: 0x4a, B: 0x26, A: 0x30})
 	bg.CornerRadius = theme.InputRadiusSize()
 	title := widget.NewLabelWithStyle(b.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -83,6 +89,10 @@ func bannerBox(b Banner) fyne.CanvasObject {
 		box.Add(hint)
 	}
 	box.Add(widget.NewLabel("Typing is off until the assistant can work; messages you sent wait and run then."))
+	if b.Action != "" && onAction != nil {
+		action := b.Action
+		box.Add(container.NewHBox(widget.NewButton(action, func() { onAction(action) })))
+	}
 	return container.NewStack(bg, box)
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"github.com/berth-app/berth/app/llm"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -300,5 +302,34 @@ func TestChatWatch(t *testing.T) {
 	(<-queued)() // on the test's goroutine, as Fyne's thread would
 	if !v.input.Disabled() || len(v.banner.Objects) != 1 {
 		t.Error("a closed gate from the stream did not disable input and show the banner")
+	}
+}
+
+func TestChatBannerActionAndUsage(t *testing.T) {
+	f := newFake()
+	f.gate = downGate
+	v, _ := openChat(t, f)
+	var got []string
+	v.OnBannerAction = func(a string) { got = append(got, a) }
+	v.Usage = func(context.Context, string) (llm.Usage, error) {
+		return llm.Usage{InputTokens: 1200, OutputTokens: 34}, nil
+	}
+	v.Handle(assistant.Event{Kind: assistant.EventGate, Gate: &downGate})
+	var retry *widget.Button
+	for _, o := range test.LaidOutObjects(v.banner) {
+		if b, ok := o.(*widget.Button); ok && b.Text == ActionRetry {
+			retry = b
+		}
+	}
+	if retry == nil {
+		t.Fatal("the banner of a down Docker has no Retry button")
+	}
+	test.Tap(retry)
+	if len(got) != 1 || got[0] != ActionRetry {
+		t.Errorf("banner action: got %v, want [Retry]", got)
+	}
+	v.Open(assistant.Session{ID: "s1", Group: "main", Title: "Budget"})
+	if !strings.Contains(v.header.Text, "1234 tokens") {
+		t.Errorf("header: got %q, want the chat's token usage", v.header.Text)
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/berth-app/berth/app/agent"
@@ -261,7 +262,15 @@ type Banner struct {
 	Title  string // what is wrong, in a few words
 	Reason string // the one-line reason
 	Hint   string // what to do
+	Action string // a button that may fix it: "Resume", "Build image", "Retry"; "" for none
 }
+
+// Banner actions.
+const (
+	ActionResume = "Resume"
+	ActionBuild  = "Build image"
+	ActionRetry  = "Retry"
+)
 
 // BannerFor says why the gate is closed and what to do; Show is false
 // while it is open.
@@ -273,17 +282,20 @@ func BannerFor(g assistant.GateState) Banner {
 	b := Banner{Show: true, Reason: reason, Hint: hint}
 	switch {
 	case g.Paused != "":
-		b.Title = "Paused by you"
+		b.Title, b.Action = "Paused by you", ActionResume
 		if hint == "" {
 			b.Hint = "Resume it from the tray menu."
 		}
 	case g.Docker.State == docker.Down:
-		b.Title = "Docker is not running — the assistant is blocked"
+		b.Title, b.Action = "Docker is not running — the assistant is blocked", ActionRetry
 		if hint == "" {
 			b.Hint = "Start Docker; waiting messages run as soon as it is ready."
 		}
 	case g.Docker.State == docker.Misconfigured:
-		b.Title = "Docker needs attention — the assistant is blocked"
+		b.Title, b.Action = "Docker needs attention — the assistant is blocked", ActionRetry
+		if g.Docker.Image != "" && !g.Docker.ImagePresent && strings.Contains(g.Docker.Reason, "is missing") {
+			b.Action = ActionBuild
+		}
 	default:
 		b.Title = "Checking Docker…"
 		if reason == "checking Docker…" {

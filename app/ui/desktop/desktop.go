@@ -44,6 +44,17 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service)}
 	d.view = ui.NewChatView(ctx, d.ui)
 	d.win = ui.NewChatWindow(a, d.view)
+	d.view.Usage = inst.Service.Usage
+	d.view.OnBannerAction = func(action string) {
+		switch action {
+		case ui.ActionResume:
+			go func() { _ = d.ui.Resume(ctx) }()
+		case ui.ActionRetry:
+			inst.Runtime.Recheck()
+		case ui.ActionBuild:
+			d.showSettings() // the Build button there shows the build's progress
+		}
+	}
 	if ss, ok := latestChat(ctx, d.ui); ok {
 		d.view.Open(ss) // pick up where the user left off
 	}
