@@ -310,6 +310,10 @@ func (v *ChatView) Group() string {
 // Watch applies the runtime's events on Fyne's thread until ctx ends.
 func (v *ChatView) Watch(ctx context.Context) {
 	ch, cancel := v.asst.Subscribe()
+	// The gate may have changed between building the view and subscribing:
+	// start from the state as it is now.
+	g := v.asst.Gate()
+	v.do(func() { v.Handle(assistant.Event{Kind: assistant.EventGate, Gate: &g}) })
 	go func() {
 		defer cancel()
 		for {

@@ -298,6 +298,7 @@ func TestChatWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	v.Watch(ctx)
+	(<-queued)() // the gate as it is when watching starts
 	f.events <- assistant.Event{Kind: assistant.EventGate, Gate: &downGate}
 	(<-queued)() // on the test's goroutine, as Fyne's thread would
 	if !v.input.Disabled() || len(v.banner.Objects) != 1 {

@@ -65,10 +65,6 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	})
 	inst.Runtime.OnShow = func() { fyne.Do(d.show) }
 	d.view.Watch(ctx)
-	// The gate may have opened between building the view and subscribing:
-	// give the view the state as it is now.
-	g := inst.Runtime.Gate()
-	fyne.Do(func() { d.view.Handle(assistant.Event{Kind: assistant.EventGate, Gate: &g}) })
 	// Fyne starts its system tray only if the menu is set before Run.
 	if desk, ok := a.(fynedesktop.App); ok {
 		menu, icon := d.trayContent(ctx)
