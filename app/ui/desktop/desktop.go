@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -143,6 +144,12 @@ func (d *desktopApp) showSettings() {
 	if d.settingsWin == nil {
 		v := ui.NewSettingsView(ui.ConfigFiles(d.inst.ConfigDir))
 		v.BuildImage = d.inst.BuildImage
+		if exe, err := os.Executable(); err == nil {
+			home, _ := os.UserHomeDir()
+			as := ui.Autostart{GOOS: runtime.GOOS, Home: home, ConfigDir: os.Getenv("XDG_CONFIG_HOME"), Exec: exe}
+			v.LaunchAtLogin = as.Enabled()
+			v.OnLaunchAtLogin = as.Set
+		}
 		d.settingsWin = keep(ui.NewSettingsWindow(d.app, v))
 	}
 	d.settingsWin.Show()
