@@ -1,0 +1,86 @@
+package assistant
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker"
+)
+
+// The gate in action: Docker readings and the user's pause open and close it.
+
+// setDocker takes a monitor reading and opens or closes the gate.
+func (r *Runtime) setDocker(st docker.Status) {
+	r.mu.Lock()
+	prev := r.state.Docker
+	r.state.Docker = st
+	r.mu.Unlock()
+	if prev.State != st.State && st.State != docker.Checking {
+		_ = r.svc.record(r.root, store.Event{Kind: "docker." + string(st.State), Summary: st.Reason,
+			Detail: mustJSON(map[string]any{"state": st.State, "reason": st.Reason, "hint": st.Hint, "host": st.Host})})
+	}
+	if st.State == docker.Ready {
+		r.reapOnce()
+	}
+	r.update()
+}
+
+// update recomputes whether the gate is open and acts on a change.
+func (r *Runtime) update() {
+	r.mu.Lock()
+	was := r.state.Open
+	r.state.Open = r.state.Docker.State == docker.Ready && r.state.Paused == ""
+	now := r.state
+	var cancels []context.CancelCauseFunc
+	if was && !now.Open {
+		r.openCh = make(chan struct{})
+		for _, t := range r.running {
+			cancels = append(cancels, t.cancel)
+		}
+	}
+	if !was && now.Open {
+		close(r.openCh)
+	}
+	r.mu.Unlock()
+	reason, _ := now.Reason()
+	for _, c := range cancels {
+		c(fmt.Errorf("%w: %s", ErrGateClosed, reason))
+	}
+	if was != now.Open || !now.Open {
+		g := now
+		r.bus.publish(Event{Kind: EventGate, Gate: &g, Text: reason})
+	}
+}
+
+// Pause closes the gate with the user's reason: running turns are stopped
+// and kept as interrupted; new messages wait.
+func (r *Runtime) Pause(ctx context.Context, reason string) error {
+	if reason == "" {
+		reason = "paused by the user"
+	}
+	if err := r.svc.setPaused(reason); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.state.Paused = reason
+	r.mu.Unlock()
+	r.update()
+	return r.svc.record(ctx, store.Event{Kind: "assistant.paused", Actor: store.ActorUser, Summary: reason})
+}
+
+// Resume reopens the gate (if Docker is ready); waiting messages run.
+func (r *Runtime) Resume(ctx context.Context) error {
+	if err := r.svc.setPaused(""); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.state.Paused = ""
+	r.mu.Unlock()
+	r.update()
+	r.gate.Poke()
+	return r.svc.record(ctx, store.Event{Kind: "assistant.resumed", Actor: store.ActorUser, Summary: "resumed by the user"})
+}
+
+// Recheck asks for a fresh reading of Docker now (a face's Retry button).
+func (r *Runtime) Recheck() { r.gate.Poke() }

@@ -1,0 +1,200 @@
+package assistant
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker"
+)
+
+// The runtime's sandboxes: the cap, idle and expired ones, rotation, and
+// those a previous run left behind.
+
+// onUse tracks which sandboxes run a tool call now and when each was last used.
+func (r *Runtime) onUse(id string, busy bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if busy {
+		r.busy[id]++
+		return
+	}
+	if r.busy[id]--; r.busy[id] <= 0 {
+		delete(r.busy, id)
+	}
+	r.lastUsed[id] = time.Now()
+}
+
+// chatSandboxes lists this installation's running chat sandboxes (the CLI's
+// `berth exec` sandboxes are left to their own max age), least recently
+// used first.
+func (r *Runtime) chatSandboxes(ctx context.Context) ([]docker.Sandbox, error) {
+	list, err := r.svc.Sandboxes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []docker.Sandbox
+	for _, sb := range list {
+		if sb.Running() && sb.Session != CLISession {
+			out = append(out, sb)
+		}
+	}
+	r.mu.Lock()
+	last := func(sb docker.Sandbox) time.Time {
+		if t, ok := r.lastUsed[sb.ID]; ok {
+			return t
+		}
+		return sb.Created
+	}
+	sort.Slice(out, func(i, j int) bool { return last(out[i]).Before(last(out[j])) })
+	r.mu.Unlock()
+	return out, nil
+}
+
+// inUse reports whether a sandbox belongs to a running turn.
+func (r *Runtime) inUse(sb docker.Sandbox) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.busy[sb.ID] > 0 {
+		return true
+	}
+	for _, t := range r.running {
+		if t.session == sb.Session {
+			return true
+		}
+	}
+	return false
+}
+
+// makeRoom stops the least recently used idle sandboxes so that a turn of
+// session can have one without passing the cap.
+func (r *Runtime) makeRoom(ctx context.Context, session string) {
+	list, err := r.chatSandboxes(ctx)
+	if err != nil {
+		return
+	}
+	n := len(list)
+	for _, sb := range list {
+		if sb.Session == session {
+			return // it has one already
+		}
+	}
+	for _, sb := range list {
+		if n < r.cfg.MaxSandboxes {
+			return
+		}
+		if sb.Session != session && !r.inUse(sb) {
+			if r.stopOne(ctx, sb, fmt.Sprintf("made room: at most %d sandboxes run at once", r.cfg.MaxSandboxes)) == nil {
+				n--
+			}
+		}
+	}
+}
+
+// sweep stops sandboxes idle longer than their group's idle timeout or past
+// their max age.
+func (r *Runtime) sweep(ctx context.Context) {
+	list, err := r.chatSandboxes(ctx)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	for _, sb := range list {
+		if r.inUse(sb) {
+			continue
+		}
+		idle := time.Duration(r.svc.Config.IdleTimeout)
+		if g, err := r.svc.Group(ctx, sb.Group); err == nil && g.Settings.IdleTimeout > 0 {
+			idle = time.Duration(g.Settings.IdleTimeout)
+		}
+		r.mu.Lock()
+		last, ok := r.lastUsed[sb.ID]
+		r.mu.Unlock()
+		if !ok {
+			last = sb.Created
+		}
+		switch {
+		case sb.Expired(now):
+			_ = r.stopOne(ctx, sb, "reached its max age")
+		case idle > 0 && now.Sub(last) >= idle:
+			_ = r.stopOne(ctx, sb, fmt.Sprintf("idle for %s", now.Sub(last).Round(time.Second)))
+		}
+	}
+}
+
+func (r *Runtime) stopOne(ctx context.Context, sb docker.Sandbox, why string) error {
+	if err := r.svc.stop(ctx, sb, why); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	delete(r.lastUsed, sb.ID)
+	r.mu.Unlock()
+	r.bus.publish(Event{Kind: EventSandboxStop, Group: sb.Group, Session: sb.Session, Text: sb.Name + ": " + why})
+	return nil
+}
+
+func (r *Runtime) stopSession(ctx context.Context, group, session, why string) {
+	list, err := r.svc.Engine.ListSandboxes(ctx, sessionFilter(r.svc, group, session))
+	if err != nil {
+		return
+	}
+	for _, sb := range list {
+		_ = r.stopOne(ctx, sb, why)
+	}
+}
+
+// Rotate replaces a group's sandboxes ("" for all): idle ones stop now,
+// those in a running turn when the turn ends. The next turn starts fresh.
+func (r *Runtime) Rotate(ctx context.Context, group string) (int, error) {
+	list, err := r.chatSandboxes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sb := range list {
+		if group != "" && sb.Group != group {
+			continue
+		}
+		n++
+		if r.inUse(sb) {
+			r.mu.Lock()
+			r.rotate[sb.Session] = true
+			r.mu.Unlock()
+			continue
+		}
+		if err := r.stopOne(ctx, sb, "rotated"); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// reapOnce removes, the first time Docker is ready, the sandboxes a previous
+// Berth process left: its chat sandboxes (their turns are gone) and every
+// dead or expired one.
+func (r *Runtime) reapOnce() {
+	r.mu.Lock()
+	if r.reaped {
+		r.mu.Unlock()
+		return
+	}
+	r.reaped = true
+	r.mu.Unlock()
+	ctx := r.root
+	if _, err := r.svc.Reap(ctx); err != nil {
+		r.bus.publish(Event{Kind: EventError, Err: "reap sandboxes: " + err.Error()})
+	}
+	list, err := r.chatSandboxes(ctx)
+	if err != nil {
+		return
+	}
+	for _, sb := range list {
+		if !r.inUse(sb) {
+			_ = r.svc.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "sandbox.reap",
+				Summary: fmt.Sprintf("removed orphaned sandbox %s left by a previous run", sb.Name), Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name})})
+			_ = r.svc.Engine.StopSandbox(ctx, sb.ID)
+		}
+	}
+}
