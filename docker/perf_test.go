@@ -85,11 +85,18 @@ func TestPerfSandboxStartVsWarmExec(t *testing.T) {
 		cliExec := latencies(t, n, func() error {
 			return exec.Command("docker", "exec", sb.ID, "true").Run()
 		})
+		cliWrapped := latencies(t, n, func() error {
+			return exec.Command("docker", "exec", sb.ID, "/bin/sh", "-c", docker.ReapWrapper, "berth-exec", "true").Run()
+		})
 		rows = append(rows,
 			struct {
 				name string
 				d    []time.Duration
 			}{"`docker exec SANDBOX true` (docker CLI, same engine)", cliExec},
+			struct {
+				name string
+				d    []time.Duration
+			}{"the same, under Berth's reap wrapper", cliWrapped},
 			struct {
 				name string
 				d    []time.Duration
