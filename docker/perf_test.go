@@ -55,7 +55,7 @@ func TestPerfSandboxStartVsWarmExec(t *testing.T) {
 		}
 		return err
 	})
-	spec := docker.Spec{Image: dockertest.TestImage, Home: testHome(t), Group: "bench", Session: "s",
+	spec := docker.Spec{Image: dockertest.TestImage, InstallationID: testHome(t), Group: "bench", Session: "s",
 		Mounts: []docker.Mount{{Host: t.TempDir(), Container: docker.GroupDir}}}
 	create := latencies(t, n, func() error {
 		s, err := c.CreateSandbox(ctx, spec)

@@ -17,16 +17,16 @@ import (
 
 // Sandbox is a running (or recently running) sandbox container.
 type Sandbox struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Image   string    `json:"image"`
-	Home    string    `json:"home"`
-	Group   string    `json:"group"`
-	Session string    `json:"session"`
-	State   string    `json:"state"` // the engine's word: running, exited, …
-	Created time.Time `json:"created"`
-	Expires time.Time `json:"expires"`
-	Spec    string    `json:"spec"` // digest of the spec it was made from
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	Image          string    `json:"image"`
+	InstallationID string    `json:"home"`
+	Group          string    `json:"group"`
+	Session        string    `json:"session"`
+	State          string    `json:"state"` // the engine's word: running, exited, …
+	Created        time.Time `json:"created"`
+	Expires        time.Time `json:"expires"`
+	Spec           string    `json:"spec"` // digest of the spec it was made from
 }
 
 // Running reports whether the sandbox can take an exec.
@@ -97,14 +97,14 @@ func (c *Client) InspectSandbox(ctx context.Context, id string) (Sandbox, error)
 
 // Filter selects sandboxes by label. Empty fields match anything.
 type Filter struct {
-	Home, Group, Session string
+	InstallationID, Group, Session string
 }
 
 // ListSandboxes lists Berth's sandboxes, newest first, including stopped
 // ones that have not been removed yet.
 func (c *Client) ListSandboxes(ctx context.Context, f Filter) ([]Sandbox, error) {
 	flt := client.Filters{}.Add("label", LabelApp+"=1")
-	for k, v := range map[string]string{LabelHome: f.Home, LabelGroup: f.Group, LabelSession: f.Session} {
+	for k, v := range map[string]string{LabelHome: f.InstallationID, LabelGroup: f.Group, LabelSession: f.Session} {
 		if v != "" {
 			flt.Add("label", k+"="+v)
 		}
@@ -127,7 +127,7 @@ func (c *Client) ListSandboxes(ctx context.Context, f Filter) ([]Sandbox, error)
 }
 
 func fillLabels(sb *Sandbox, l map[string]string) {
-	sb.Home, sb.Group, sb.Session, sb.Spec = l[LabelHome], l[LabelGroup], l[LabelSession], l[LabelSpec]
+	sb.InstallationID, sb.Group, sb.Session, sb.Spec = l[LabelHome], l[LabelGroup], l[LabelSession], l[LabelSpec]
 	if n, err := strconv.ParseInt(l[LabelExpires], 10, 64); err == nil {
 		sb.Expires = time.Unix(n, 0)
 	}
@@ -166,12 +166,12 @@ func (c *Client) KillSandbox(ctx context.Context, id string) error {
 // Reap removes the sandboxes of one Berth installation that must not live
 // on: those not running and those past their max age. It returns what it
 // removed; errors for single sandboxes are joined, not fatal.
-func (c *Client) Reap(ctx context.Context, home string, now time.Time) ([]Sandbox, error) {
-	if home == "" {
+func (c *Client) Reap(ctx context.Context, installation string, now time.Time) ([]Sandbox, error) {
+	if installation == "" {
 		// An empty filter would match every installation's sandboxes.
 		return nil, errors.New("reap sandboxes: no installation given")
 	}
-	list, err := c.ListSandboxes(ctx, Filter{Home: home})
+	list, err := c.ListSandboxes(ctx, Filter{InstallationID: installation})
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func newSandbox(t *testing.T, c *docker.Client, mutate func(*docker.Spec)) docke
 		t.Fatal(err)
 	}
 	spec := docker.Spec{
-		Image: dockertest.TestImage, Home: testHome(t), Group: "g1", Session: "s1",
+		Image: dockertest.TestImage, InstallationID: testHome(t), Group: "g1", Session: "s1",
 		Mounts: []docker.Mount{{Host: dir, Container: docker.GroupDir}},
 		Memory: 64 << 20, Pids: 64, TmpSize: 8 << 20, MaxAge: 10 * time.Minute,
 	}
@@ -57,7 +57,7 @@ func run(t *testing.T, c *docker.Client, id string, argv ...string) docker.ExecR
 func TestSandboxHardeningIsApplied(t *testing.T) {
 	c := dockertest.Client(t)
 	sb := newSandbox(t, c, nil)
-	if sb.Group != "g1" || sb.Session != "s1" || sb.Home != testHome(t) || !sb.Running() {
+	if sb.Group != "g1" || sb.Session != "s1" || sb.InstallationID != testHome(t) || !sb.Running() {
 		t.Fatalf("labels/state: got %+v", sb)
 	}
 	status := run(t, c, sb.ID, "cat", "/proc/self/status").Stdout.String()
@@ -126,7 +126,7 @@ func TestReapRemovesOnlyThisInstallationsDeadOrExpired(t *testing.T) {
 	ctx := context.Background()
 	live := newSandbox(t, c, func(s *docker.Spec) { s.Session = "live" })
 	expired := newSandbox(t, c, func(s *docker.Spec) { s.Session = "old"; s.MaxAge = 3 * time.Second })
-	other := newSandbox(t, c, func(s *docker.Spec) { s.Home = "someone-else"; s.Session = "x"; s.MaxAge = 3 * time.Second })
+	other := newSandbox(t, c, func(s *docker.Spec) { s.InstallationID = "someone-else"; s.Session = "x"; s.MaxAge = 3 * time.Second })
 
 	// Reap as if it were later than the short-lived ones' expiry but before
 	// they end by themselves.
@@ -143,7 +143,7 @@ func TestReapRemovesOnlyThisInstallationsDeadOrExpired(t *testing.T) {
 	if _, err := c.InspectSandbox(ctx, other.ID); err != nil {
 		t.Errorf("another installation's sandbox was touched: %v", err)
 	}
-	list, err := c.ListSandboxes(ctx, docker.Filter{Home: testHome(t)})
+	list, err := c.ListSandboxes(ctx, docker.Filter{InstallationID: testHome(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,21 +57,21 @@ type Mask struct {
 // Spec is everything that decides what a sandbox is. The zero value of
 // each limit means "Berth's default", never "unlimited".
 type Spec struct {
-	Image   string        `json:"image"`
-	Home    string        `json:"home"`    // owning installation id (LabelHome)
-	Group   string        `json:"group"`   // group slug
-	Session string        `json:"session"` // session id
-	User    string        `json:"user"`    // uid:gid; empty = the host user (nobody when Berth runs as root)
-	Network string        `json:"network"` // "none" (default) or "bridge"
-	Mounts  []Mount       `json:"mounts"`
-	Masks   []Mask        `json:"masks"`
-	Env     []string      `json:"env,omitempty"`
-	Memory  int64         `json:"memory_bytes"`
-	CPUs    float64       `json:"cpus"`
-	Pids    int64         `json:"pids"`
-	TmpSize int64         `json:"tmp_bytes"`
-	MaxAge  time.Duration `json:"max_age"`
-	Runtime string        `json:"runtime,omitempty"` // "runsc" for strong isolation
+	Image          string        `json:"image"`
+	InstallationID string        `json:"home"`    // owning installation id (LabelHome)
+	Group          string        `json:"group"`   // group slug
+	Session        string        `json:"session"` // session id
+	User           string        `json:"user"`    // uid:gid; empty = the host user (nobody when Berth runs as root)
+	Network        string        `json:"network"` // "none" (default) or "bridge"
+	Mounts         []Mount       `json:"mounts"`
+	Masks          []Mask        `json:"masks"`
+	Env            []string      `json:"env,omitempty"`
+	Memory         int64         `json:"memory_bytes"`
+	CPUs           float64       `json:"cpus"`
+	Pids           int64         `json:"pids"`
+	TmpSize        int64         `json:"tmp_bytes"`
+	MaxAge         time.Duration `json:"max_age"`
+	Runtime        string        `json:"runtime,omitempty"` // "runsc" for strong isolation
 
 	// The knobs below are never allowed. They exist so that a spec asking
 	// for them is refused loudly instead of being silently ignored.
@@ -225,7 +225,7 @@ func containerConfig(s Spec, now time.Time) (*container.Config, *container.HostC
 		StopSignal:      "SIGTERM",
 		Labels: map[string]string{
 			LabelApp:     "1",
-			LabelHome:    s.Home,
+			LabelHome:    s.InstallationID,
 			LabelGroup:   s.Group,
 			LabelSession: s.Session,
 			LabelExpires: strconv.FormatInt(now.Add(s.MaxAge).Unix(), 10),
@@ -293,7 +293,7 @@ func checkSpec(s Spec) error {
 	if s.Image == "" || strings.ContainsAny(s.Image, " \t\n") {
 		return refuse("image %q is not a valid image reference", s.Image)
 	}
-	for _, v := range []struct{ name, val string }{{"home", s.Home}, {"group", s.Group}, {"session", s.Session}} {
+	for _, v := range []struct{ name, val string }{{"installation id", s.InstallationID}, {"group", s.Group}, {"session", s.Session}} {
 		if !labelRe.MatchString(v.val) {
 			return refuse("%s %q must be lowercase letters, digits, '.', '_' or '-'", v.name, v.val)
 		}

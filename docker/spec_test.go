@@ -8,7 +8,7 @@ import (
 )
 
 func baseSpec() Spec {
-	return Spec{Image: "img:1", Home: "h1", Group: "work", Session: "s1", User: "1000:1000",
+	return Spec{Image: "img:1", InstallationID: "h1", Group: "work", Session: "s1", User: "1000:1000",
 		Mounts: []Mount{{Host: "/home/u/berth/groups/work", Container: GroupDir}}}
 }
 

@@ -52,7 +52,7 @@ func testSandbox(t testing.TB) (dockerSandbox, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sb, err := c.CreateSandbox(ctx, docker.Spec{
-		Image: dockertest.TestImage, Home: "t-agent", Group: "g", Session: "s",
+		Image: dockertest.TestImage, InstallationID: "t-agent", Group: "g", Session: "s",
 		Mounts: []docker.Mount{{Host: dir, Container: docker.GroupDir}, {Host: roDir, Container: "/workspace/extra/ro", ReadOnly: true}},
 		MaxAge: 10 * time.Minute,
 	})

@@ -24,7 +24,7 @@ type Engine interface {
 	CreateSandbox(ctx context.Context, spec docker.Spec) (docker.Sandbox, error)
 	Exec(ctx context.Context, sandboxID string, req docker.ExecRequest) (docker.ExecResult, error)
 	StopSandbox(ctx context.Context, id string) error
-	Reap(ctx context.Context, home string, now time.Time) ([]docker.Sandbox, error)
+	Reap(ctx context.Context, installation string, now time.Time) ([]docker.Sandbox, error)
 }
 
 // Store is what the assistant keeps in the database: the audit chain (an

@@ -312,7 +312,7 @@ func (s *Service) Memory(slug string) (string, error) {
 
 // stopGroup stops a group's sandboxes (after a change that they must not outlive).
 func (s *Service) stopGroup(ctx context.Context, slug, why string) error {
-	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{Home: s.Paths.InstallID(), Group: slug})
+	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: s.Paths.InstallID(), Group: slug})
 	if err != nil {
 		return err
 	}

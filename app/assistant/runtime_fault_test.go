@@ -431,7 +431,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // onlyRunning is the one running sandbox of a chat.
 func onlyRunning(t *testing.T, svc *Service, session string) docker.Sandbox {
 	t.Helper()
-	list, err := svc.Engine.ListSandboxes(context.Background(), docker.Filter{Home: svc.Paths.InstallID(), Session: session})
+	list, err := svc.Engine.ListSandboxes(context.Background(), docker.Filter{InstallationID: svc.Paths.InstallID(), Session: session})
 	if err != nil {
 		t.Fatal(err)
 	}

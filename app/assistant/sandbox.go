@@ -22,17 +22,17 @@ func (s *Service) spec(g Group, session string, stored []docker.Mount) docker.Sp
 		return b
 	}
 	spec := docker.Spec{
-		Image:   pick(gs.Image, c.Image),
-		Home:    s.Paths.InstallID(),
-		Group:   g.Slug,
-		Session: session,
-		Network: pick(gs.Network, c.Network),
-		Runtime: c.Runtime,
-		Memory:  max(gs.MemoryMB, c.MemoryMB) << 20,
-		CPUs:    c.CPUs,
-		Pids:    c.Pids,
-		MaxAge:  time.Duration(c.MaxAge),
-		Mounts:  append([]docker.Mount{{Host: g.Folder, Container: docker.GroupDir}}, stored...),
+		Image:          pick(gs.Image, c.Image),
+		InstallationID: s.Paths.InstallID(),
+		Group:          g.Slug,
+		Session:        session,
+		Network:        pick(gs.Network, c.Network),
+		Runtime:        c.Runtime,
+		Memory:         max(gs.MemoryMB, c.MemoryMB) << 20,
+		CPUs:           c.CPUs,
+		Pids:           c.Pids,
+		MaxAge:         time.Duration(c.MaxAge),
+		Mounts:         append([]docker.Mount{{Host: g.Folder, Container: docker.GroupDir}}, stored...),
 	}
 	if gs.MemoryMB != 0 {
 		spec.Memory = gs.MemoryMB << 20
@@ -75,7 +75,7 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 		return sb, false, err
 	}
 	want := s.spec(g, session, stored)
-	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{Home: s.Paths.InstallID(), Group: group, Session: session})
+	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: s.Paths.InstallID(), Group: group, Session: session})
 	if err != nil {
 		return sb, false, err
 	}
@@ -120,7 +120,7 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 
 // Sandboxes lists this installation's sandboxes.
 func (s *Service) Sandboxes(ctx context.Context) ([]docker.Sandbox, error) {
-	return s.Engine.ListSandboxes(ctx, docker.Filter{Home: s.Paths.InstallID()})
+	return s.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: s.Paths.InstallID()})
 }
 
 // StopSandbox stops one of this installation's sandboxes by id or name
@@ -194,5 +194,5 @@ func (s *Service) Reap(ctx context.Context) ([]docker.Sandbox, error) {
 }
 
 func sessionFilter(s *Service, group, session string) docker.Filter {
-	return docker.Filter{Home: s.Paths.InstallID(), Group: group, Session: session}
+	return docker.Filter{InstallationID: s.Paths.InstallID(), Group: group, Session: session}
 }
