@@ -43,7 +43,8 @@ type Store interface {
 	CreateSession(ctx context.Context, ss store.Session) (store.Session, error)
 	Session(ctx context.Context, id string) (store.Session, error)
 	Sessions(ctx context.Context, group string) ([]store.Session, error)
-	TouchSession(ctx context.Context, id, title string) error
+	TouchSession(ctx context.Context, id string) error
+	RenameSession(ctx context.Context, id, title string) error
 	DeleteSession(ctx context.Context, id string) error
 	AddMessage(ctx context.Context, m store.Message) (store.Message, error)
 	Messages(ctx context.Context, session string) ([]store.Message, error)

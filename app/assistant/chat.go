@@ -98,7 +98,7 @@ func (s *Service) Submit(ctx context.Context, req *ChatRequest) (store.Message, 
 	if err != nil {
 		return msg, err
 	}
-	_ = s.Store.TouchSession(ctx, req.Session, "")
+	_ = s.Store.TouchSession(ctx, req.Session)
 	return msg, s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: "message.user", Actor: store.ActorUser,
 		Summary: "said: " + title(req.Text), Detail: mustJSON(map[string]any{"message_id": msg.ID, "sha256": msg.SHA256, "bytes": len(req.Text)})})
 }

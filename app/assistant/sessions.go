@@ -67,7 +67,7 @@ func (s *Service) RenameSession(ctx context.Context, id, title string) error {
 	if strings.TrimSpace(title) == "" {
 		return errors.New("a chat's title cannot be empty")
 	}
-	if err := s.Store.TouchSession(ctx, id, title); err != nil {
+	if err := s.Store.RenameSession(ctx, id, title); err != nil {
 		return err
 	}
 	return s.record(ctx, store.Event{Group: ss.Group, Session: id, Kind: "session.rename", Actor: store.ActorUser, Summary: "renamed to " + title})

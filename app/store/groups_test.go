@@ -95,7 +95,7 @@ func TestSessionsAndMessageStatus(t *testing.T) {
 	if _, err := s.CreateSession(ctx, Session{ID: "s2", Group: "g"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.TouchSession(ctx, "s1", "renamed"); err != nil {
+	if err := s.RenameSession(ctx, "s1", "renamed"); err != nil {
 		t.Fatal(err)
 	}
 	ss, err := s.Sessions(ctx, "g")

@@ -76,9 +76,21 @@ func (s *Store) sessions(ctx context.Context, where string, args ...any) ([]Sess
 	return out, rows.Err()
 }
 
-// TouchSession renames a session (when title is non-empty) and marks it
-// active now.
-func (s *Store) TouchSession(ctx context.Context, id, title string) error {
+// TouchSession marks a session as active now (it sorts first).
+func (s *Store) TouchSession(ctx context.Context, id string) error {
+	return s.updateSession(ctx, id, "")
+}
+
+// RenameSession gives a session a new title and marks it as active now.
+func (s *Store) RenameSession(ctx context.Context, id, title string) error {
+	if title == "" {
+		return fmt.Errorf("rename session %s: empty title", id)
+	}
+	return s.updateSession(ctx, id, title)
+}
+
+// updateSession sets updated to now, and the title when it is non-empty.
+func (s *Store) updateSession(ctx context.Context, id, title string) error {
 	if err := s.writable("update session"); err != nil {
 		return err
 	}
