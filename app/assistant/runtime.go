@@ -98,7 +98,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 		Detail: mustJSON(map[string]any{"pid": os.Getpid()})}); err != nil {
 		return err
 	}
-	if err := r.recover(ctx); err != nil {
+	if err := r.recoverTurns(ctx); err != nil {
 		return err
 	}
 	ch, unsub := r.gate.Subscribe()
@@ -147,9 +147,9 @@ func (r *Runtime) Stop(ctx context.Context) error {
 	return r.svc.record(ctx, store.Event{Kind: "app.stop", Summary: "Berth stopped"})
 }
 
-// recover marks turns a crash left running as interrupted and queues the
+// recoverTurns marks turns a crash left running as interrupted and queues the
 // messages that were waiting.
-func (r *Runtime) recover(ctx context.Context) error {
+func (r *Runtime) recoverTurns(ctx context.Context) error {
 	left, err := r.svc.Store.MessagesWithStatus(ctx, StatusRunning)
 	if err != nil {
 		return err
