@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -139,10 +140,10 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 	sb := &lazySandbox{svc: s, group: g.Slug, session: req.Session}
 	cfg := agent.Config{
 		Provider: provider, Model: model,
-		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
+		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(cmp.Or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
 		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now,
 		Record: func(ctx context.Context, ev agent.AuditEvent) error {
-			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(or(ev.Actor, "agent")),
+			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(cmp.Or(ev.Actor, "agent")),
 				Summary: ev.Summary, Detail: mustJSON(ev.Detail)})
 		},
 	}
@@ -238,7 +239,7 @@ func (s *Service) systemPrompt(ctx context.Context, g Group) (string, error) {
 		tools = ToolNames
 	}
 	return agent.SystemPrompt(agent.PromptInput{Now: s.now(), Group: g.Name, Memory: memory, Mounts: infos, Tools: tools,
-		Network: or(g.Settings.Network, or(s.Config.Network, "none")) == "bridge"}), nil
+		Network: cmp.Or(g.Settings.Network, cmp.Or(s.Config.Network, "none")) == "bridge"}), nil
 }
 
 func title(text string) string {
@@ -247,13 +248,6 @@ func title(text string) string {
 		t = string(r[:57]) + "…"
 	}
 	return t
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // lazySandbox gives the agent the session's sandbox, started on the first

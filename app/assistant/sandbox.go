@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,18 +16,12 @@ import (
 // (without re-validation; see sandboxMounts).
 func (s *Service) spec(g Group, session string, stored []docker.Mount) docker.Spec {
 	c, gs := s.Config, g.Settings
-	pick := func(a, b string) string {
-		if a != "" {
-			return a
-		}
-		return b
-	}
 	spec := docker.Spec{
-		Image:          pick(gs.Image, c.Image),
+		Image:          cmp.Or(gs.Image, c.Image),
 		InstallationID: s.Paths.InstallID(),
 		Group:          g.Slug,
 		Session:        session,
-		Network:        pick(gs.Network, c.Network),
+		Network:        cmp.Or(gs.Network, c.Network),
 		Runtime:        c.Runtime,
 		Memory:         max(gs.MemoryMB, c.MemoryMB) << 20,
 		CPUs:           c.CPUs,

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,7 @@ var _ Provider = (*anthropicProvider)(nil)
 // NewAnthropic returns a Provider for Anthropic's Messages API. An empty
 // APIKey or BaseURL is taken from ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL.
 func NewAnthropic(cfg Config) Provider {
-	base := firstNonEmpty(cfg.BaseURL, os.Getenv("ANTHROPIC_BASE_URL"), anthropicDefaultURL)
+	base := cmp.Or(cfg.BaseURL, os.Getenv("ANTHROPIC_BASE_URL"), anthropicDefaultURL)
 	opts := []option.RequestOption{option.WithMaxRetries(0), option.WithBaseURL(base)}
 	if cfg.APIKey != "" {
 		opts = append(opts, option.WithAPIKey(cfg.APIKey))
@@ -53,7 +54,7 @@ func (p *anthropicProvider) Name() string { return Anthropic }
 // Stream sends req to the Messages API and streams the reply.
 func (p *anthropicProvider) Stream(ctx context.Context, req Request, emit func(Event)) (Response, error) {
 	s := p.site
-	s.model = firstNonEmpty(req.Model, p.cfg.Model)
+	s.model = cmp.Or(req.Model, p.cfg.Model)
 	params, err := p.params(s, req)
 	if err != nil {
 		return Response{}, err

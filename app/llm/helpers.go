@@ -8,16 +8,6 @@ import (
 	"time"
 )
 
-// firstNonEmpty returns the first of ss that is not empty.
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // secrets returns the keys worth scrubbing from messages: very short strings
 // are left out so that scrubbing cannot mangle a whole message.
 func secrets(keys ...string) []string {

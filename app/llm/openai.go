@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,7 @@ var _ Provider = (*openaiProvider)(nil)
 // empty APIKey or BaseURL is taken from OPENAI_API_KEY or OPENAI_BASE_URL.
 // Local servers need no key: the request then carries no Authorization header.
 func NewOpenAI(cfg Config) Provider {
-	base := firstNonEmpty(cfg.BaseURL, os.Getenv("OPENAI_BASE_URL"), openaiDefaultURL)
+	base := cmp.Or(cfg.BaseURL, os.Getenv("OPENAI_BASE_URL"), openaiDefaultURL)
 	opts := []option.RequestOption{option.WithMaxRetries(0), option.WithBaseURL(base)}
 	if cfg.APIKey != "" {
 		opts = append(opts, option.WithAPIKey(cfg.APIKey))
@@ -56,7 +57,7 @@ func (p *openaiProvider) Name() string { return OpenAI }
 // Stream sends req to the chat completions endpoint and streams the reply.
 func (p *openaiProvider) Stream(ctx context.Context, req Request, emit func(Event)) (Response, error) {
 	s := p.site
-	s.model = firstNonEmpty(req.Model, p.cfg.Model)
+	s.model = cmp.Or(req.Model, p.cfg.Model)
 	params, err := p.params(s, req)
 	if err != nil {
 		return Response{}, err
@@ -171,7 +172,7 @@ func openaiFailure(err error, res *http.Response) failure {
 			} `json:"error"`
 		}
 		_ = json.Unmarshal(streamErr.Event.Data, &body)
-		f.errType = firstNonEmpty(body.Error.Type, "error")
+		f.errType = cmp.Or(body.Error.Type, "error")
 		f.message = body.Error.Message
 	case res != nil && res.StatusCode >= 400:
 		// An error body the SDK could not read, such as plain text.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"strings"
 
@@ -177,7 +178,7 @@ func (v *ChatView) navUpdate(uid widget.TreeNodeID, _ bool, o fyne.CanvasObject)
 	}
 	l.TextStyle.Bold = false
 	if ss, ok := v.session(strings.TrimPrefix(uid, "s:")); ok {
-		l.SetText(or(ss.Title, "Untitled chat"))
+		l.SetText(cmp.Or(ss.Title, "Untitled chat"))
 	}
 }
 
@@ -351,11 +352,4 @@ func (v *ChatView) Handle(ev assistant.Event) {
 	if changed {
 		v.render()
 	}
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"time"
@@ -22,7 +23,7 @@ func (v *ChatView) render() {
 	c := v.conv
 	title := "New chat in " + v.groupName(c.Group)
 	if ss, ok := v.session(c.Session); ok {
-		title = or(ss.Title, "Untitled chat") + " · " + v.groupName(c.Group)
+		title = cmp.Or(ss.Title, "Untitled chat") + " · " + v.groupName(c.Group)
 	}
 	if u, ok := v.usage[c.Session]; ok && u.InputTokens+u.OutputTokens > 0 {
 		title += fmt.Sprintf(" · %d tokens", u.InputTokens+u.OutputTokens)

@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"cmp"
 	"net/http"
 	"testing"
 )
@@ -38,7 +39,7 @@ func anthropicEvents(req Request, r Reply) []event {
 		return append(evs, event{"content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`})
 	case r.StreamError != "":
 		add("error", map[string]any{"type": "error", "error": map[string]any{
-			"type": r.StreamError, "message": firstNonEmpty(r.ErrorMessage, "Overloaded")}})
+			"type": r.StreamError, "message": cmp.Or(r.ErrorMessage, "Overloaded")}})
 		return evs
 	}
 	add("ping", map[string]any{"type": "ping"})
@@ -103,17 +104,7 @@ func anthropicError(req Request, r Reply) (int, any) {
 	}
 	return r.Status, map[string]any{
 		"type":       "error",
-		"error":      map[string]any{"type": firstNonEmpty(r.ErrorType, errType), "message": firstNonEmpty(r.ErrorMessage, msg)},
+		"error":      map[string]any{"type": cmp.Or(r.ErrorType, errType), "message": cmp.Or(r.ErrorMessage, msg)},
 		"request_id": "req_llmtest",
 	}
-}
-
-// firstNonEmpty returns the first of ss that is not empty.
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

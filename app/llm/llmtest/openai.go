@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"cmp"
 	"net/http"
 	"testing"
 )
@@ -42,7 +43,7 @@ func openaiEvents(req Request, r Reply) []event {
 		return append(evs, event{data: `{"id":"chatcmpl-llmtest","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":`})
 	case r.StreamError != "":
 		evs = append(evs, event{data: mustJSON(map[string]any{"error": map[string]any{
-			"message": firstNonEmpty(r.ErrorMessage, "The server had an error while processing your request."),
+			"message": cmp.Or(r.ErrorMessage, "The server had an error while processing your request."),
 			"type":    r.StreamError, "param": nil, "code": nil}})})
 		return evs
 	}
@@ -93,8 +94,8 @@ func openaiError(req Request, r Reply) (int, any) {
 		msg = "Rate limit reached for requests. Please try again later."
 	}
 	return r.Status, map[string]any{"error": map[string]any{
-		"message": firstNonEmpty(r.ErrorMessage, msg),
-		"type":    firstNonEmpty(r.ErrorType, errType),
+		"message": cmp.Or(r.ErrorMessage, msg),
+		"type":    cmp.Or(r.ErrorType, errType),
 		"param":   nil,
 		"code":    code,
 	}}
