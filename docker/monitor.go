@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/berth-app/berth/internal/fanout"
 )
 
 // MonitorConfig tunes a Monitor. Zero values take the defaults.
@@ -28,7 +30,7 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	current Status
-	subs    map[*subscriber]struct{}
+	subs    fanout.Fanout[Status]
 	poke    chan struct{}
 }
 
@@ -50,7 +52,6 @@ func newMonitor(cfg MonitorConfig, check func(context.Context, string, string) S
 	return &Monitor{
 		cfg: cfg, check: check, watch: watch,
 		current: Status{State: Checking, Reason: "checking Docker…", Image: cfg.Image, Since: time.Now()},
-		subs:    map[*subscriber]struct{}{},
 		poke:    make(chan struct{}, 1),
 	}
 }
@@ -133,74 +134,16 @@ func (m *Monitor) publish(st Status) {
 		return
 	}
 	m.current = st
-	for s := range m.subs {
-		s.push(st)
-	}
+	m.subs.Publish(st)
 }
 
 // Subscribe returns a channel that receives the current status at once and
 // then every transition, in order, none dropped however slow the reader.
 // Call cancel when done.
 func (m *Monitor) Subscribe() (<-chan Status, func()) {
-	s := &subscriber{out: make(chan Status), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	m.mu.Lock()
-	m.subs[s] = struct{}{}
-	s.push(m.current)
-	m.mu.Unlock()
-	go s.run()
-	var once sync.Once
-	return s.out, func() {
-		once.Do(func() {
-			m.mu.Lock()
-			delete(m.subs, s)
-			m.mu.Unlock()
-			close(s.done)
-		})
-	}
-}
-
-// subscriber queues transitions without bound so that publishing never
-// blocks the monitor on a slow reader.
-type subscriber struct {
-	mu    sync.Mutex
-	queue []Status
-	wake  chan struct{}
-	out   chan Status
-	done  chan struct{}
-}
-
-func (s *subscriber) push(st Status) {
-	s.mu.Lock()
-	s.queue = append(s.queue, st)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (s *subscriber) run() {
-	defer close(s.out)
-	for {
-		s.mu.Lock()
-		if len(s.queue) == 0 {
-			s.mu.Unlock()
-			select {
-			case <-s.wake:
-				continue
-			case <-s.done:
-				return
-			}
-		}
-		st := s.queue[0]
-		s.queue = s.queue[1:]
-		s.mu.Unlock()
-		select {
-		case s.out <- st:
-		case <-s.done:
-			return
-		}
-	}
+	defer m.mu.Unlock()
+	return m.subs.Subscribe(m.current)
 }
 
 // watchEvents holds the engine's event stream open until it ends. Only

@@ -1,11 +1,11 @@
 package assistant
 
 import (
-	"sync"
 	"time"
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/docker"
+	"github.com/berth-app/berth/internal/fanout"
 )
 
 // Event kinds of the runtime's stream, which the desktop app renders and
@@ -55,74 +55,13 @@ func (g GateState) Reason() (reason, hint string) {
 
 // bus fans events out to subscribers; each has an unbounded queue so a slow
 // face never blocks a turn and never misses an event.
-type bus struct {
-	mu   sync.Mutex
-	subs map[*sub]struct{}
-}
-
-type sub struct {
-	mu    sync.Mutex
-	queue []Event
-	wake  chan struct{}
-	out   chan Event
-	done  chan struct{}
-}
+type bus struct{ f fanout.Fanout[Event] }
 
 func (b *bus) publish(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for s := range b.subs {
-		s.mu.Lock()
-		s.queue = append(s.queue, ev)
-		s.mu.Unlock()
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
+	b.f.Publish(ev)
 }
 
-func (b *bus) subscribe() (<-chan Event, func()) {
-	s := &sub{wake: make(chan struct{}, 1), out: make(chan Event), done: make(chan struct{})}
-	b.mu.Lock()
-	if b.subs == nil {
-		b.subs = map[*sub]struct{}{}
-	}
-	b.subs[s] = struct{}{}
-	b.mu.Unlock()
-	go func() {
-		defer close(s.out)
-		for {
-			s.mu.Lock()
-			if len(s.queue) == 0 {
-				s.mu.Unlock()
-				select {
-				case <-s.wake:
-					continue
-				case <-s.done:
-					return
-				}
-			}
-			ev := s.queue[0]
-			s.queue = s.queue[1:]
-			s.mu.Unlock()
-			select {
-			case s.out <- ev:
-			case <-s.done:
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	return s.out, func() {
-		once.Do(func() {
-			b.mu.Lock()
-			delete(b.subs, s)
-			b.mu.Unlock()
-			close(s.done)
-		})
-	}
-}
+func (b *bus) subscribe() (<-chan Event, func()) { return b.f.Subscribe() }
