@@ -46,7 +46,7 @@ type Status struct {
 // Same reports whether two readings describe the same situation, ignoring
 // when they were taken. Subscribers are told only when this changes.
 func (s Status) Same(o Status) bool {
-	return s.State == o.State && s.Reason == o.Reason && s.Hint == o.Hint &&
+	return s.State == o.State && s.Reason == o.Reason && s.Hint == o.Hint && s.Image == o.Image &&
 		s.ImagePresent == o.ImagePresent && s.EngineVersion == o.EngineVersion
 }
 

@@ -72,12 +72,16 @@ func (m *Monitor) Poke() {
 	}
 }
 
-// SetImage changes the sandbox image that Ready requires, and re-checks.
-func (m *Monitor) SetImage(image string) {
+// SetImage changes the sandbox image and the container runtime ("" for the
+// default) that Ready requires, and re-checks at once when they changed.
+func (m *Monitor) SetImage(image, runtime string) {
 	m.mu.Lock()
-	m.cfg.Image = image
+	changed := m.cfg.Image != image || m.cfg.Runtime != runtime
+	m.cfg.Image, m.cfg.Runtime = image, runtime
 	m.mu.Unlock()
-	m.Poke()
+	if changed {
+		m.Poke()
+	}
 }
 
 // Run checks and watches until ctx ends.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/berth-app/berth/app/config"
@@ -61,23 +62,38 @@ type Service struct {
 	Engine Engine
 	Store  Store
 	Paths  home.Paths
+	// Config is the settings the service starts with; read them with
+	// Settings and change them with SetSettings once it runs.
 	Config config.Config
 	Now    func() time.Time
+	// Gate says whether work may start; nil takes a fresh reading of
+	// Docker at each check. The runtime sets its own, fed by its monitor.
+	Gate Gate
 	// OnUse, when set, hears when a chat's sandbox starts (true) and ends
 	// (false) running a tool call: the runtime tracks idle sandboxes with it.
 	OnUse func(sandboxID string, busy bool)
+
+	mu sync.RWMutex // guards Config once the service runs
+}
+
+// Settings are the settings in force now.
+func (s *Service) Settings() config.Config {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.Config
+}
+
+// SetSettings puts new settings in force: the next turn, sandbox and check
+// use them. The runtime's SetSettings also tells its monitor.
+func (s *Service) SetSettings(c config.Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Config = c
 }
 
 // CLISession is the session label of sandboxes that `berth exec` uses: one
 // warm sandbox per group, shared by successive commands.
 const CLISession = "cli"
-
-// GateClosedError means Docker is not ready, so no work may start.
-type GateClosedError struct{ Status docker.Status }
-
-func (e *GateClosedError) Error() string {
-	return fmt.Sprintf("assistant blocked: %s — %s", e.Status.Reason, e.Status.Hint)
-}
 
 var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
@@ -94,19 +110,6 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
-}
-
-// Gate takes a fresh reading of Docker and says whether work may start.
-func (s *Service) Gate(ctx context.Context) (docker.Status, error) {
-	if r := s.PausedReason(); r != "" {
-		st := pausedStatus(r)
-		return st, &GateClosedError{Status: st}
-	}
-	st := s.Engine.Check(ctx, s.Config.Image, s.Config.Runtime)
-	if st.State != docker.Ready {
-		return st, &GateClosedError{Status: st}
-	}
-	return st, nil
 }
 
 // record appends an audit event. Work that must be audited does not run

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/app/agent"
-	"github.com/berth-app/berth/docker"
 	"github.com/berth-app/berth/internal/fanout"
 )
 
@@ -35,22 +34,6 @@ type Event struct {
 	Status    string       `json:"status,omitempty"`
 	Text      string       `json:"text,omitempty"`
 	Err       string       `json:"error,omitempty"`
-}
-
-// GateState is whether work may run, and if not, why and how to fix it.
-type GateState struct {
-	Open   bool          `json:"open"`
-	Docker docker.Status `json:"docker"`
-	Paused string        `json:"paused,omitempty"` // the pause reason, "" when not paused
-}
-
-// Reason is the one line a face shows for a closed gate.
-func (g GateState) Reason() (reason, hint string) {
-	if g.Paused != "" {
-		st := pausedStatus(g.Paused)
-		return st.Reason, st.Hint
-	}
-	return g.Docker.Reason, g.Docker.Hint
 }
 
 // bus fans events out to subscribers; each has an unbounded queue so a slow

@@ -114,13 +114,13 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 	if err != nil {
 		return res, err
 	}
-	if _, err := s.Gate(ctx); err != nil {
+	if _, err := s.gate().Check(ctx); err != nil {
 		return res, err // the message stays pending until the gate opens
 	}
 	if err := s.Store.SetMessageStatus(ctx, msg.ID, StatusRunning); err != nil {
 		return res, err
 	}
-	provider, model, err := NewProvider(s.Config, req.Provider, req.Model)
+	provider, model, err := NewProvider(s.Settings(), req.Provider, req.Model)
 	if err != nil {
 		_ = s.Store.SetMessageStatus(ctx, msg.ID, StatusFailed)
 		return res, &ProviderError{Err: err}
@@ -239,7 +239,7 @@ func (s *Service) systemPrompt(ctx context.Context, g Group) (string, error) {
 		tools = ToolNames
 	}
 	return agent.SystemPrompt(agent.PromptInput{Now: s.now(), Group: g.Name, Memory: memory, Mounts: infos, Tools: tools,
-		Network: cmp.Or(g.Settings.Network, cmp.Or(s.Config.Network, "none")) == "bridge"}), nil
+		Network: cmp.Or(g.Settings.Network, cmp.Or(s.Settings().Network, "none")) == "bridge"}), nil
 }
 
 func title(text string) string {
@@ -279,7 +279,7 @@ func isGone(err error) bool {
 func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
 	l.mu.Lock()
 	if l.sb == nil {
-		if _, err := l.svc.Gate(ctx); err != nil {
+		if _, err := l.svc.gate().Check(ctx); err != nil {
 			l.err = err
 			l.mu.Unlock()
 			return agent.ExecResult{}, err

@@ -18,11 +18,12 @@ import (
 // before it runs and its result after. If the sandbox vanished between
 // being found and being used, it is replaced once.
 func (s *Service) Exec(ctx context.Context, group string, req docker.ExecRequest) (docker.ExecResult, error) {
-	if _, err := s.Gate(ctx); err != nil {
+	if _, err := s.gate().Check(ctx); err != nil {
 		var gc *GateClosedError
 		if errors.As(err, &gc) {
-			_ = s.record(ctx, store.Event{Group: group, Kind: "gate.closed", Summary: "refused a command: " + gc.Status.Reason,
-				Detail: mustJSON(map[string]any{"state": gc.Status.State, "reason": gc.Status.Reason, "argv": auditArgv(req.Argv)})})
+			reason, _ := gc.Gate.Reason()
+			_ = s.record(ctx, store.Event{Group: group, Kind: "gate.closed", Summary: "refused a command: " + reason,
+				Detail: mustJSON(map[string]any{"state": gc.Gate.Docker.State, "paused": gc.Gate.Paused, "reason": reason, "argv": auditArgv(req.Argv)})})
 		}
 		return docker.ExecResult{}, err
 	}

@@ -27,8 +27,9 @@ func (e *MountRejectedError) Error() string { return "mount refused: " + e.Decis
 // policy is the mount policy for a group ("" for a check outside any group).
 func (s *Service) policy(ctx context.Context, group string) (mounts.Policy, error) {
 	home, _ := os.UserHomeDir()
-	p := mounts.Policy{Home: home, ProtectedDirs: s.Paths.Protected(), ExtraBlocked: s.Config.BlockedPatterns}
-	for _, r := range s.Config.AllowedRoots {
+	c := s.Settings()
+	p := mounts.Policy{Home: home, ProtectedDirs: s.Paths.Protected(), ExtraBlocked: c.BlockedPatterns}
+	for _, r := range c.AllowedRoots {
 		p.AllowedRoots = append(p.AllowedRoots, mounts.Root{Path: r.Path, AllowWrite: r.AllowWrite})
 	}
 	if group != "" {

@@ -16,6 +16,8 @@ import (
 type GateWatcher interface {
 	Subscribe() (<-chan docker.Status, func())
 	Poke()
+	// SetImage changes the image and container runtime Ready requires.
+	SetImage(image, runtime string)
 }
 
 var _ GateWatcher = (*docker.Monitor)(nil)
@@ -46,7 +48,8 @@ type Runtime struct {
 	slots  chan struct{}
 
 	mu       sync.Mutex
-	state    GateState
+	docker   docker.Status // the monitor's latest reading; the pause is the service's
+	open     bool          // the gate as last acted on (see update)
 	openCh   chan struct{} // closed while the gate is open
 	queues   map[string]*groupQueue
 	running  map[int64]*activeTurn // by message id
@@ -74,19 +77,32 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 		queues: map[string]*groupQueue{}, running: map[int64]*activeTurn{}, done: map[int64]chan ChatResult{},
 		busy: map[string]int{}, lastUsed: map[string]time.Time{}, rotate: map[string]bool{},
 	}
-	r.state = GateState{Docker: docker.Status{State: docker.Checking, Reason: "checking Docker…"}, Paused: svc.PausedReason()}
+	r.docker = docker.Status{State: docker.Checking, Reason: "checking Docker…"}
 	svc.OnUse = r.onUse
+	svc.Gate = runtimeGate{r}
 	return r
 }
 
 // Subscribe returns the runtime's event stream; call cancel when done.
 func (r *Runtime) Subscribe() (<-chan Event, func()) { return r.bus.subscribe() }
 
-// Gate is the current gate state.
+// Gate is the current gate state: the monitor's latest reading and the
+// pause flag.
 func (r *Runtime) Gate() GateState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.state
+	return r.gateLocked()
+}
+
+func (r *Runtime) gateLocked() GateState { return newGateState(r.docker, r.svc.PausedReason()) }
+
+// runtimeGate is the service's gate inside a runtime: the monitor's latest
+// reading, no extra call to Docker.
+type runtimeGate struct{ r *Runtime }
+
+func (g runtimeGate) Check(context.Context) (GateState, error) {
+	st := g.r.Gate()
+	return st, st.err()
 }
 
 // Start recovers from a previous run (turns a crash left running are marked

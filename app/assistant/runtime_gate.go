@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -13,8 +14,8 @@ import (
 // setDocker takes a monitor reading and opens or closes the gate.
 func (r *Runtime) setDocker(st docker.Status) {
 	r.mu.Lock()
-	prev := r.state.Docker
-	r.state.Docker = st
+	prev := r.docker
+	r.docker = st
 	r.mu.Unlock()
 	if prev.State != st.State && st.State != docker.Checking {
 		_ = r.svc.record(r.root, store.Event{Kind: "docker." + string(st.State), Summary: st.Reason,
@@ -29,9 +30,9 @@ func (r *Runtime) setDocker(st docker.Status) {
 // update recomputes whether the gate is open and acts on a change.
 func (r *Runtime) update() {
 	r.mu.Lock()
-	was := r.state.Open
-	r.state.Open = r.state.Docker.State == docker.Ready && r.state.Paused == ""
-	now := r.state
+	was := r.open
+	now := r.gateLocked()
+	r.open = now.Open
 	var cancels []context.CancelCauseFunc
 	if was && !now.Open {
 		r.openCh = make(chan struct{})
@@ -56,15 +57,10 @@ func (r *Runtime) update() {
 // Pause closes the gate with the user's reason: running turns are stopped
 // and kept as interrupted; new messages wait.
 func (r *Runtime) Pause(ctx context.Context, reason string) error {
-	if reason == "" {
-		reason = "paused by the user"
-	}
+	reason = cmp.Or(reason, pausedByUser)
 	if err := r.svc.setPaused(reason); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	r.state.Paused = reason
-	r.mu.Unlock()
 	r.update()
 	return r.svc.record(ctx, store.Event{Kind: "assistant.paused", Actor: store.ActorUser, Summary: reason})
 }
@@ -74,9 +70,6 @@ func (r *Runtime) Resume(ctx context.Context) error {
 	if err := r.svc.setPaused(""); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	r.state.Paused = ""
-	r.mu.Unlock()
 	r.update()
 	r.gate.Poke()
 	return r.svc.record(ctx, store.Event{Kind: "assistant.resumed", Actor: store.ActorUser, Summary: "resumed by the user"})

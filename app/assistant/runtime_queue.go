@@ -98,8 +98,8 @@ func (r *Runtime) worker(group string, q *groupQueue) {
 func (r *Runtime) waitOpen(it queuedTurn) bool {
 	for {
 		r.mu.Lock()
-		open, ch := r.state.Open, r.openCh
-		reason, _ := r.state.Reason()
+		open, ch := r.open, r.openCh
+		reason, _ := r.gateLocked().Reason()
 		r.mu.Unlock()
 		if open {
 			return true

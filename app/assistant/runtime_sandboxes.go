@@ -105,7 +105,7 @@ func (r *Runtime) sweep(ctx context.Context) {
 		if r.inUse(sb) {
 			continue
 		}
-		idle := time.Duration(r.svc.Config.IdleTimeout)
+		idle := time.Duration(r.svc.Settings().IdleTimeout)
 		if g, err := r.svc.Group(ctx, sb.Group); err == nil && g.Settings.IdleTimeout > 0 {
 			idle = time.Duration(g.Settings.IdleTimeout)
 		}

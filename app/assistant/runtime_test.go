@@ -180,7 +180,7 @@ func TestRuntimePauseAndResume(t *testing.T) {
 	if err := r.Pause(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Gate(ctx); err == nil || !strings.Contains(err.Error(), "paused") {
+	if _, err := (freshGate{svc}).Check(ctx); err == nil || !strings.Contains(err.Error(), "paused") {
 		t.Errorf("a paused gate seen by the service (as a CLI would): %v", err)
 	}
 	m, _ := r.Send(ctx, ChatRequest{Group: "main", Text: "hello"})

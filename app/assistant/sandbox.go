@@ -15,7 +15,7 @@ import (
 // user's, the group folder read-write, and the group's mounts as stored
 // (without re-validation; see sandboxMounts).
 func (s *Service) spec(g Group, session string, stored []docker.Mount) docker.Spec {
-	c, gs := s.Config, g.Settings
+	c, gs := s.Settings(), g.Settings
 	spec := docker.Spec{
 		Image:          cmp.Or(gs.Image, c.Image),
 		InstallationID: s.Paths.InstallID(),

@@ -48,7 +48,8 @@ func runChat(ctx context.Context, io IO, args []string) int {
 		var perr *assistant.ProviderError
 		switch {
 		case errors.As(err, &gate):
-			return fail(io, ExitGateClosed, "%s — your message is saved and waits in chat %s\n  fix: %s", gate.Status.Reason, res.Session, gate.Status.Hint)
+			reason, hint := gate.Gate.Reason()
+			return fail(io, ExitGateClosed, "%s — your message is saved and waits in chat %s\n  fix: %s", reason, res.Session, hint)
 		case errors.As(err, &perr):
 			return fail(io, ExitProvider, "%v\n  your message is saved in chat %s", perr.Err, res.Session)
 		case errors.Is(err, context.Canceled):

@@ -68,7 +68,8 @@ func runExec(ctx context.Context, io IO, args []string) int {
 	var gate *assistant.GateClosedError
 	switch {
 	case errors.As(err, &gate):
-		return fail(io, ExitGateClosed, "%s\n  fix: %s", gate.Status.Reason, gate.Status.Hint)
+		reason, hint := gate.Gate.Reason()
+		return fail(io, ExitGateClosed, "%s\n  fix: %s", reason, hint)
 	case res.Canceled:
 		fmt.Fprintln(io.Err, "berth: interrupted; the command was stopped")
 		return ExitInterrupt

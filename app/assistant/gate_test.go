@@ -1,0 +1,94 @@
+package assistant
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/berth-app/berth/app/llm/llmtest"
+	"github.com/berth-app/berth/docker"
+)
+
+// fakeWatcher is a GateWatcher whose readings a test sends.
+type fakeWatcher struct {
+	mu       sync.Mutex
+	readings chan docker.Status
+	images   []string
+}
+
+func newFakeWatcher(first docker.Status) *fakeWatcher {
+	w := &fakeWatcher{readings: make(chan docker.Status, 16)}
+	w.readings <- first
+	return w
+}
+
+func (w *fakeWatcher) Subscribe() (<-chan docker.Status, func()) { return w.readings, func() {} }
+func (w *fakeWatcher) Poke()                                     {}
+func (w *fakeWatcher) SetImage(image, _ string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.images = append(w.images, image)
+}
+
+// TestRuntimeOneGate runs a turn in a runtime whose monitor says Docker is
+// ready while a fresh Engine.Check would say it is down. The runtime's
+// monitor is the one gate: the turn runs, and the service never asks Docker
+// again (before, Answer's own check refused the turn and the runtime put it
+// back at the head of its queue at once, over and over).
+func TestRuntimeOneGate(t *testing.T) {
+	var checks atomic.Int64
+	engine := fakeEngine{check: func(context.Context, string, string) docker.Status {
+		checks.Add(1)
+		return docker.Status{State: docker.Down, Reason: "a fresh check says down", Hint: "none"}
+	}}
+	svc, _ := newService(t, engine)
+	fake := fakeModel(t)
+	fake.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"answered"}} })
+	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Ready, Reason: "ready"}), RuntimeConfig{})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+	waitEvent(t, events, 10*time.Second, "an open gate", func(ev Event) bool { return ev.Kind == EventGate && ev.Gate.Open })
+	m, err := r.Send(context.Background(), ChatRequest{Group: "main", Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := r.Wait(ctx, m.ID)
+	if err != nil {
+		t.Fatalf("the turn never ended (%d fresh Docker checks meanwhile): %v", checks.Load(), err)
+	}
+	if res.Text != "answered" {
+		t.Errorf("answer: got %q, want %q", res.Text, "answered")
+	}
+	if n := checks.Load(); n != 0 {
+		t.Errorf("fresh Docker checks during a runtime turn: got %d, want 0 (the monitor is the gate)", n)
+	}
+}
+
+// TestFreshGateOneCheck: without a runtime (`berth exec`), a check takes one
+// fresh reading, and a paused assistant needs none.
+func TestFreshGateOneCheck(t *testing.T) {
+	var checks atomic.Int64
+	engine := fakeEngine{check: func(context.Context, string, string) docker.Status {
+		checks.Add(1)
+		return docker.Status{State: docker.Ready}
+	}}
+	svc, _ := newService(t, engine)
+	if st, err := svc.gate().Check(context.Background()); err != nil || !st.Open || checks.Load() != 1 {
+		t.Fatalf("fresh gate: open %v, err %v, checks %d; want open, nil, 1", st.Open, err, checks.Load())
+	}
+	if err := svc.setPaused("lunch"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.gate().Check(context.Background())
+	if err == nil || st.Open || st.Paused != "lunch" || checks.Load() != 1 {
+		t.Fatalf("paused: open %v, paused %q, err %v, checks %d", st.Open, st.Paused, err, checks.Load())
+	}
+}
