@@ -13,30 +13,34 @@ import (
 // before the agent asks.
 type Approvals struct {
 	mu      sync.Mutex
-	pending map[string]chan agent.Approval // by call id
+	waiting map[string]chan agent.Approval // Asks waiting, by call id
+	early   map[string]agent.Approval      // answers that came before their Ask
+	order   []string                       // early's keys, oldest first
 }
 
-func (a *Approvals) slot(callID string) chan agent.Approval {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.pending == nil {
-		a.pending = map[string]chan agent.Approval{}
-	}
-	ch, ok := a.pending[callID]
-	if !ok {
-		ch = make(chan agent.Approval, 1)
-		a.pending[callID] = ch
-	}
-	return ch
-}
+// maxEarly bounds the answers kept for an Ask still to come: a click on a
+// call that was already answered, or whose turn ended, is one of them, and
+// must not be kept for ever.
+const maxEarly = 16
 
 // Ask is an agent.Approver: it waits for Answer on the call, or for ctx
 // (a stopped turn, a closed gate).
 func (a *Approvals) Ask(ctx context.Context, req agent.ApprovalRequest) (agent.Approval, error) {
-	ch := a.slot(req.CallID)
+	a.mu.Lock()
+	if ans, ok := a.early[req.CallID]; ok {
+		delete(a.early, req.CallID)
+		a.mu.Unlock()
+		return ans, nil
+	}
+	if a.waiting == nil {
+		a.waiting = map[string]chan agent.Approval{}
+	}
+	ch := make(chan agent.Approval, 1)
+	a.waiting[req.CallID] = ch
+	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
-		delete(a.pending, req.CallID)
+		delete(a.waiting, req.CallID)
 		a.mu.Unlock()
 	}()
 	select {
@@ -49,8 +53,32 @@ func (a *Approvals) Ask(ctx context.Context, req agent.ApprovalRequest) (agent.A
 
 // Answer gives the user's answer to a call; a second answer is ignored.
 func (a *Approvals) Answer(callID string, ans agent.Approval) {
-	select {
-	case a.slot(callID) <- ans:
-	default:
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ch, ok := a.waiting[callID]; ok {
+		select {
+		case ch <- ans:
+		default: // answered already
+		}
+		return
 	}
+	if _, ok := a.early[callID]; ok {
+		return
+	}
+	if a.early == nil {
+		a.early = map[string]agent.Approval{}
+	}
+	a.early[callID] = ans
+	a.order = append(a.order, callID)
+	for len(a.order) > maxEarly {
+		delete(a.early, a.order[0]) // a no-op when its Ask took it
+		a.order = a.order[1:]
+	}
+}
+
+// kept is how many answers wait for an Ask (for tests).
+func (a *Approvals) kept() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.early) + len(a.waiting)
 }

@@ -67,3 +67,19 @@ func (c configFiles) Save(cfg config.Config) error { return config.Save(c.dir, c
 func (configFiles) Key(provider string) (string, llm.KeySource, error) { return llm.GetKey(provider) }
 
 func (configFiles) SetKey(provider, key string) error { return llm.SetKey(provider, key) }
+
+// runtimeSettings is SettingsStore whose Save also puts the settings in
+// force in the running runtime.
+type runtimeSettings struct {
+	configFiles
+	rt *assistant.Runtime
+}
+
+// RuntimeSettings gives the settings screen config.json and the OS keyring,
+// and saves through the running runtime, so that saved settings take effect
+// at once.
+func RuntimeSettings(rt *assistant.Runtime, configDir string) SettingsStore {
+	return runtimeSettings{configFiles: configFiles{dir: configDir}, rt: rt}
+}
+
+func (r runtimeSettings) Save(c config.Config) error { return r.rt.SaveSettings(context.Background(), c) }

@@ -205,7 +205,7 @@ func (v *SettingsView) onSave() {
 	v.cfg = c
 	v.showKey(c.Provider)
 	v.status.Importance = widget.SuccessImportance
-	v.status.SetText("Saved. New sandboxes use these settings; running ones keep theirs until they are replaced.")
+	v.status.SetText("Saved. The next turn uses them; each chat gets a sandbox with the new image and limits at its next tool call.")
 }
 
 func (v *SettingsView) onLogin(on bool) {

@@ -142,7 +142,7 @@ func (d *desktopApp) showAudit(ctx context.Context) {
 
 func (d *desktopApp) showSettings() {
 	if d.settingsWin == nil {
-		v := ui.NewSettingsView(ui.ConfigFiles(d.inst.ConfigDir))
+		v := ui.NewSettingsView(ui.RuntimeSettings(d.inst.Runtime, d.inst.ConfigDir))
 		v.BuildImage = d.inst.BuildImage
 		if exe, err := os.Executable(); err == nil {
 			home, _ := os.UserHomeDir()
@@ -175,7 +175,10 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 	d.refreshTray(ctx)
 	for {
 		select {
-		case ev := <-events:
+		case ev, ok := <-events:
+			if !ok {
+				return // the runtime's stream ended
+			}
 			// The gate opening at start-up is not news; later changes are.
 			starting := ev.Kind == assistant.EventGate && ev.Gate != nil && ev.Gate.Open && !d.openedOnce
 			if note, ok := ui.NoteFor(ev, d.wasOpen, d.hidden.Load()); ok && !starting {
