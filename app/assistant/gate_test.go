@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,5 +91,38 @@ func TestFreshGateOneCheck(t *testing.T) {
 	st, err := svc.gate().Check(context.Background())
 	if err == nil || st.Open || st.Paused != "lunch" || checks.Load() != 1 {
 		t.Fatalf("paused: open %v, paused %q, err %v, checks %d", st.Open, st.Paused, err, checks.Load())
+	}
+}
+
+// TestRuntimeForgetsOldResults: the results kept for Wait are bounded;
+// before, every message ever sent kept its channel.
+func TestRuntimeForgetsOldResults(t *testing.T) {
+	svc, _ := newService(t, fakeEngine{})
+	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Down, Reason: "down"}), RuntimeConfig{})
+	ctx := context.Background()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(ctx)
+	const n = keepResults + 50
+	var last int64
+	for i := range n {
+		m, err := r.Send(ctx, ChatRequest{Group: "main", Session: "", Text: fmt.Sprintf("message %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.CancelPending(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		last = m.ID
+	}
+	r.mu.Lock()
+	kept := len(r.done)
+	r.mu.Unlock()
+	if kept > keepResults {
+		t.Errorf("results kept after %d turns: got %d, want at most %d", n, kept, keepResults)
+	}
+	if _, err := r.Wait(ctx, last); err != nil {
+		t.Errorf("the latest result is forgotten: %v", err)
 	}
 }

@@ -52,12 +52,13 @@ type Runtime struct {
 	open     bool          // the gate as last acted on (see update)
 	openCh   chan struct{} // closed while the gate is open
 	queues   map[string]*groupQueue
-	running  map[int64]*activeTurn // by message id
-	done     map[int64]chan ChatResult
-	busy     map[string]int       // sandbox id → tool calls running in it
-	lastUsed map[string]time.Time // sandbox id → when a tool call last ended
-	rotate   map[string]bool      // sessions whose sandbox goes once their turn ends
-	reaped   bool                 // the dead process's sandboxes were stopped
+	running  map[int64]*activeTurn     // by message id
+	done     map[int64]chan ChatResult // results of turns, for Wait
+	ended    []int64                   // ids in done whose turn ended, oldest first
+	busy     map[string]int            // sandbox id → tool calls running in it
+	lastUsed map[string]time.Time      // sandbox id → when a tool call last ended
+	rotate   map[string]bool           // sessions whose sandbox goes once their turn ends
+	reaped   bool                      // the dead process's sandboxes were stopped
 }
 
 // ErrGateClosed is the cause given to turns canceled by a closing gate.

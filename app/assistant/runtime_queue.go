@@ -198,6 +198,13 @@ func (r *Runtime) finish(id int64, res ChatResult, status string, err error) {
 	r.bus.publish(ev)
 	r.mu.Lock()
 	ch := r.done[id]
+	if ch != nil {
+		r.ended = append(r.ended, id)
+		for len(r.ended) > keepResults {
+			delete(r.done, r.ended[0])
+			r.ended = r.ended[1:]
+		}
+	}
 	r.mu.Unlock()
 	if ch != nil {
 		select {
@@ -206,3 +213,6 @@ func (r *Runtime) finish(id int64, res ChatResult, status string, err error) {
 		}
 	}
 }
+
+// keepResults is how many ended turns Wait can still be asked about.
+const keepResults = 256

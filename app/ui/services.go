@@ -82,4 +82,6 @@ func RuntimeSettings(rt *assistant.Runtime, configDir string) SettingsStore {
 	return runtimeSettings{configFiles: configFiles{dir: configDir}, rt: rt}
 }
 
-func (r runtimeSettings) Save(c config.Config) error { return r.rt.SaveSettings(context.Background(), c) }
+func (r runtimeSettings) Save(c config.Config) error {
+	return r.rt.SaveSettings(context.Background(), c)
+}
