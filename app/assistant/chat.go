@@ -33,7 +33,12 @@ type ChatResult struct {
 	Session   string
 	MessageID int64 // the user's stored message
 	Text      string
-	Turn      agent.Result
+	// Status is the message's status after the turn (StatusDone,
+	// StatusInterrupted, StatusFailed; StatusPending when the gate was
+	// closed; StatusCanceled when it was taken off its queue).
+	Status string
+	Err    error // why the turn did not end well; nil when done
+	Turn   agent.Result
 }
 
 // ProviderError wraps a model provider's failure (the CLI exits 4).
@@ -107,60 +112,103 @@ func (s *Service) Submit(ctx context.Context, req *ChatRequest) (store.Message, 
 // Answer runs the agent's turn for a stored user message: the gate is
 // checked, the turn runs with its tools in the chat's sandbox, and what it
 // produced is stored whatever happens. A canceled ctx leaves the message
-// interrupted with the partial answer kept.
+// interrupted with the partial answer kept. The result's Status is the
+// message's status afterwards.
 func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message) (ChatResult, error) {
-	res := ChatResult{Session: req.Session, MessageID: msg.ID}
-	g, err := s.Group(ctx, req.Group)
-	if err != nil {
-		return res, err
-	}
+	res := ChatResult{Session: req.Session, MessageID: msg.ID, Status: StatusPending}
 	if _, err := s.gate().Check(ctx); err != nil {
 		return res, err // the message stays pending until the gate opens
 	}
-	if err := s.Store.SetMessageStatus(ctx, msg.ID, StatusRunning); err != nil {
-		return res, err
-	}
-	provider, model, err := NewProvider(s.Settings(), req.Provider, req.Model)
+	t, err := s.startTurn(ctx, req, msg)
 	if err != nil {
-		_ = s.Store.SetMessageStatus(ctx, msg.ID, StatusFailed)
-		return res, &ProviderError{Err: err}
-	}
-	fail := func(err error) (ChatResult, error) {
+		res.Status = StatusFailed
 		_ = s.Store.SetMessageStatus(context.WithoutCancel(ctx), msg.ID, StatusFailed)
 		return res, err
 	}
-	history, _, err := s.History(ctx, req.Session, msg.ID)
-	if err != nil {
-		return fail(err)
+	turn, turnErr := agent.RunTurn(ctx, t.cfg, t.sb, t.system, t.history)
+	if t.sb.err != nil && turnErr == nil && turn.SandboxErrors > 0 && turn.ToolCalls == turn.SandboxErrors {
+		turnErr = t.sb.err // not one tool call could run: say why (e.g. the gate closed)
 	}
-	system, err := s.systemPrompt(ctx, g)
-	if err != nil {
-		return fail(err)
+	res.Turn, res.Text = turn, turn.Text
+	res.Status = turnStatus(ctx, turn, turnErr)
+	if err := s.keepTurn(context.WithoutCancel(ctx), t, turn, res.Status, turnErr); err != nil {
+		return res, errors.Join(turnErr, err)
 	}
-	sb := &lazySandbox{svc: s, group: g.Slug, session: req.Session}
-	cfg := agent.Config{
+	if turnErr != nil && !errors.Is(turnErr, context.Canceled) && isProviderErr(turnErr) {
+		return res, &ProviderError{Err: turnErr}
+	}
+	return res, turnErr
+}
+
+// turnStatus is the one rule for how a turn ended.
+func turnStatus(ctx context.Context, turn agent.Result, err error) string {
+	switch {
+	case turn.Interrupted || errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return StatusInterrupted
+	case err != nil:
+		return StatusFailed
+	}
+	return StatusDone
+}
+
+// turnSetup is what a turn runs with.
+type turnSetup struct {
+	group   Group
+	session string
+	msg     store.Message
+	model   string
+	prov    string
+	cfg     agent.Config
+	sb      *lazySandbox
+	system  string
+	history []llm.Message
+}
+
+// startTurn marks the message running and gathers what its turn needs: the
+// provider, the history, the system prompt and a sandbox made on first use.
+func (s *Service) startTurn(ctx context.Context, req ChatRequest, msg store.Message) (turnSetup, error) {
+	t := turnSetup{session: req.Session, msg: msg}
+	g, err := s.Group(ctx, req.Group)
+	if err != nil {
+		return t, err
+	}
+	t.group = g
+	if err := s.Store.SetMessageStatus(ctx, msg.ID, StatusRunning); err != nil {
+		return t, err
+	}
+	provider, model, err := NewProvider(s.Settings(), req.Provider, req.Model)
+	if err != nil {
+		return t, &ProviderError{Err: err}
+	}
+	t.model, t.prov = model, provider.Name()
+	if t.history, _, err = s.History(ctx, req.Session, msg.ID); err != nil {
+		return t, err
+	}
+	if t.system, err = s.systemPrompt(ctx, g); err != nil {
+		return t, err
+	}
+	t.sb = &lazySandbox{svc: s, group: g.Slug, session: req.Session}
+	t.cfg = agent.Config{
 		Provider: provider, Model: model,
 		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(cmp.Or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
 		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now,
 		Record: func(ctx context.Context, ev agent.AuditEvent) error {
-			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(cmp.Or(ev.Actor, "agent")),
+			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(cmp.Or(ev.Actor, agent.ActorAgent)),
 				Summary: ev.Summary, Detail: mustJSON(ev.Detail)})
 		},
 	}
-	turn, turnErr := agent.RunTurn(ctx, cfg, sb, system, history)
-	if sb.err != nil && turnErr == nil && turn.SandboxErrors > 0 && turn.ToolCalls == turn.SandboxErrors {
-		turnErr = sb.err // not one tool call could run: say why (e.g. the gate closed)
-	}
-	res.Turn, res.Text = turn, turn.Text
+	return t, nil
+}
 
-	// Whatever happened, what the turn produced is kept.
-	wctx := context.WithoutCancel(ctx)
+// keepTurn stores what the turn produced, the message's status and the
+// turn's audit event.
+func (s *Service) keepTurn(ctx context.Context, t turnSetup, turn agent.Result, status string, turnErr error) error {
 	var ids []map[string]any
 	for _, m := range turn.Messages {
 		role, content := encodeMessage(m)
-		stored, err := s.Store.AddMessage(wctx, store.Message{Session: req.Session, Role: role, Content: content, Status: StatusDone})
+		stored, err := s.Store.AddMessage(ctx, store.Message{Session: t.session, Role: role, Content: content, Status: StatusDone})
 		if err != nil {
-			return res, errors.Join(turnErr, err)
+			return err
 		}
 		ids = append(ids, map[string]any{"message_id": stored.ID, "role": role, "sha256": stored.SHA256})
 	}
@@ -168,35 +216,22 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 		// The model sees the compacted context from now on; the full history
 		// stays in the database.
 		b, _ := json.Marshal(storedContext{Messages: turn.Context})
-		if _, err := s.Store.AddMessage(wctx, store.Message{Session: req.Session, Role: roleContext, Content: string(b), Status: StatusDone}); err != nil {
-			return res, errors.Join(turnErr, err)
+		if _, err := s.Store.AddMessage(ctx, store.Message{Session: t.session, Role: roleContext, Content: string(b), Status: StatusDone}); err != nil {
+			return err
 		}
 	}
-	status := StatusDone
-	switch {
-	case turn.Interrupted || errors.Is(turnErr, context.Canceled) || ctx.Err() != nil:
-		status = StatusInterrupted
-	case turnErr != nil:
-		status = StatusFailed
-	}
-	_ = s.Store.SetMessageStatus(wctx, msg.ID, status)
+	_ = s.Store.SetMessageStatus(ctx, t.msg.ID, status)
 	if len(turn.AlwaysAllowed) > 0 {
-		s.rememberAlways(wctx, g.Slug, turn.AlwaysAllowed)
+		s.rememberAlways(ctx, t.group.Slug, turn.AlwaysAllowed)
 	}
-	detail := map[string]any{"status": status, "messages": ids, "tool_calls": turn.ToolCalls, "model": model, "provider": provider.Name(),
+	detail := map[string]any{"status": status, "messages": ids, "tool_calls": turn.ToolCalls, "model": t.model, "provider": t.prov,
 		"input_tokens": turn.Usage.InputTokens, "output_tokens": turn.Usage.OutputTokens, "stop_reason": turn.StopReason}
 	if turnErr != nil {
 		detail["error"] = turnErr.Error()
 	}
-	if err := s.record(wctx, store.Event{Group: g.Slug, Session: req.Session, Kind: "turn.end", Actor: store.ActorAgent,
+	return s.record(ctx, store.Event{Group: t.group.Slug, Session: t.session, Kind: "turn.end", Actor: store.ActorAgent,
 		Summary: fmt.Sprintf("turn %s: %d tool calls, %d+%d tokens", status, turn.ToolCalls, turn.Usage.InputTokens, turn.Usage.OutputTokens),
-		Detail:  mustJSON(detail)}); err != nil {
-		return res, errors.Join(turnErr, err)
-	}
-	if turnErr != nil && !errors.Is(turnErr, context.Canceled) && isProviderErr(turnErr) {
-		return res, &ProviderError{Err: turnErr}
-	}
-	return res, turnErr
+		Detail:  mustJSON(detail)})
 }
 
 func isProviderErr(err error) bool {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker"
 )
 
 // The control socket lets `berth pause`, `resume`, `sandbox rotate` and
@@ -19,9 +20,10 @@ import (
 
 // ControlRequest is one command for a running Berth.
 type ControlRequest struct {
-	Cmd    string `json:"cmd"` // status | pause | resume | rotate | show
-	Group  string `json:"group,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Cmd    string       `json:"cmd"` // status | pause | resume | rotate | stop-all | reap | settings | show | chat
+	Group  string       `json:"group,omitempty"`
+	Reason string       `json:"reason,omitempty"`
+	Chat   *ChatCommand `json:"chat,omitempty"` // chat: the message (see ControlChat)
 }
 
 // ControlReply is the answer.
@@ -68,7 +70,12 @@ func (r *Runtime) serveConn(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Minute))
 	var req ControlRequest
-	if err := json.NewDecoder(c).Decode(&req); err != nil {
+	dec := json.NewDecoder(c)
+	if err := dec.Decode(&req); err != nil {
+		return
+	}
+	if req.Cmd == "chat" && req.Chat != nil {
+		r.serveChat(ctx, c, dec, *req.Chat)
 		return
 	}
 	rep := ControlReply{OK: true, Pid: os.Getpid()}
@@ -81,6 +88,14 @@ func (r *Runtime) serveConn(ctx context.Context, c net.Conn) {
 		err = r.Resume(ctx)
 	case "rotate":
 		rep.Count, err = r.Rotate(ctx, req.Group)
+	case "stop-all":
+		rep.Count, err = r.StopAll(ctx)
+	case "reap":
+		var reaped []docker.Sandbox
+		reaped, err = r.Reap(ctx)
+		rep.Count = len(reaped)
+	case "settings":
+		err = r.ReloadSettings(ctx)
 	case "show":
 		if r.OnShow == nil {
 			err = errors.New("this Berth has no window (berth serve)")
@@ -130,23 +145,11 @@ func (s *Service) SetPaused(ctx context.Context, reason string) error {
 	return s.record(ctx, store.Event{Kind: "assistant.paused", Actor: store.ActorUser, Summary: reason})
 }
 
-// Rotate stops a group's chat sandboxes ("" for all) when no Berth is
-// running; the next turn starts fresh ones.
+// Rotate stops a group's sandboxes ("" for all) when no Berth is running;
+// the next turn starts fresh ones.
 func (s *Service) Rotate(ctx context.Context, group string) (int, error) {
-	list, err := s.Sandboxes(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	var errs []error
-	for _, sb := range list {
-		if !sb.Running() || (group != "" && sb.Group != group) {
-			continue
-		}
-		n++
-		errs = append(errs, s.stop(ctx, sb, "rotated"))
-	}
-	return n, errors.Join(errs...)
+	stopped, err := s.stopWhere(ctx, docker.Filter{Group: group}, "rotated")
+	return len(stopped), err
 }
 
 // Instance is an opened installation with its runtime going: what `berth

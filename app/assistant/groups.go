@@ -312,13 +312,6 @@ func (s *Service) Memory(slug string) (string, error) {
 
 // stopGroup stops a group's sandboxes (after a change that they must not outlive).
 func (s *Service) stopGroup(ctx context.Context, slug, why string) error {
-	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: s.Paths.InstallID(), Group: slug})
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, sb := range list {
-		errs = append(errs, s.stop(ctx, sb, why))
-	}
-	return errors.Join(errs...)
+	_, err := s.stopWhere(ctx, docker.Filter{Group: slug}, why)
+	return err
 }

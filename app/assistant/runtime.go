@@ -26,6 +26,10 @@ var _ GateWatcher = (*docker.Monitor)(nil)
 type RuntimeConfig struct {
 	MaxSandboxes int           // sandboxes running at once (default 4)
 	Tick         time.Duration // how often idle sandboxes are looked for (default 15 s)
+	// OneShot is a runtime for one CLI command (`berth chat`): it runs only
+	// the turns sent to it (earlier pending messages wait for a long-running
+	// Berth) and keeps the warm sandboxes of earlier runs for reuse.
+	OneShot bool
 }
 
 // Runtime is the long-running assistant: one queue per group (turns of a
@@ -112,7 +116,7 @@ func (g runtimeGate) Check(context.Context) (GateState, error) {
 func (r *Runtime) Start(ctx context.Context) error {
 	r.root, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := r.svc.record(ctx, store.Event{Kind: "app.start", Summary: fmt.Sprintf("Berth started (pid %d)", os.Getpid()),
-		Detail: mustJSON(map[string]any{"pid": os.Getpid()})}); err != nil {
+		Detail: mustJSON(map[string]any{"pid": os.Getpid(), "one_shot": r.cfg.OneShot})}); err != nil {
 		return err
 	}
 	if err := r.recoverTurns(ctx); err != nil {
@@ -180,6 +184,9 @@ func (r *Runtime) recoverTurns(ctx context.Context) error {
 			Summary: "Berth stopped while this turn ran; what it did up to then is in the audit log (its tool calls and results)", Detail: mustJSON(map[string]any{"message_id": m.ID})}); err != nil {
 			return err
 		}
+	}
+	if r.cfg.OneShot {
+		return nil // pending messages wait for a long-running Berth
 	}
 	pending, err := r.svc.Store.MessagesWithStatus(ctx, StatusPending)
 	if err != nil {
@@ -266,7 +273,7 @@ func (r *Runtime) CancelPending(ctx context.Context, messageID int64) error {
 	if err := r.svc.Store.SetMessageStatus(ctx, messageID, StatusCanceled); err != nil {
 		return err
 	}
-	r.finish(messageID, ChatResult{Session: found.req.Session, MessageID: messageID}, StatusCanceled, nil)
+	r.finish(messageID, ChatResult{Session: found.req.Session, MessageID: messageID, Status: StatusCanceled})
 	return r.svc.record(ctx, store.Event{Group: found.req.Group, Session: found.req.Session, Kind: "message.cancel", Actor: store.ActorUser,
 		Summary: "canceled a waiting message", Detail: mustJSON(map[string]any{"message_id": messageID})})
 }

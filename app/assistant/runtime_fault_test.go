@@ -259,7 +259,7 @@ func TestFaultBerthKilledMidTurn(t *testing.T) {
 	}
 
 	eventually(t, "the dead process's sandbox to be reaped", func() bool {
-		list, err := svc.Engine.ListSandboxes(ctx, sessionFilter(svc, "main", acked.session))
+		list, err := svc.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: svc.Paths.InstallID(), Group: "main", Session: acked.session})
 		if err != nil {
 			return false
 		}

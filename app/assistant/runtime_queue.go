@@ -164,8 +164,9 @@ func (r *Runtime) runTurn(it queuedTurn) {
 	}
 	res, err := r.svc.Answer(ctx, req, it.msg)
 	var gc *GateClosedError
-	if errors.As(err, &gc) {
-		// The gate closed between the check and the start: wait again.
+	if errors.As(err, &gc) && res.Status == StatusPending {
+		// The gate closed between the worker's wait and the turn's start
+		// (both read the one gate): wait again.
 		_ = r.svc.Store.SetMessageStatus(context.WithoutCancel(ctx), it.msg.ID, StatusPending)
 		r.mu.Lock()
 		q := r.queues[it.req.Group]
@@ -173,13 +174,7 @@ func (r *Runtime) runTurn(it queuedTurn) {
 		r.mu.Unlock()
 		return
 	}
-	status := StatusDone
-	switch {
-	case ctx.Err() != nil || res.Turn.Interrupted:
-		status = StatusInterrupted
-	case err != nil:
-		status = StatusFailed
-	}
+	res.Err = err
 	r.mu.Lock()
 	rot := r.rotate[it.req.Session]
 	delete(r.rotate, it.req.Session)
@@ -187,13 +182,13 @@ func (r *Runtime) runTurn(it queuedTurn) {
 	if rot {
 		r.stopSession(context.WithoutCancel(ctx), it.req.Group, it.req.Session, "rotated")
 	}
-	r.finish(it.msg.ID, res, status, err)
+	r.finish(it.msg.ID, res)
 }
 
-func (r *Runtime) finish(id int64, res ChatResult, status string, err error) {
-	ev := Event{Kind: EventTurnEnd, Session: res.Session, MessageID: id, Status: status, Text: res.Text}
-	if err != nil {
-		ev.Err = err.Error()
+func (r *Runtime) finish(id int64, res ChatResult) {
+	ev := Event{Kind: EventTurnEnd, Session: res.Session, MessageID: id, Status: res.Status, Text: res.Text}
+	if res.Err != nil {
+		ev.Err = res.Err.Error()
 	}
 	r.bus.publish(ev)
 	r.mu.Lock()

@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -128,47 +129,76 @@ func (r *Runtime) stopOne(ctx context.Context, sb docker.Sandbox, why string) er
 	if err := r.svc.stop(ctx, sb, why); err != nil {
 		return err
 	}
+	r.stopped(sb, why)
+	return nil
+}
+
+// stopped forgets a sandbox that was stopped and tells the faces.
+func (r *Runtime) stopped(sb docker.Sandbox, why string) {
 	r.mu.Lock()
 	delete(r.lastUsed, sb.ID)
 	r.mu.Unlock()
 	r.bus.publish(Event{Kind: EventSandboxStop, Group: sb.Group, Session: sb.Session, Text: sb.Name + ": " + why})
-	return nil
 }
 
 func (r *Runtime) stopSession(ctx context.Context, group, session, why string) {
-	list, err := r.svc.Engine.ListSandboxes(ctx, sessionFilter(r.svc, group, session))
-	if err != nil {
-		return
-	}
+	list, _ := r.svc.stopSession(ctx, group, session, why)
 	for _, sb := range list {
-		_ = r.stopOne(ctx, sb, why)
+		r.stopped(sb, why)
 	}
 }
 
-// Rotate replaces a group's sandboxes ("" for all): idle ones stop now,
-// those in a running turn when the turn ends. The next turn starts fresh.
+// Rotate replaces a group's chat sandboxes ("" for all): idle ones stop
+// now, those in a running turn when the turn ends. The next turn starts
+// fresh.
 func (r *Runtime) Rotate(ctx context.Context, group string) (int, error) {
 	list, err := r.chatSandboxes(ctx)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	var in []docker.Sandbox
 	for _, sb := range list {
-		if group != "" && sb.Group != group {
-			continue
+		if group == "" || sb.Group == group {
+			in = append(in, sb)
 		}
-		n++
+	}
+	return r.stopOrMark(ctx, in, "rotated")
+}
+
+// StopAll stops every sandbox of this installation (the CLI's too): those
+// in a running turn when the turn ends, the rest now.
+func (r *Runtime) StopAll(ctx context.Context) (int, error) {
+	list, err := r.svc.Sandboxes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.stopOrMark(ctx, list, "stopped by the user (stop all)")
+}
+
+// stopOrMark stops the idle sandboxes of list now and marks the others to
+// go when their turn ends.
+func (r *Runtime) stopOrMark(ctx context.Context, list []docker.Sandbox, why string) (int, error) {
+	var errs []error
+	for _, sb := range list {
 		if r.inUse(sb) {
 			r.mu.Lock()
 			r.rotate[sb.Session] = true
 			r.mu.Unlock()
 			continue
 		}
-		if err := r.stopOne(ctx, sb, "rotated"); err != nil {
-			return n, err
-		}
+		errs = append(errs, r.stopOne(ctx, sb, why))
 	}
-	return n, nil
+	return len(list), errors.Join(errs...)
+}
+
+// Reap removes this installation's dead and expired sandboxes, and those of
+// removed groups (`berth sandbox reap`, and at start-up).
+func (r *Runtime) Reap(ctx context.Context) ([]docker.Sandbox, error) {
+	reaped, err := r.svc.Reap(ctx)
+	for _, sb := range reaped {
+		r.stopped(sb, "reaped ("+sb.State+")")
+	}
+	return reaped, err
 }
 
 // reapOnce removes, the first time Docker is ready, the sandboxes a previous
@@ -183,8 +213,11 @@ func (r *Runtime) reapOnce() {
 	r.reaped = true
 	r.mu.Unlock()
 	ctx := r.root
-	if _, err := r.svc.Reap(ctx); err != nil {
+	if _, err := r.Reap(ctx); err != nil {
 		r.bus.publish(Event{Kind: EventError, Err: "reap sandboxes: " + err.Error()})
+	}
+	if r.cfg.OneShot {
+		return // the warm chat sandboxes of earlier commands are reused
 	}
 	list, err := r.chatSandboxes(ctx)
 	if err != nil {

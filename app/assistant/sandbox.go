@@ -143,15 +143,32 @@ func (s *Service) StopSandbox(ctx context.Context, ref string) (docker.Sandbox, 
 
 // StopAll stops every sandbox of this installation.
 func (s *Service) StopAll(ctx context.Context) ([]docker.Sandbox, error) {
-	list, err := s.Sandboxes(ctx)
+	return s.stopWhere(ctx, docker.Filter{}, "stopped by the user (stop all)")
+}
+
+// stopWhere stops this installation's sandboxes that f selects and returns
+// those it stopped; errors for single sandboxes are joined.
+func (s *Service) stopWhere(ctx context.Context, f docker.Filter, why string) ([]docker.Sandbox, error) {
+	f.InstallationID = s.Paths.InstallID()
+	list, err := s.Engine.ListSandboxes(ctx, f)
 	if err != nil {
 		return nil, err
 	}
+	var stopped []docker.Sandbox
 	var errs []error
 	for _, sb := range list {
-		errs = append(errs, s.stop(ctx, sb, "stopped by the user (stop all)"))
+		if err := s.stop(ctx, sb, why); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		stopped = append(stopped, sb)
 	}
-	return list, errors.Join(errs...)
+	return stopped, errors.Join(errs...)
+}
+
+// stopSession stops a chat's sandboxes.
+func (s *Service) stopSession(ctx context.Context, group, session, why string) ([]docker.Sandbox, error) {
+	return s.stopWhere(ctx, docker.Filter{Group: group, Session: session}, why)
 }
 
 func (s *Service) stop(ctx context.Context, sb docker.Sandbox, why string) error {
@@ -186,8 +203,4 @@ func (s *Service) Reap(ctx context.Context) ([]docker.Sandbox, error) {
 		}
 	}
 	return reaped, err
-}
-
-func sessionFilter(s *Service, group, session string) docker.Filter {
-	return docker.Filter{InstallationID: s.Paths.InstallID(), Group: group, Session: session}
 }

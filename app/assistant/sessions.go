@@ -84,11 +84,7 @@ func (s *Service) RemoveSession(ctx context.Context, id string) error {
 		return err
 	}
 	if s.Engine != nil {
-		if list, err := s.Engine.ListSandboxes(ctx, sessionFilter(s, ss.Group, id)); err == nil {
-			for _, sb := range list {
-				_ = s.stop(ctx, sb, "its chat was deleted")
-			}
-		}
+		_, _ = s.stopSession(ctx, ss.Group, id, "its chat was deleted")
 	}
 	return s.record(ctx, store.Event{Group: ss.Group, Session: id, Kind: "session.remove", Actor: store.ActorUser, Summary: "deleted chat " + id})
 }

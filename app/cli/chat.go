@@ -32,35 +32,48 @@ func runChat(ctx context.Context, io IO, args []string) int {
 	if *fresh && *session != "" {
 		return fail(io, ExitUsage, "use --session or --new, not both")
 	}
-	return withService(io, func(svc *assistant.Service) int {
-		if !*fresh && *session == "" {
-			if ss, err := svc.Sessions(ctx, *group); err == nil && len(ss) > 0 {
-				*session = ss[0].ID
-			}
-		}
-		p := &chatPrinter{io: io}
-		res, err := svc.Chat(ctx, assistant.ChatRequest{
-			Group: *group, Session: *session, Text: text, Provider: *provider, Model: *model,
-			Approve: terminalApprover(io, *yes, p), OnEvent: p.event,
-		})
-		p.endLine()
-		var gate *assistant.GateClosedError
-		var perr *assistant.ProviderError
-		switch {
-		case errors.As(err, &gate):
-			reason, hint := gate.Gate.Reason()
-			return fail(io, ExitGateClosed, "%s — your message is saved and waits in chat %s\n  fix: %s", reason, res.Session, hint)
-		case errors.As(err, &perr):
-			return fail(io, ExitProvider, "%v\n  your message is saved in chat %s", perr.Err, res.Session)
-		case errors.Is(err, context.Canceled):
-			fmt.Fprintf(io.Err, "berth: interrupted; the partial answer is saved in chat %s\n", res.Session)
-			return ExitInterrupt
-		case err != nil:
-			return fail(io, ExitFailure, "%v", err)
-		}
-		fmt.Fprintf(io.Err, "[chat %s · %d tool calls · %d in / %d out tokens]\n", res.Session, res.Turn.ToolCalls, res.Turn.Usage.InputTokens, res.Turn.Usage.OutputTokens)
-		return ExitOK
-	})
+	cmd := assistant.ChatCommand{Group: *group, Session: *session, New: *fresh, Text: text, Provider: *provider, Model: *model, Yes: *yes}
+	p := &chatPrinter{io: io}
+	res, err := chat(ctx, cmd, terminalApprover(io, *yes, p), p.event)
+	p.endLine()
+	var gate *assistant.GateClosedError
+	var perr *assistant.ProviderError
+	switch {
+	case errors.As(err, &gate):
+		reason, hint := gate.Gate.Reason()
+		return fail(io, ExitGateClosed, "%s — your message is saved and waits in chat %s\n  fix: %s", reason, res.Session, hint)
+	case errors.Is(err, assistant.ErrGateClosed):
+		return fail(io, ExitGateClosed, "the turn was stopped (%v); the partial answer is saved in chat %s", err, res.Session)
+	case errors.As(err, &perr):
+		return fail(io, ExitProvider, "%v\n  your message is saved in chat %s", perr.Err, res.Session)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(io.Err, "berth: interrupted; the partial answer is saved in chat %s\n", res.Session)
+		return ExitInterrupt
+	case err != nil:
+		return fail(io, ExitFailure, "%v", err)
+	}
+	fmt.Fprintf(io.Err, "[chat %s · %d tool calls · %d in / %d out tokens]\n", res.Session, res.Turn.ToolCalls, res.Turn.Usage.InputTokens, res.Turn.Usage.OutputTokens)
+	return ExitOK
+}
+
+// chat hands the message to the running Berth when there is one, and else
+// runs the same runtime in-process for this one turn.
+func chat(ctx context.Context, cmd assistant.ChatCommand, approve agent.Approver, onEvent func(agent.Event)) (assistant.ChatResult, error) {
+	e, err := loadEnv()
+	if err != nil {
+		return assistant.ChatResult{}, err
+	}
+	defer e.close()
+	res, err := assistant.ControlChat(ctx, e.paths.Socket, cmd, approve, onEvent)
+	if !errors.Is(err, assistant.ErrNotRunning) {
+		return res, err
+	}
+	rt, stop, err := e.startOneShot(ctx)
+	if err != nil {
+		return assistant.ChatResult{}, err
+	}
+	res, err = rt.ChatCommand(ctx, cmd, approve, onEvent)
+	return res, errors.Join(err, stop())
 }
 
 // chatPrinter streams text to stdout and tool activity to stderr, one line

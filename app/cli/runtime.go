@@ -53,6 +53,31 @@ func StartRuntime(ctx context.Context, maxSandboxes int) (*assistant.Instance, e
 	}}, nil
 }
 
+// startOneShot runs the runtime in-process for one CLI command (`berth
+// chat`): the same queue, sandbox cap, gate (a monitor of its own, so that
+// Docker going down mid-turn stops the turn) and audit as a long-running
+// Berth. stop ends it and releases the installation.
+func (e *env) startOneShot(ctx context.Context) (*assistant.Runtime, func() error, error) {
+	w, err := e.openWriter()
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := e.service(w)
+	mon := docker.NewMonitor(e.docker, docker.MonitorConfig{Image: e.cfg.Image, Runtime: e.cfg.Runtime})
+	mctx, stopMon := context.WithCancel(context.WithoutCancel(ctx))
+	go mon.Run(mctx)
+	rt := assistant.NewRuntime(svc, mon, assistant.RuntimeConfig{OneShot: true})
+	if err := rt.Start(ctx); err != nil {
+		stopMon()
+		return nil, nil, errors.Join(err, w.close())
+	}
+	return rt, func() error {
+		err := rt.Stop(context.WithoutCancel(ctx))
+		stopMon()
+		return errors.Join(err, w.close())
+	}, nil
+}
+
 // OpenDesktop starts the runtime for the desktop app; when a Berth already
 // runs on this installation it asks it to show its window and returns
 // assistant.ErrShownExisting.

@@ -77,9 +77,9 @@ func sandboxStop(ctx context.Context, io IO, args []string) int {
 	}
 	if *all {
 		// A running Berth stops them itself (those in a running turn when it ends).
-		if rep, done, code := control(io, assistant.ControlRequest{Cmd: "rotate"}); done {
+		if rep, done, code := control(io, assistant.ControlRequest{Cmd: "stop-all"}); done {
 			if code == ExitOK {
-				fmt.Fprintf(io.Out, "stopping %d chat sandboxes\n", rep.Count)
+				fmt.Fprintf(io.Out, "stopping %d sandboxes (those in a running turn when it ends)\n", rep.Count)
 			}
 			return code
 		}

@@ -97,7 +97,7 @@ func (a *runtimeAssistant) Rotate(ctx context.Context, group string) (int, error
 }
 
 func (a *runtimeAssistant) StopAll(ctx context.Context) error {
-	_, err := a.svc.StopAll(ctx)
+	_, err := a.rt.StopAll(ctx)
 	return err
 }
 
