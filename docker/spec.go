@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/berth-app/berth/internal/workspace"
 	"os"
 	"path"
 	"path/filepath"
@@ -30,8 +31,8 @@ const (
 
 // Sandbox paths inside the container.
 const (
-	GroupDir     = "/workspace/group"
-	ExtraDir     = "/workspace/extra"
+	GroupDir     = workspace.GroupDir
+	ExtraDir     = workspace.ExtraDir
 	SandboxHome  = "/home/berth"
 	NobodyUser   = "65534:65534"
 	defaultImage = "berth-sandbox:latest"

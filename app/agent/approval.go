@@ -18,7 +18,7 @@ const (
 )
 
 // writeTools are the tools that can change files, as ask-writes sees them.
-var writeTools = []string{"bash", "write_file", "edit_file"}
+var writeTools = []string{ToolBash, ToolWriteFile, ToolEditFile}
 
 // Approval is the user's answer to an ApprovalRequest.
 type Approval int

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"github.com/berth-app/berth/internal/workspace"
 	"time"
 )
 
@@ -32,7 +33,7 @@ type Sandbox interface {
 
 // Container paths every sandbox has.
 const (
-	GroupDir   = "/workspace/group" // the group's folder, read-write
-	ExtraDir   = "/workspace/extra" // the group's extra mounts
+	GroupDir   = workspace.GroupDir // the group's folder, read-write
+	ExtraDir   = workspace.ExtraDir // the group's extra mounts
 	MemoryPath = GroupDir + "/MEMORY.md"
 )

@@ -15,7 +15,17 @@ import (
 
 // ToolNames are the agent's tools, in the order the model sees them. Their
 // names and inputs are a contract.
-var ToolNames = []string{"bash", "read_file", "write_file", "edit_file", "list_files", "grep"}
+var ToolNames = []string{ToolBash, ToolReadFile, ToolWriteFile, ToolEditFile, ToolListFiles, ToolGrep}
+
+// The tools' names.
+const (
+	ToolBash      = "bash"
+	ToolReadFile  = "read_file"
+	ToolWriteFile = "write_file"
+	ToolEditFile  = "edit_file"
+	ToolListFiles = "list_files"
+	ToolGrep      = "grep"
+)
 
 // toolSpec describes one tool: what the model is told and how its input is read.
 type toolSpec struct {
@@ -59,12 +69,12 @@ func failed(msg string) outcome {
 }
 
 var tools = map[string]toolSpec{
-	"bash":       bashSpec,
-	"read_file":  readSpec,
-	"write_file": writeSpec,
-	"edit_file":  editSpec,
-	"list_files": listSpec,
-	"grep":       grepSpec,
+	ToolBash:      bashSpec,
+	ToolReadFile:  readSpec,
+	ToolWriteFile: writeSpec,
+	ToolEditFile:  editSpec,
+	ToolListFiles: listSpec,
+	ToolGrep:      grepSpec,
 }
 
 // Tools returns the definitions of the enabled tools for the model, in the

@@ -105,7 +105,7 @@ func (s *Service) Submit(ctx context.Context, req *ChatRequest) (store.Message, 
 		return msg, err
 	}
 	_ = s.Store.TouchSession(ctx, req.Session)
-	return msg, s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: "message.user", Actor: store.ActorUser,
+	return msg, s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: AuditMessageUser, Actor: store.ActorUser,
 		Summary: "said: " + title(req.Text), Detail: mustJSON(map[string]any{"message_id": msg.ID, "sha256": msg.SHA256, "bytes": len(req.Text)})})
 }
 
@@ -229,7 +229,7 @@ func (s *Service) keepTurn(ctx context.Context, t turnSetup, turn agent.Result, 
 	if turnErr != nil {
 		detail["error"] = turnErr.Error()
 	}
-	return s.record(ctx, store.Event{Group: t.group.Slug, Session: t.session, Kind: "turn.end", Actor: store.ActorAgent,
+	return s.record(ctx, store.Event{Group: t.group.Slug, Session: t.session, Kind: AuditTurnEnd, Actor: store.ActorAgent,
 		Summary: fmt.Sprintf("turn %s: %d tool calls, %d+%d tokens", status, turn.ToolCalls, turn.Usage.InputTokens, turn.Usage.OutputTokens),
 		Detail:  mustJSON(detail)})
 }
@@ -342,7 +342,7 @@ func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 		l.mu.Lock()
 		l.sb = nil // the next call starts a fresh sandbox
 		l.mu.Unlock()
-		_ = l.svc.record(context.WithoutCancel(ctx), store.Event{Group: l.group, Session: l.session, Kind: "sandbox.lost",
+		_ = l.svc.record(context.WithoutCancel(ctx), store.Event{Group: l.group, Session: l.session, Kind: AuditSandboxLost,
 			Summary: "the sandbox stopped; the next tool call gets a fresh one", Detail: mustJSON(map[string]any{"id": id, "error": err.Error()})})
 		if r.Duration > 0 {
 			err = fmt.Errorf("the sandbox stopped while the command ran (%w); the next tool call starts a fresh one", err)

@@ -140,9 +140,9 @@ func (s *Service) SetPaused(ctx context.Context, reason string) error {
 		return err
 	}
 	if reason == "" {
-		return s.record(ctx, store.Event{Kind: "assistant.resumed", Actor: store.ActorUser, Summary: "resumed by the user"})
+		return s.record(ctx, store.Event{Kind: AuditResumed, Actor: store.ActorUser, Summary: "resumed by the user"})
 	}
-	return s.record(ctx, store.Event{Kind: "assistant.paused", Actor: store.ActorUser, Summary: reason})
+	return s.record(ctx, store.Event{Kind: AuditPaused, Actor: store.ActorUser, Summary: reason})
 }
 
 // Rotate stops a group's sandboxes ("" for all) when no Berth is running;

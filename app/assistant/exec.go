@@ -22,7 +22,7 @@ func (s *Service) Exec(ctx context.Context, group string, req docker.ExecRequest
 		var gc *GateClosedError
 		if errors.As(err, &gc) {
 			reason, _ := gc.Gate.Reason()
-			_ = s.record(ctx, store.Event{Group: group, Kind: "gate.closed", Summary: "refused a command: " + reason,
+			_ = s.record(ctx, store.Event{Group: group, Kind: AuditGateClosed, Summary: "refused a command: " + reason,
 				Detail: mustJSON(map[string]any{"state": gc.Gate.Docker.State, "paused": gc.Gate.Paused, "reason": reason, "argv": auditArgv(req.Argv)})})
 		}
 		return docker.ExecResult{}, err
@@ -49,7 +49,7 @@ func (s *Service) execIn(ctx context.Context, sb docker.Sandbox, req docker.Exec
 		workdir = docker.GroupDir
 		req.WorkDir = workdir
 	}
-	if err := s.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "exec.start", Actor: store.ActorUser,
+	if err := s.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: AuditExecStart, Actor: store.ActorUser,
 		Summary: "run " + summarizeArgv(req.Argv),
 		Detail:  mustJSON(map[string]any{"sandbox": sb.Name, "argv": auditArgv(req.Argv), "workdir": workdir, "attempt": attempt})}); err != nil {
 		return docker.ExecResult{}, err
@@ -60,12 +60,12 @@ func (s *Service) execIn(ctx context.Context, sb docker.Sandbox, req docker.Exec
 		"stdout_bytes": res.Stdout.Total, "stderr_bytes": res.Stderr.Total,
 		"truncated": res.Stdout.Truncated || res.Stderr.Truncated, "timed_out": res.TimedOut, "canceled": res.Canceled,
 	}
-	kind, summary := "exec.end", fmt.Sprintf("exit %d in %s", res.ExitCode, res.Duration.Round(1e6))
+	kind, summary := AuditExecEnd, fmt.Sprintf("exit %d in %s", res.ExitCode, res.Duration.Round(1e6))
 	if res.TimedOut {
 		summary = "killed after the time limit (" + res.Duration.Round(1e6).String() + ")"
 	}
 	if err != nil && !res.Canceled {
-		kind, summary = "exec.error", "failed: "+err.Error()
+		kind, summary = AuditExecError, "failed: "+err.Error()
 		detail["error"] = err.Error()
 	}
 	if aerr := s.record(context.WithoutCancel(ctx), store.Event{Group: sb.Group, Session: sb.Session, Kind: kind, Summary: summary, Detail: mustJSON(detail)}); aerr != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/berth-app/berth/app/agent"
 	"os"
 	"slices"
 	"strconv"
@@ -26,13 +27,13 @@ const MemoryFile = "MEMORY.md"
 
 // Approval modes of a group.
 const (
-	ApprovalAuto      = "auto"       // tools run without asking; the sandbox is the boundary
-	ApprovalAskWrites = "ask-writes" // bash, write_file and edit_file wait for a human click
-	ApprovalAskAll    = "ask-all"    // every tool call waits for a human click
+	ApprovalAuto      = string(agent.ApprovalAuto)      // tools run without asking; the sandbox is the boundary
+	ApprovalAskWrites = string(agent.ApprovalAskWrites) // bash, write_file and edit_file wait for a human click
+	ApprovalAskAll    = string(agent.ApprovalAskAll)    // every tool call waits for a human click
 )
 
 // ToolNames are the agent's tools (their names are a contract).
-var ToolNames = []string{"bash", "read_file", "write_file", "edit_file", "list_files", "grep"}
+var ToolNames = agent.ToolNames
 
 // GroupSettings are a group's own sandbox and agent settings. Zero values
 // fall back to the user's settings, then to Berth's defaults.
@@ -179,7 +180,7 @@ func (s *Service) AddGroup(ctx context.Context, slug, name string, gs GroupSetti
 	if err != nil {
 		return Group{}, err
 	}
-	if err := s.record(ctx, store.Event{Group: slug, Kind: "group.add", Actor: store.ActorUser,
+	if err := s.record(ctx, store.Event{Group: slug, Kind: AuditGroupAdd, Actor: store.ActorUser,
 		Summary: fmt.Sprintf("created group %q", name), Detail: mustJSON(map[string]any{"name": name, "settings": gs})}); err != nil {
 		return Group{}, err
 	}
@@ -274,7 +275,7 @@ func (s *Service) saveSettings(ctx context.Context, g Group, summary string) err
 	if err := s.Store.UpdateGroup(ctx, store.Group{Slug: g.Slug, Name: g.Name, Settings: raw}); err != nil {
 		return err
 	}
-	return s.record(ctx, store.Event{Group: g.Slug, Kind: "group.set", Actor: store.ActorUser,
+	return s.record(ctx, store.Event{Group: g.Slug, Kind: AuditGroupSet, Actor: store.ActorUser,
 		Summary: summary, Detail: mustJSON(map[string]any{"name": g.Name, "settings": g.Settings})})
 }
 
@@ -296,7 +297,7 @@ func (s *Service) RemoveGroup(ctx context.Context, slug string, purge bool) erro
 			return fmt.Errorf("delete group folder: %w", err)
 		}
 	}
-	return s.record(ctx, store.Event{Group: slug, Kind: "group.remove", Actor: store.ActorUser,
+	return s.record(ctx, store.Event{Group: slug, Kind: AuditGroupRemove, Actor: store.ActorUser,
 		Summary: fmt.Sprintf("removed group %s (folder %s)", slug, map[bool]string{true: "deleted", false: "kept"}[purge]),
 		Detail:  mustJSON(map[string]any{"purge": purge, "folder": s.Paths.GroupDir(slug)})})
 }

@@ -74,7 +74,7 @@ func (s *Service) AddMount(ctx context.Context, group string, req mounts.Request
 		return mc, err
 	}
 	if !mc.Allowed {
-		if err := s.record(ctx, store.Event{Group: group, Kind: "mount.reject", Actor: store.ActorUser,
+		if err := s.record(ctx, store.Event{Group: group, Kind: AuditMountReject, Actor: store.ActorUser,
 			Summary: "refused " + req.HostPath + ": " + mc.Reason,
 			Detail:  mustJSON(map[string]any{"request": req, "rule": mc.Rule, "reason": mc.Reason, "resolved": mc.Host})}); err != nil {
 			return mc, err
@@ -88,7 +88,7 @@ func (s *Service) AddMount(ctx context.Context, group string, req mounts.Request
 	if !mc.ReadOnly {
 		mode = "read-write"
 	}
-	if err := s.record(ctx, store.Event{Group: group, Kind: "mount.add", Actor: store.ActorUser,
+	if err := s.record(ctx, store.Event{Group: group, Kind: AuditMountAdd, Actor: store.ActorUser,
 		Summary: fmt.Sprintf("mounted %s at %s (%s, %d secret files masked)", mc.Host, mc.Container, mode, len(mc.Scan.Masked)),
 		Detail: mustJSON(map[string]any{"name": mc.Name, "host": mc.Host, "requested": req.HostPath, "container": mc.Container,
 			"readonly": mc.ReadOnly, "masked": mc.Scan.Masked, "files": mc.Scan.Files, "bytes": mc.Scan.Bytes,
@@ -106,7 +106,7 @@ func (s *Service) RemoveMount(ctx context.Context, group, name string) error {
 	} else if err != nil {
 		return err
 	}
-	if err := s.record(ctx, store.Event{Group: group, Kind: "mount.remove", Actor: store.ActorUser,
+	if err := s.record(ctx, store.Event{Group: group, Kind: AuditMountRemove, Actor: store.ActorUser,
 		Summary: "removed mount " + name, Detail: mustJSON(map[string]any{"name": name})}); err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Service) sandboxMounts(ctx context.Context, group string) ([]docker.Mou
 		prev := mounts.Decision{Allowed: true, Host: m.HostPath, Name: m.Name, Container: mounts.ContainerRoot + "/" + m.Name, ReadOnly: m.ReadOnly}
 		d := mounts.Recheck(prev, p)
 		if !d.Allowed {
-			_ = s.record(ctx, store.Event{Group: group, Kind: "mount.refused", Summary: fmt.Sprintf("refused mount %s at sandbox start: %s", m.Name, d.Reason),
+			_ = s.record(ctx, store.Event{Group: group, Kind: AuditMountRefused, Summary: fmt.Sprintf("refused mount %s at sandbox start: %s", m.Name, d.Reason),
 				Detail: mustJSON(map[string]any{"name": m.Name, "host": m.HostPath, "rule": d.Rule, "reason": d.Reason})})
 			return nil, nil, fmt.Errorf("mount %q (%s) is refused now: %s — fix the folder or remove the mount with `berth mount rm -g %s %s`",
 				m.Name, m.HostPath, d.Reason, group, m.Name)

@@ -115,7 +115,7 @@ func (g runtimeGate) Check(context.Context) (GateState, error) {
 // and idle sandboxes until Stop.
 func (r *Runtime) Start(ctx context.Context) error {
 	r.root, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	if err := r.svc.record(ctx, store.Event{Kind: "app.start", Summary: fmt.Sprintf("Berth started (pid %d)", os.Getpid()),
+	if err := r.svc.record(ctx, store.Event{Kind: AuditAppStart, Summary: fmt.Sprintf("Berth started (pid %d)", os.Getpid()),
 		Detail: mustJSON(map[string]any{"pid": os.Getpid(), "one_shot": r.cfg.OneShot})}); err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (r *Runtime) Stop(ctx context.Context) error {
 	r.mu.Unlock()
 	r.cancel()
 	r.wg.Wait()
-	return r.svc.record(ctx, store.Event{Kind: "app.stop", Summary: "Berth stopped"})
+	return r.svc.record(ctx, store.Event{Kind: AuditAppStop, Summary: "Berth stopped"})
 }
 
 // recoverTurns marks turns a crash left running as interrupted and queues the
@@ -180,7 +180,7 @@ func (r *Runtime) recoverTurns(ctx context.Context) error {
 			return err
 		}
 		ss, _ := r.svc.Store.Session(ctx, m.Session)
-		if err := r.svc.record(ctx, store.Event{Group: ss.Group, Session: m.Session, Kind: "turn.interrupted",
+		if err := r.svc.record(ctx, store.Event{Group: ss.Group, Session: m.Session, Kind: AuditTurnInterrupted,
 			Summary: "Berth stopped while this turn ran; what it did up to then is in the audit log (its tool calls and results)", Detail: mustJSON(map[string]any{"message_id": m.ID})}); err != nil {
 			return err
 		}
@@ -246,7 +246,7 @@ func (r *Runtime) Cancel(ctx context.Context, messageID int64) error {
 	r.mu.Unlock()
 	if ok {
 		t.cancel(ErrStoppedByUser)
-		return r.svc.record(ctx, store.Event{Group: t.group, Session: t.session, Kind: "turn.stop", Actor: store.ActorUser,
+		return r.svc.record(ctx, store.Event{Group: t.group, Session: t.session, Kind: AuditTurnStop, Actor: store.ActorUser,
 			Summary: "stopped a running turn", Detail: mustJSON(map[string]any{"message_id": messageID})})
 	}
 	return r.CancelPending(ctx, messageID)
@@ -274,6 +274,6 @@ func (r *Runtime) CancelPending(ctx context.Context, messageID int64) error {
 		return err
 	}
 	r.finish(messageID, ChatResult{Session: found.req.Session, MessageID: messageID, Status: StatusCanceled})
-	return r.svc.record(ctx, store.Event{Group: found.req.Group, Session: found.req.Session, Kind: "message.cancel", Actor: store.ActorUser,
+	return r.svc.record(ctx, store.Event{Group: found.req.Group, Session: found.req.Session, Kind: AuditMessageCancel, Actor: store.ActorUser,
 		Summary: "canceled a waiting message", Detail: mustJSON(map[string]any{"message_id": messageID})})
 }

@@ -18,7 +18,7 @@ func (r *Runtime) setDocker(st docker.Status) {
 	r.docker = st
 	r.mu.Unlock()
 	if prev.State != st.State && st.State != docker.Checking {
-		_ = r.svc.record(r.root, store.Event{Kind: "docker." + string(st.State), Summary: st.Reason,
+		_ = r.svc.record(r.root, store.Event{Kind: AuditDockerPrefix + string(st.State), Summary: st.Reason,
 			Detail: mustJSON(map[string]any{"state": st.State, "reason": st.Reason, "hint": st.Hint, "host": st.Host})})
 	}
 	if st.State == docker.Ready {
@@ -62,7 +62,7 @@ func (r *Runtime) Pause(ctx context.Context, reason string) error {
 		return err
 	}
 	r.update()
-	return r.svc.record(ctx, store.Event{Kind: "assistant.paused", Actor: store.ActorUser, Summary: reason})
+	return r.svc.record(ctx, store.Event{Kind: AuditPaused, Actor: store.ActorUser, Summary: reason})
 }
 
 // Resume reopens the gate (if Docker is ready); waiting messages run.
@@ -72,7 +72,7 @@ func (r *Runtime) Resume(ctx context.Context) error {
 	}
 	r.update()
 	r.gate.Poke()
-	return r.svc.record(ctx, store.Event{Kind: "assistant.resumed", Actor: store.ActorUser, Summary: "resumed by the user"})
+	return r.svc.record(ctx, store.Event{Kind: AuditResumed, Actor: store.ActorUser, Summary: "resumed by the user"})
 }
 
 // Recheck asks for a fresh reading of Docker now (a face's Retry button).

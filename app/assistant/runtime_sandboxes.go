@@ -225,7 +225,7 @@ func (r *Runtime) reapOnce() {
 	}
 	for _, sb := range list {
 		if !r.inUse(sb) {
-			_ = r.svc.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "sandbox.reap",
+			_ = r.svc.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: AuditSandboxReap,
 				Summary: fmt.Sprintf("removed orphaned sandbox %s left by a previous run", sb.Name), Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name})})
 			_ = r.svc.Engine.StopSandbox(ctx, sb.ID)
 		}

@@ -43,7 +43,7 @@ func (r *Runtime) SetSettings(ctx context.Context, c config.Config) error {
 	if len(changed) == 0 {
 		return nil
 	}
-	return r.svc.record(ctx, store.Event{Kind: "settings.change", Actor: store.ActorUser,
+	return r.svc.record(ctx, store.Event{Kind: AuditSettingsChange, Actor: store.ActorUser,
 		Summary: "settings changed: " + strings.Join(changed, ", "), Detail: mustJSON(map[string]any{"changed": changed})})
 }
 

@@ -99,11 +99,11 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	spec.Masks = masks
 	sb, err = s.Engine.CreateSandbox(ctx, spec)
 	if err != nil {
-		_ = s.record(ctx, store.Event{Group: group, Session: session, Kind: "sandbox.error",
+		_ = s.record(ctx, store.Event{Group: group, Session: session, Kind: AuditSandboxError,
 			Summary: "could not start a sandbox: " + err.Error(), Detail: mustJSON(map[string]any{"spec": spec, "error": err.Error()})})
 		return sb, false, err
 	}
-	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: "sandbox.create",
+	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: AuditSandboxCreate,
 		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), spec.Network),
 		Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "spec": spec})}); err != nil {
 		// An unaudited sandbox must not be used.
@@ -175,7 +175,7 @@ func (s *Service) stop(ctx context.Context, sb docker.Sandbox, why string) error
 	if err := s.Engine.StopSandbox(ctx, sb.ID); err != nil {
 		return err
 	}
-	return s.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "sandbox.stop",
+	return s.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: AuditSandboxStop,
 		Summary: fmt.Sprintf("%s: %s", sb.Name, why), Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name})})
 }
 
@@ -196,7 +196,7 @@ func (s *Service) Reap(ctx context.Context) ([]docker.Sandbox, error) {
 		}
 	}
 	for _, sb := range reaped {
-		if rerr := s.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "sandbox.reap",
+		if rerr := s.record(ctx, store.Event{Group: sb.Group, Session: sb.Session, Kind: AuditSandboxReap,
 			Summary: fmt.Sprintf("removed orphaned sandbox %s (%s)", sb.Name, sb.State),
 			Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "state": sb.State, "expires": sb.Expires})}); rerr != nil {
 			err = errors.Join(err, rerr)

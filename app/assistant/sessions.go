@@ -38,7 +38,7 @@ func (s *Service) NewSession(ctx context.Context, group, title string) (Session,
 	if err != nil {
 		return ss, err
 	}
-	return ss, s.record(ctx, store.Event{Group: group, Session: id, Kind: "session.new", Actor: store.ActorUser, Summary: "new chat " + id})
+	return ss, s.record(ctx, store.Event{Group: group, Session: id, Kind: AuditSessionNew, Actor: store.ActorUser, Summary: "new chat " + id})
 }
 
 // Sessions lists a group's chats, most recent first.
@@ -70,7 +70,7 @@ func (s *Service) RenameSession(ctx context.Context, id, title string) error {
 	if err := s.Store.RenameSession(ctx, id, title); err != nil {
 		return err
 	}
-	return s.record(ctx, store.Event{Group: ss.Group, Session: id, Kind: "session.rename", Actor: store.ActorUser, Summary: "renamed to " + title})
+	return s.record(ctx, store.Event{Group: ss.Group, Session: id, Kind: AuditSessionRename, Actor: store.ActorUser, Summary: "renamed to " + title})
 }
 
 // RemoveSession deletes a chat and its messages (their audit events stay)
@@ -86,7 +86,7 @@ func (s *Service) RemoveSession(ctx context.Context, id string) error {
 	if s.Engine != nil {
 		_, _ = s.stopSession(ctx, ss.Group, id, "its chat was deleted")
 	}
-	return s.record(ctx, store.Event{Group: ss.Group, Session: id, Kind: "session.remove", Actor: store.ActorUser, Summary: "deleted chat " + id})
+	return s.record(ctx, store.Event{Group: ss.Group, Session: id, Kind: AuditSessionRemove, Actor: store.ActorUser, Summary: "deleted chat " + id})
 }
 
 // storedMessage is how a model message is kept in the messages table: user
@@ -182,7 +182,7 @@ func (s *Service) History(ctx context.Context, session string, upTo int64) ([]ll
 // Usage is the tokens a chat has used so far, from its audited turns.
 func (s *Service) Usage(ctx context.Context, session string) (llm.Usage, error) {
 	var u llm.Usage
-	evs, err := s.Store.Events(ctx, store.Filter{Session: session, Kind: "turn.end"})
+	evs, err := s.Store.Events(ctx, store.Filter{Session: session, Kind: AuditTurnEnd})
 	if err != nil {
 		return u, err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/berth-app/berth/docker"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -42,9 +43,9 @@ type AllowedRoot struct {
 
 // Defaults.
 const (
-	DefaultImage       = "berth-sandbox:latest"
+	DefaultImage       = docker.DefaultImage
 	DefaultIdleTimeout = 10 * time.Minute
-	DefaultMaxAge      = 2 * time.Hour
+	DefaultMaxAge      = docker.DefaultMaxAge
 	DefaultExecTimeout = 10 * time.Minute
 )
 

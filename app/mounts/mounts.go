@@ -13,13 +13,14 @@ package mounts
 
 import (
 	"fmt"
+	"github.com/berth-app/berth/internal/workspace"
 	"path/filepath"
 	"slices"
 	"strings"
 )
 
 // ContainerRoot is the folder inside the sandbox under which extra mounts live.
-const ContainerRoot = "/workspace/extra"
+const ContainerRoot = workspace.ExtraDir
 
 // The rules a Decision can name. Rule values are stable: they are stored in
 // the audit log and matched by scripts.
