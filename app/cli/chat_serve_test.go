@@ -142,3 +142,34 @@ func TestChatDockerDownMidTurn(t *testing.T) {
 	}
 	t.Logf("docker cut mid-turn: exit %d, stderr %q", code, strings.TrimSpace(errb.String()))
 }
+
+// TestSettingsSetReachesRunningBerth changes the model and base URL with
+// `berth settings set` beside `berth serve`: the next chat, answered by
+// serve, uses them.
+func TestSettingsSetReachesRunningBerth(t *testing.T) {
+	dockertest.Client(t)
+	withHome(t)
+	old := llmtest.NewAnthropic(t)
+	old.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"old"}} })
+	t.Setenv("ANTHROPIC_BASE_URL", old.URL)
+	t.Setenv("ANTHROPIC_API_KEY", testKey)
+	fresh := llmtest.NewAnthropic(t)
+	fresh.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"fresh"}} })
+	startServe(t)
+	if r := berth(t, "settings", "set", "model=model-fresh", "base_url="+fresh.URL); r.code != 0 || !strings.Contains(r.out, "the running Berth uses them now") {
+		t.Fatalf("settings set: %d %q %q", r.code, r.out, r.err)
+	}
+	r := berth(t, "chat", "hello")
+	if r.code != 0 || !strings.Contains(r.out, "fresh") {
+		t.Fatalf("chat after settings set: %d %q %q", r.code, r.out, r.err)
+	}
+	if reqs := fresh.Requests(); len(reqs) != 1 || reqs[0].Get("model") != "model-fresh" {
+		t.Errorf("the new base URL got %d requests; want 1 for model-fresh", len(reqs))
+	}
+	if n := len(old.Requests()); n != 0 {
+		t.Errorf("the old base URL got %d requests", n)
+	}
+	if r := berth(t, "settings", "set", "colour=blue"); r.code != ExitUsage {
+		t.Errorf("an unknown setting: exit %d %q", r.code, r.err)
+	}
+}

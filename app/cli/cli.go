@@ -38,20 +38,21 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"doctor":  {"check Docker, the sandbox image and Berth's folders", runDoctor},
-	"exec":    {"run a command in a group's sandbox", runExec},
-	"chat":    {"talk to the assistant; its tools run in the group's sandbox", runChat},
-	"sandbox": {"list or stop sandboxes", runSandbox},
-	"group":   {"add, list, show, change or remove groups", runGroup},
-	"mount":   {"add, check, list or remove a group's folders", runMount},
-	"audit":   {"verify, show or export the audit log", runAudit},
-	"image":   {"build the default sandbox image", runImage},
-	"serve":   {"run the assistant without a window (queues, idle sandboxes, control socket)", runServe},
-	"pause":   {"pause the assistant: running turns stop and are kept, new ones wait", runPause},
-	"resume":  {"resume the assistant", runResume},
-	"session": {"list or delete a group's chats", runSession},
-	"auth":    {"store or remove a model provider's API key (OS keyring)", runAuth},
-	"version": {"print Berth's version", runVersion},
+	"doctor":   {"check Docker, the sandbox image and Berth's folders", runDoctor},
+	"exec":     {"run a command in a group's sandbox", runExec},
+	"chat":     {"talk to the assistant; its tools run in the group's sandbox", runChat},
+	"sandbox":  {"list or stop sandboxes", runSandbox},
+	"group":    {"add, list, show, change or remove groups", runGroup},
+	"mount":    {"add, check, list or remove a group's folders", runMount},
+	"audit":    {"verify, show or export the audit log", runAudit},
+	"image":    {"build the default sandbox image", runImage},
+	"serve":    {"run the assistant without a window (queues, idle sandboxes, control socket)", runServe},
+	"pause":    {"pause the assistant: running turns stop and are kept, new ones wait", runPause},
+	"resume":   {"resume the assistant", runResume},
+	"session":  {"list or delete a group's chats", runSession},
+	"settings": {"show or change the settings (a running Berth uses them at once)", runSettings},
+	"auth":     {"store or remove a model provider's API key (OS keyring)", runAuth},
+	"version":  {"print Berth's version", runVersion},
 }
 
 // Version is set at build time.
