@@ -226,7 +226,7 @@ func (s *Store) taskRuns(ctx context.Context, where string, args ...any) ([]Task
 	return out, rows.Err()
 }
 
-// optTime stores a zero time as ''.
+// optTime stores a zero time as ”.
 func optTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -241,4 +241,3 @@ func readOptTime(s string) time.Time {
 	t, _ := time.Parse(timeLayout, s)
 	return t
 }
-
