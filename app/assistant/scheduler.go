@@ -42,6 +42,7 @@ type Scheduler struct {
 	rt   *Runtime
 	svc  *Service
 	poke chan struct{}
+	stop <-chan struct{} // Start's context: runs in flight stop following their turn
 	wg   sync.WaitGroup
 
 	mu      sync.Mutex
@@ -50,7 +51,9 @@ type Scheduler struct {
 
 // NewScheduler makes the scheduler of a runtime; call Start.
 func NewScheduler(rt *Runtime) *Scheduler {
-	return &Scheduler{rt: rt, svc: rt.svc, poke: make(chan struct{}, 1), running: map[string]bool{}}
+	sc := &Scheduler{rt: rt, svc: rt.svc, poke: make(chan struct{}, 1), running: map[string]bool{}}
+	rt.AttachScheduler(sc)
+	return sc
 }
 
 func (sc *Scheduler) now() time.Time {
@@ -66,6 +69,9 @@ func (sc *Scheduler) Start(ctx context.Context) error {
 	if err := sc.recoverRuns(ctx); err != nil {
 		return err
 	}
+	sc.mu.Lock()
+	sc.stop = ctx.Done()
+	sc.mu.Unlock()
 	events, unsub := sc.rt.Subscribe()
 	tick := cmp.Or(sc.Tick, DefaultSchedulerTick)
 	sc.wg.Add(1)
@@ -245,17 +251,28 @@ func (sc *Scheduler) start(ctx context.Context, t Task, due time.Time, late time
 	}
 	sc.rt.bus.publish(Event{Kind: EventTaskStart, Group: t.Group, Session: session, MessageID: msg.ID, Text: t.Title})
 
+	sc.mu.Lock()
+	stop := sc.stop
+	sc.mu.Unlock()
 	sc.wg.Add(1)
 	go func() {
 		defer sc.wg.Done()
 		defer unsub()
-		outcome, why := RunFailed, "Berth stopped before the run ended"
-		for ev := range events {
-			if ev.Kind != EventTurnEnd || ev.MessageID != msg.ID {
-				continue
+		outcome, why := RunFailed, "Berth stopped before the run ended; its message runs when Berth starts again"
+	follow:
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					break follow
+				}
+				if ev.Kind == EventTurnEnd && ev.MessageID == msg.ID {
+					outcome, why = runOutcome(ev, needsApproval.Load())
+					break follow
+				}
+			case <-stop:
+				break follow
 			}
-			outcome, why = runOutcome(ev, needsApproval.Load())
-			break
 		}
 		sc.end(context.WithoutCancel(ctx), t, run, outcome, why)
 	}()
