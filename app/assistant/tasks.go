@@ -140,7 +140,7 @@ func (s *Service) AddTask(ctx context.Context, spec TaskSpec, actor store.Actor)
 		return Task{}, err
 	}
 	now := s.now()
-	t := store.Task{ID: newTaskID(now), Group: g.Slug, Title: cmp.Or(strings.TrimSpace(spec.Title), title(spec.Prompt)), Prompt: spec.Prompt,
+	t := store.Task{ID: newTaskID(now), Group: g.Slug, Title: taskTitle(spec), Prompt: spec.Prompt,
 		Kind: string(spec.Kind), Expr: sched.Expr, Zone: s.zone().String(), Anchor: sched.Anchor,
 		Context: cmp.Or(spec.Context, TaskFresh), CatchUp: cmp.Or(spec.CatchUp, tasks.DefaultCatchUp),
 		ApprovalWait: cmp.Or(spec.ApprovalWait, DefaultApprovalWait), AutoApprove: spec.AutoApprove,
