@@ -21,6 +21,9 @@ const (
 	EventTaskEnd      = "task_end"      // Status (a Run… outcome), Text: a task run ended
 )
 
+// TaskApprover asks the user about a call of an unattended run in a chat.
+type TaskApprover func(ctx context.Context, group, session string, req agent.ApprovalRequest) (agent.Approval, error)
+
 // DefaultSchedulerTick is how often the scheduler looks for due tasks.
 const DefaultSchedulerTick = 10 * time.Second
 
@@ -34,10 +37,10 @@ type Scheduler struct {
 	Now func() time.Time
 	// Tick is how often due tasks are looked for (default 10 s).
 	Tick time.Duration
-	// Approve answers the approvals of unattended runs (the desktop app's
-	// approval cards). nil: nobody can answer, so such a call is denied at
-	// once and the run ends as "needs approval".
-	Approve agent.Approver
+	// Approve answers the approvals of unattended runs (the desktop app
+	// shows the run's chat with the approval card). nil: nobody can answer,
+	// so such a call is denied at once and the run ends as "needs approval".
+	Approve TaskApprover
 
 	rt   *Runtime
 	svc  *Service
@@ -235,7 +238,7 @@ func (sc *Scheduler) start(ctx context.Context, t Task, due time.Time, late time
 
 	events, unsub := sc.rt.Subscribe() // before Send, so the turn's end cannot be missed
 	var needsApproval atomic.Bool
-	msg, err := sc.rt.Send(ctx, ChatRequest{Group: t.Group, Session: session, Text: t.Prompt, Approve: sc.approver(t, &needsApproval)})
+	msg, err := sc.rt.Send(ctx, ChatRequest{Group: t.Group, Session: session, Text: t.Prompt, Approve: sc.approver(t, session, &needsApproval)})
 	if err != nil {
 		unsub()
 		sc.end(context.WithoutCancel(ctx), t, run, RunFailed, err.Error())
@@ -306,19 +309,19 @@ func (sc *Scheduler) runSession(ctx context.Context, ts TaskStore, t Task, due t
 
 // approver asks the face (bounded by the task's approval wait) for the
 // calls of an unattended run that need a click.
-func (sc *Scheduler) approver(t Task, needs *atomic.Bool) agent.Approver {
+func (sc *Scheduler) approver(t Task, session string, needs *atomic.Bool) agent.Approver {
 	return func(ctx context.Context, req agent.ApprovalRequest) (agent.Approval, error) {
 		if t.AutoApprove {
 			return agent.AllowOnce, nil
 		}
-		sc.rt.bus.publish(Event{Kind: EventTaskApproval, Group: t.Group, Text: fmt.Sprintf("Task %q needs your approval", t.Title)})
+		sc.rt.bus.publish(Event{Kind: EventTaskApproval, Group: t.Group, Session: session, Text: fmt.Sprintf("Task %q needs your approval", t.Title)})
 		if sc.Approve == nil {
 			needs.Store(true)
 			return agent.Deny, nil
 		}
 		wctx, cancel := context.WithTimeout(ctx, t.ApprovalWait)
 		defer cancel()
-		ans, err := sc.Approve(wctx, req)
+		ans, err := sc.Approve(wctx, t.Group, session, req)
 		if err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded) {
 			needs.Store(true)
 			return agent.Deny, nil

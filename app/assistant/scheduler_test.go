@@ -268,7 +268,7 @@ func TestUnattendedApprovalTimesOutAsNeedsApproval(t *testing.T) {
 	}
 	asked := make(chan agent.ApprovalRequest, 1)
 	sc := NewScheduler(r)
-	sc.Approve = func(ctx context.Context, req agent.ApprovalRequest) (agent.Approval, error) {
+	sc.Approve = func(ctx context.Context, _, _ string, req agent.ApprovalRequest) (agent.Approval, error) {
 		asked <- req // the user is away: nobody clicks
 		<-ctx.Done()
 		return agent.Deny, context.Cause(ctx)
