@@ -331,3 +331,69 @@ func TestAddTaskRefusesWithAReason(t *testing.T) {
 		}
 	}
 }
+
+// TestTasksOfTwoGroupsDueTogetherRespectTheCap: with room for one sandbox,
+// two groups' tasks due at once both run, one after the other, and never two
+// sandboxes at a time.
+func TestTasksOfTwoGroupsDueTogetherRespectTheCap(t *testing.T) {
+	engine := dockertest.Client(t)
+	svc, st := newService(t, engine)
+	taskModel(t, "echo working; sleep 1")
+	ctx := context.Background()
+	for _, g := range []string{"work", "home"} {
+		if _, err := svc.AddGroup(ctx, g, g, GroupSettings{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := startRuntime(t, svc, engine, RuntimeConfig{MaxSandboxes: 1})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	waitEvent(t, events, 60*time.Second, "an open gate", func(ev Event) bool { return ev.Kind == EventGate && ev.Gate.Open })
+	for _, g := range []string{"work", "home"} {
+		task, err := svc.AddTask(ctx, TaskSpec{Group: g, Prompt: "routine", Kind: tasks.Every, Expr: "1h"}, store.ActorUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dueAt(t, st, task.ID, time.Now().Add(-time.Second))
+	}
+	most := 0
+	stopWatch := make(chan struct{})
+	watched := make(chan struct{})
+	go func() { // count this installation's running sandboxes while the runs go on
+		defer close(watched)
+		for {
+			select {
+			case <-stopWatch:
+				return
+			default:
+			}
+			sbs, _ := engine.ListSandboxes(ctx, docker.Filter{Home: svc.Paths.InstallID()})
+			running := 0
+			for _, sb := range sbs {
+				if sb.Running() {
+					running++
+				}
+			}
+			most = max(most, running)
+		}
+	}()
+	sc := NewScheduler(r)
+	if err := sc.CheckDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ended := map[string]string{}
+	for len(ended) < 2 {
+		ev := waitEvent(t, events, 120*time.Second, "both runs' ends", func(ev Event) bool { return ev.Kind == EventTaskEnd })
+		ended[ev.Group] = ev.Status
+	}
+	close(stopWatch)
+	<-watched
+	t.Logf("two groups' tasks due together, cap 1: %v; at most %d sandbox(es) running at once", ended, most)
+	if ended["work"] != RunFinished || ended["home"] != RunFinished {
+		t.Errorf("outcomes: %v", ended)
+	}
+	if most > 1 {
+		t.Errorf("%d sandboxes ran at once; the cap is 1", most)
+	}
+	verifyChain(t, st)
+}
