@@ -153,6 +153,35 @@ func (s *Service) AddTask(ctx context.Context, spec TaskSpec, actor store.Actor)
 		Summary: fmt.Sprintf("scheduled task %q: %s", t.Title, tasks.Describe(sched)), Detail: taskDetail(task, now)})
 }
 
+// UpdateTask changes a task's title, prompt, schedule and options; its next
+// run is computed again from now. The group stays.
+func (s *Service) UpdateTask(ctx context.Context, id string, spec TaskSpec, actor store.Actor) (Task, error) {
+	old, err := s.Task(ctx, id)
+	if err != nil {
+		return old, err
+	}
+	spec.Group = old.Group
+	sched, err := s.CheckTask(spec)
+	if err != nil {
+		return old, err
+	}
+	t := old.Task
+	t.Title, t.Prompt, t.Kind, t.Expr, t.Zone, t.Anchor = taskTitle(spec), spec.Prompt, string(spec.Kind), sched.Expr, s.zone().String(), sched.Anchor
+	t.Context, t.AutoApprove = cmp.Or(spec.Context, TaskFresh), spec.AutoApprove
+	t.CatchUp, t.ApprovalWait = cmp.Or(spec.CatchUp, old.CatchUp), cmp.Or(spec.ApprovalWait, old.ApprovalWait)
+	if t.Context == TaskFresh {
+		t.SessionID = ""
+	}
+	t.NextRun = sched.Next(s.now())
+	ts, _ := s.taskStore()
+	if err := ts.UpdateTask(ctx, t); err != nil {
+		return old, err
+	}
+	task := Task{Task: t, Schedule: sched, LastRun: old.LastRun}
+	return task, s.record(ctx, store.Event{Group: t.Group, Kind: KindTaskChanged, Actor: actor,
+		Summary: fmt.Sprintf("changed task %q: %s", t.Title, tasks.Describe(sched)), Detail: taskDetail(task, s.now())})
+}
+
 // Tasks lists a group's tasks ("" for all), each with its last run.
 func (s *Service) Tasks(ctx context.Context, group string) ([]Task, error) {
 	ts, err := s.taskStore()

@@ -19,6 +19,7 @@ type TaskService interface {
 	// CheckTask reads a schedule as adding would, without saving.
 	CheckTask(spec assistant.TaskSpec) (tasks.Schedule, error)
 	AddTask(ctx context.Context, spec assistant.TaskSpec) (assistant.TaskInfo, error)
+	UpdateTask(ctx context.Context, id string, spec assistant.TaskSpec) (assistant.TaskInfo, error)
 	SetTaskEnabled(ctx context.Context, id string, on bool) error
 	RemoveTask(ctx context.Context, id string) error
 	RunTask(ctx context.Context, id string) error
@@ -57,6 +58,14 @@ func (a taskAdapter) AddTask(ctx context.Context, spec assistant.TaskSpec) (assi
 	return t.Info(time.Now(), 5), err
 }
 
+func (a taskAdapter) UpdateTask(ctx context.Context, id string, spec assistant.TaskSpec) (assistant.TaskInfo, error) {
+	t, err := a.svc.UpdateTask(ctx, id, spec, store.ActorUser)
+	if err == nil && a.sc != nil {
+		a.sc.Poke()
+	}
+	return t.Info(time.Now(), 5), err
+}
+
 func (a taskAdapter) SetTaskEnabled(ctx context.Context, id string, on bool) error {
 	_, err := a.svc.SetTaskEnabled(ctx, id, on, store.ActorUser)
 	return err
@@ -79,6 +88,16 @@ var ScheduleKinds = []string{"Cron (local time)", "Every", "Once at"}
 
 var scheduleKindOf = map[string]tasks.Kind{ScheduleKinds[0]: tasks.Cron, ScheduleKinds[1]: tasks.Every, ScheduleKinds[2]: tasks.Once}
 
+// scheduleLabel is the add form's label of a schedule kind.
+func scheduleLabel(k string) string {
+	for label, kind := range scheduleKindOf {
+		if string(kind) == k {
+			return label
+		}
+	}
+	return ScheduleKinds[0]
+}
+
 // SchedulePreview is what the add form says under the schedule as the user
 // types: the schedule in words and its next five runs, or why it is refused.
 func SchedulePreview(svc TaskService, kindLabel, expr string, now time.Time) (text string, ok bool) {
@@ -100,11 +119,12 @@ func SchedulePreview(svc TaskService, kindLabel, expr string, now time.Time) (te
 type TaskRow struct {
 	ID, Title, Schedule, Next, Last string
 	Enabled, Failed                 bool
+	Info                            assistant.TaskInfo // for the edit form
 }
 
 // TaskRowOf turns a task into its row.
 func TaskRowOf(in assistant.TaskInfo) TaskRow {
-	r := TaskRow{ID: in.ID, Title: in.Title, Schedule: in.Words, Enabled: in.Enabled, Next: "no next run", Last: "never run"}
+	r := TaskRow{ID: in.ID, Title: in.Title, Schedule: in.Words, Enabled: in.Enabled, Next: "no next run", Last: "never run", Info: in}
 	switch {
 	case !in.Enabled:
 		r.Next = "paused"

@@ -38,7 +38,9 @@ type TasksView struct {
 	context             *widget.RadioGroup
 	auto                *widget.Check
 	preview             *widget.Label
-	add                 *widget.Button
+	add, cancelEdit     *widget.Button
+	editing             string // the task the form edits; "" adds a new one
+	formTitle           *widget.Label
 }
 
 // NewTasksView makes the Tasks window's content for a group ("" for the
@@ -97,6 +99,9 @@ func (v *TasksView) build() fyne.CanvasObject {
 	v.preview.Wrapping = fyne.TextWrapWord
 	v.add = widget.NewButtonWithIcon("Add task", theme.ContentAddIcon(), v.onAdd)
 	v.add.Importance = widget.HighImportance
+	v.cancelEdit = widget.NewButton("Cancel", v.resetForm)
+	v.cancelEdit.Hide()
+	v.formTitle = heading("New task")
 	v.onSchedule()
 
 	form := widget.NewForm(
@@ -113,9 +118,9 @@ func (v *TasksView) build() fyne.CanvasObject {
 		v.list,
 		v.status,
 		widget.NewSeparator(),
-		heading("New task"),
+		v.formTitle,
 		form,
-		container.NewHBox(v.add),
+		container.NewHBox(v.add, v.cancelEdit),
 	)
 	v.load()
 	return container.NewVScroll(body)
@@ -199,6 +204,7 @@ func (v *TasksView) rowCard(r TaskRow) fyne.CanvasObject {
 	run := widget.NewButtonWithIcon("Run now", theme.MediaPlayIcon(), func() {
 		v.call(func() error { return v.svc.RunTask(v.ctx, id) }, "Started "+r.Title+": its chat is in the chat window.")
 	})
+	edit := widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), func() { v.onEdit(r.Info) })
 	del := widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() {
 		if v.win == nil {
 			return
@@ -209,7 +215,7 @@ func (v *TasksView) rowCard(r TaskRow) fyne.CanvasObject {
 			}
 		}, v.win)
 	})
-	return widget.NewCard("", "", container.NewVBox(title, info, last, container.NewHBox(enabled, run, del)))
+	return widget.NewCard("", "", container.NewVBox(title, info, last, container.NewHBox(enabled, run, edit, del)))
 }
 
 // call runs a change off Fyne's thread, then says how it went and reloads.
@@ -249,19 +255,56 @@ func (v *TasksView) onAdd() {
 	if v.context.Selected == "Continue one chat" {
 		spec.Context = assistant.TaskChat
 	}
+	editing := v.editing
 	v.async(func() {
-		info, err := v.svc.AddTask(v.ctx, spec)
+		var info assistant.TaskInfo
+		var err error
+		verb := "Added"
+		if editing != "" {
+			info, err = v.svc.UpdateTask(v.ctx, editing, spec)
+			verb = "Saved"
+		} else {
+			info, err = v.svc.AddTask(v.ctx, spec)
+		}
 		v.do(func() {
 			if err != nil {
-				v.status.SetText("✗ Not added: " + err.Error())
+				v.status.SetText("✗ Not saved: " + err.Error())
 				return
 			}
-			v.status.SetText("Added " + info.Title + ": " + info.Words + ".")
-			v.title.SetText("")
-			v.prompt.SetText("")
-			v.expr.SetText("")
-			v.auto.SetChecked(false)
+			v.status.SetText(verb + " " + info.Title + ": " + info.Words + ".")
+			v.resetForm()
 		})
 		v.load()
 	})
+}
+
+// onEdit fills the form with a task; Save changes it.
+func (v *TasksView) onEdit(in assistant.TaskInfo) {
+	v.editing = in.ID
+	v.formTitle.SetText("Edit " + in.Title)
+	v.title.SetText(in.Title)
+	v.prompt.SetText(in.Prompt)
+	v.kind.SetSelected(scheduleLabel(in.Kind))
+	v.expr.SetText(in.Schedule)
+	if in.Context == assistant.TaskChat {
+		v.context.SetSelected("Continue one chat")
+	} else {
+		v.context.SetSelected("A new chat each run")
+	}
+	v.auto.SetChecked(in.AutoApprove)
+	v.add.SetText("Save changes")
+	v.cancelEdit.Show()
+}
+
+// resetForm empties the form for a new task.
+func (v *TasksView) resetForm() {
+	v.editing = ""
+	v.formTitle.SetText("New task")
+	v.title.SetText("")
+	v.prompt.SetText("")
+	v.expr.SetText("")
+	v.auto.SetChecked(false)
+	v.context.SetSelected("A new chat each run")
+	v.add.SetText("Add task")
+	v.cancelEdit.Hide()
 }

@@ -143,3 +143,34 @@ func TestTrayTaskItems(t *testing.T) {
 		t.Errorf("next task line: %q", line)
 	}
 }
+
+func TestTasksWindowEditsATask(t *testing.T) {
+	svc, asvc := realTaskService(t)
+	ctx := context.Background()
+	if _, err := asvc.AddTask(ctx, assistant.TaskSpec{Group: "main", Title: "Build check", Prompt: "check", Kind: "every", Expr: "2h"}, store.ActorUser); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := openTasks(t, svc)
+	var edit *widget.Button
+	walk(v.list, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Edit" {
+			edit = b
+		}
+	})
+	if edit == nil {
+		t.Fatal("no Edit button")
+	}
+	test.Tap(edit)
+	if v.expr.Text != "2h" || v.kind.Selected != "Every" || v.add.Text != "Save changes" {
+		t.Fatalf("form after Edit: %q %q %q", v.expr.Text, v.kind.Selected, v.add.Text)
+	}
+	v.expr.SetText("30m")
+	test.Tap(v.add)
+	ts, _ := asvc.Tasks(ctx, "main")
+	if len(ts) != 1 || ts[0].Expr != "30m" {
+		t.Fatalf("after Save: %+v (status %q)", ts, v.status.Text)
+	}
+	if v.add.Text != "Add task" {
+		t.Errorf("the form stays in edit mode: %q", v.add.Text)
+	}
+}
