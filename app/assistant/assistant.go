@@ -69,6 +69,8 @@ type Service struct {
 	// Gate says whether work may start; nil takes a fresh reading of
 	// Docker at each check. The runtime sets its own, fed by its monitor.
 	Gate Gate
+	// Location is the time zone task schedules are read in (default: local).
+	Location *time.Location
 	// OnUse, when set, hears when a chat's sandbox starts (true) and ends
 	// (false) running a tool call: the runtime tracks idle sandboxes with it.
 	OnUse func(sandboxID string, busy bool)

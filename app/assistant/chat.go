@@ -191,7 +191,7 @@ func (s *Service) startTurn(ctx context.Context, req ChatRequest, msg store.Mess
 	t.cfg = agent.Config{
 		Provider: provider, Model: model,
 		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(cmp.Or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
-		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now,
+		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now, HostTools: s.taskTools(g.Slug, g.Settings.Tools),
 		Record: func(ctx context.Context, ev agent.AuditEvent) error {
 			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(cmp.Or(ev.Actor, agent.ActorAgent)),
 				Summary: ev.Summary, Detail: mustJSON(ev.Detail)})

@@ -20,10 +20,11 @@ import (
 
 // ControlRequest is one command for a running Berth.
 type ControlRequest struct {
-	Cmd    string       `json:"cmd"` // status | pause | resume | rotate | stop-all | reap | settings | show | chat
+	Cmd    string       `json:"cmd"` // status | pause | resume | rotate | stop-all | reap | settings | task | show | chat
 	Group  string       `json:"group,omitempty"`
 	Reason string       `json:"reason,omitempty"`
 	Chat   *ChatCommand `json:"chat,omitempty"` // chat: the message (see ControlChat)
+	Task   *TaskOp      `json:"task,omitempty"` // cmd "task"
 }
 
 // ControlReply is the answer.
@@ -33,6 +34,8 @@ type ControlReply struct {
 	Gate  GateState `json:"gate"`
 	Count int       `json:"count,omitempty"` // rotate: sandboxes replaced
 	Pid   int       `json:"pid"`
+	Task  *TaskInfo `json:"task,omitempty"` // cmd "task": the task after the change
+	Run   int64     `json:"run,omitempty"`  // cmd "task", op "run": the run's id
 }
 
 // ErrNotRunning means no Berth answers on the control socket.
@@ -96,6 +99,8 @@ func (r *Runtime) serveConn(ctx context.Context, c net.Conn) {
 		rep.Count = len(reaped)
 	case "settings":
 		err = r.ReloadSettings(ctx)
+	case "task":
+		rep.Task, rep.Run, err = r.controlTask(ctx, req.Task)
 	case "show":
 		if r.OnShow == nil {
 			err = errors.New("this Berth has no window (berth serve)")
@@ -157,6 +162,7 @@ func (s *Service) Rotate(ctx context.Context, group string) (int, error) {
 // installation.
 type Instance struct {
 	Runtime   *Runtime
+	Scheduler *Scheduler
 	Service   *Service
 	Store     *store.Store // the audit log, for the audit viewer
 	ConfigDir string       // where settings live
