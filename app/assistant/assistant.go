@@ -50,6 +50,7 @@ type Store interface {
 	AddMessage(ctx context.Context, m store.Message) (store.Message, error)
 	Messages(ctx context.Context, session string) ([]store.Message, error)
 	SetMessageStatus(ctx context.Context, id int64, status string) error
+	FinishTurn(ctx context.Context, t store.TurnEnd) ([]store.Message, store.Event, error)
 	MessagesWithStatus(ctx context.Context, status string) ([]store.Message, error)
 	Events(ctx context.Context, f store.Filter) ([]store.Event, error)
 }

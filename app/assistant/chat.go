@@ -201,37 +201,34 @@ func (s *Service) startTurn(ctx context.Context, req ChatRequest, msg store.Mess
 }
 
 // keepTurn stores what the turn produced, the message's status and the
-// turn's audit event.
+// turn's audit event, in one transaction.
 func (s *Service) keepTurn(ctx context.Context, t turnSetup, turn agent.Result, status string, turnErr error) error {
-	var ids []map[string]any
+	var msgs []store.Message
 	for _, m := range turn.Messages {
 		role, content := encodeMessage(m)
-		stored, err := s.Store.AddMessage(ctx, store.Message{Session: t.session, Role: role, Content: content, Status: StatusDone})
-		if err != nil {
-			return err
-		}
-		ids = append(ids, map[string]any{"message_id": stored.ID, "role": role, "sha256": stored.SHA256})
+		msgs = append(msgs, store.Message{Session: t.session, Role: role, Content: content, Status: StatusDone})
 	}
 	if turn.Compacted && len(turn.Context) > 0 {
 		// The model sees the compacted context from now on; the full history
 		// stays in the database.
 		b, _ := json.Marshal(storedContext{Messages: turn.Context})
-		if _, err := s.Store.AddMessage(ctx, store.Message{Session: t.session, Role: roleContext, Content: string(b), Status: StatusDone}); err != nil {
-			return err
-		}
+		msgs = append(msgs, store.Message{Session: t.session, Role: roleContext, Content: string(b), Status: StatusDone})
 	}
-	_ = s.Store.SetMessageStatus(ctx, t.msg.ID, status)
-	if len(turn.AlwaysAllowed) > 0 {
-		s.rememberAlways(ctx, t.group.Slug, turn.AlwaysAllowed)
-	}
-	detail := map[string]any{"status": status, "messages": ids, "tool_calls": turn.ToolCalls, "model": t.model, "provider": t.prov,
+	detail := map[string]any{"status": status, "tool_calls": turn.ToolCalls, "model": t.model, "provider": t.prov,
 		"input_tokens": turn.Usage.InputTokens, "output_tokens": turn.Usage.OutputTokens, "stop_reason": turn.StopReason}
 	if turnErr != nil {
 		detail["error"] = turnErr.Error()
 	}
-	return s.record(ctx, store.Event{Group: t.group.Slug, Session: t.session, Kind: AuditTurnEnd, Actor: store.ActorAgent,
-		Summary: fmt.Sprintf("turn %s: %d tool calls, %d+%d tokens", status, turn.ToolCalls, turn.Usage.InputTokens, turn.Usage.OutputTokens),
-		Detail:  mustJSON(detail)})
+	if _, _, err := s.Store.FinishTurn(ctx, store.TurnEnd{MessageID: t.msg.ID, Status: status, Messages: msgs,
+		Event: store.Event{Group: t.group.Slug, Session: t.session, Kind: AuditTurnEnd, Actor: store.ActorAgent,
+			Summary: fmt.Sprintf("turn %s: %d tool calls, %d+%d tokens", status, turn.ToolCalls, turn.Usage.InputTokens, turn.Usage.OutputTokens),
+			Detail:  mustJSON(detail)}}); err != nil {
+		return err
+	}
+	if len(turn.AlwaysAllowed) > 0 {
+		s.rememberAlways(ctx, t.group.Slug, turn.AlwaysAllowed)
+	}
+	return nil
 }
 
 func isProviderErr(err error) bool {

@@ -15,6 +15,10 @@ const insertEventSQL = `INSERT INTO events
 type request struct {
 	r    row
 	done chan result
+	// tx, when set, runs in the event's transaction just before it is
+	// inserted (FinishTurn); such a request is committed alone, so that
+	// its failure rolls back nothing else.
+	tx func(ctx context.Context, tx *sql.Tx, r *row) error
 }
 
 type result struct {
@@ -110,13 +114,18 @@ func (s *Store) writer() {
 	for req := range s.queue {
 		batch = append(batch[:0], req)
 	fill:
-		for len(batch) < s.opts.MaxBatch {
+		for req.tx == nil && len(batch) < s.opts.MaxBatch {
 			select {
-			case req, ok := <-s.queue:
+			case next, ok := <-s.queue:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, req)
+				if next.tx != nil {
+					s.writeBatch(&h, batch) // it goes alone, after these
+					batch = append(batch[:0], next)
+					break fill
+				}
+				batch = append(batch, next)
 			default:
 				break fill
 			}
@@ -186,6 +195,11 @@ func (s *Store) commit(h *hasher, batch []*request) (anchor, error) {
 	ins := tx.StmtContext(ctx, s.insert)
 	for _, req := range batch {
 		r := &req.r
+		if req.tx != nil {
+			if err := req.tx(ctx, tx, r); err != nil {
+				return anchor{}, err
+			}
+		}
 		r.seq = head.Seq + 1
 		r.time = formatTime(s.opts.Now())
 		r.prevHash = head.Hash
