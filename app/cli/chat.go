@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,7 +48,7 @@ func runChat(ctx context.Context, io IO, args []string) int {
 	case errors.As(err, &perr):
 		return fail(io, ExitProvider, "%v\n  your message is saved in chat %s", perr.Err, res.Session)
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(io.Err, "berth: interrupted; the partial answer is saved in chat %s\n", res.Session)
+		fmt.Fprintf(io.Err, "berth: interrupted; the partial answer is saved in chat %s\n", cmp.Or(res.Session, "(the group's latest)"))
 		return ExitInterrupt
 	case err != nil:
 		return fail(io, ExitFailure, "%v", err)

@@ -169,6 +169,9 @@ func TestSettingsSetReachesRunningBerth(t *testing.T) {
 	if n := len(old.Requests()); n != 0 {
 		t.Errorf("the old base URL got %d requests", n)
 	}
+	if r := berth(t, "sandbox", "reap"); r.code != 0 || !strings.Contains(r.out, "reaped 0 sandboxes") {
+		t.Errorf("reap beside serve: %d %q %q", r.code, r.out, r.err)
+	}
 	if r := berth(t, "settings", "set", "colour=blue"); r.code != ExitUsage {
 		t.Errorf("an unknown setting: exit %d %q", r.code, r.err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func runSandbox(ctx context.Context, io IO, args []string) int {
 	if len(args) == 0 {
-		return fail(io, ExitUsage, "usage: berth sandbox list [--json] | berth sandbox stop (--all | ID) | berth sandbox rotate [-g GROUP]")
+		return fail(io, ExitUsage, "usage: berth sandbox list [--json] | berth sandbox stop (--all | ID) | berth sandbox rotate [-g GROUP] | berth sandbox reap")
 	}
 	switch args[0] {
 	case "list", "ls":
@@ -21,6 +21,8 @@ func runSandbox(ctx context.Context, io IO, args []string) int {
 		return sandboxStop(ctx, io, args[1:])
 	case "rotate":
 		return sandboxRotate(ctx, io, args[1:])
+	case "reap":
+		return sandboxReap(ctx, io, args[1:])
 	}
 	return fail(io, ExitUsage, "unknown sandbox command %q; use list or stop", args[0])
 }
@@ -115,4 +117,29 @@ func sandboxStop(ctx context.Context, io IO, args []string) int {
 	}
 	fmt.Fprintln(io.Out, "stopped", sb.Name)
 	return ExitOK
+}
+
+// sandboxReap removes dead and expired sandboxes and those of removed groups.
+func sandboxReap(ctx context.Context, io IO, args []string) int {
+	fs := flags(io, "sandbox reap", "")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if rep, done, code := control(io, assistant.ControlRequest{Cmd: "reap"}); done {
+		if code == ExitOK {
+			fmt.Fprintf(io.Out, "reaped %d sandboxes\n", rep.Count)
+		}
+		return code
+	}
+	return withService(io, func(svc *assistant.Service) int {
+		reaped, err := svc.Reap(ctx)
+		for _, sb := range reaped {
+			fmt.Fprintf(io.Out, "reaped %s (%s)\n", sb.Name, sb.State)
+		}
+		if err != nil {
+			return fail(io, ExitFailure, "%v", err)
+		}
+		fmt.Fprintf(io.Out, "reaped %d sandboxes\n", len(reaped))
+		return ExitOK
+	})
 }
