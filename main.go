@@ -1,6 +1,6 @@
 // Command berth is a personal AI assistant whose hands work only inside
 // isolated Docker sandboxes. With no arguments it starts the desktop app;
-// with a subcommand it is the CLI. main only wires: see app/ui/desktop and app/cli.
+// with a subcommand it is the CLI. main only wires: see app/wire, app/ui/desktop and app/cli.
 package main
 
 import (
@@ -8,11 +8,12 @@ import (
 
 	"github.com/berth-app/berth/app/cli"
 	"github.com/berth-app/berth/app/ui/desktop"
+	"github.com/berth-app/berth/app/wire"
 )
 
 func main() {
 	if len(os.Args) > 1 {
 		os.Exit(cli.Main(os.Args[1:]))
 	}
-	os.Exit(desktop.Main(cli.OpenDesktop))
+	os.Exit(desktop.Main(wire.OpenDesktop))
 }

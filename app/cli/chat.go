@@ -69,7 +69,7 @@ func chat(ctx context.Context, cmd assistant.ChatCommand, approve agent.Approver
 	if !errors.Is(err, assistant.ErrNotRunning) {
 		return res, err
 	}
-	rt, stop, err := e.startOneShot(ctx)
+	rt, stop, err := e.StartOneShot(ctx)
 	if err != nil {
 		return assistant.ChatResult{}, err
 	}

@@ -1,88 +1,58 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"time"
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/config"
 	"github.com/berth-app/berth/app/home"
 	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/wire"
 	"github.com/berth-app/berth/docker"
 )
 
-// env is what most commands need: where state lives, the settings, and a
-// Docker client (which may point at a dead engine; the gate says so).
+// env is the installation as a command opens it (see wire.Env).
 type env struct {
+	*wire.Env
 	paths  home.Paths
 	cfg    config.Config
 	docker *docker.Client
 }
 
 func loadEnv() (*env, error) {
-	p, err := home.Resolve()
+	w, err := wire.Load()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(p.Config)
-	if err != nil {
-		return nil, err
-	}
-	c, err := docker.New()
-	if err != nil {
-		return nil, err
-	}
-	return &env{paths: p, cfg: cfg, docker: c}, nil
+	return &env{Env: w, paths: w.Paths, cfg: w.Config, docker: w.Docker}, nil
 }
 
-func (e *env) close() { e.docker.Close() }
+func (e *env) close() { e.Env.Close() }
 
-// writer is a command's hold on the installation: the single-instance lock
-// and the audit store opened for writing.
+// writer is a command's hold on the installation (see wire.Writer).
 type writer struct {
-	lock  *home.Lock
+	*wire.Writer
 	store *store.Store
 }
 
 // openWriter takes the lock (waiting briefly for another command, never for
 // the desktop app) and opens the audit store.
-func (e *env) openWriter() (*writer, error) { return e.openWriterAs("cli", 30*time.Second) }
-
-// openWriterAs takes the lock as kind ("app" for a long-running Berth).
-func (e *env) openWriterAs(kind string, wait time.Duration) (*writer, error) {
-	lock, err := home.Acquire(e.paths, kind, wait)
+func (e *env) openWriter() (*writer, error) {
+	w, err := e.OpenWriter(wire.LockCLI, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(e.paths.DB, store.Options{})
-	if err != nil {
-		lock.Release()
-		return nil, err
-	}
-	return &writer{lock: lock, store: st}, nil
+	return &writer{Writer: w, store: w.Store}, nil
 }
 
-func (w *writer) close() error {
-	err := w.store.Close()
-	return errors.Join(err, w.lock.Release())
-}
+func (w *writer) close() error { return w.Writer.Close() }
 
 func (e *env) service(w *writer) *assistant.Service {
-	s := &assistant.Service{Engine: e.docker, Paths: e.paths, Config: e.cfg}
-	if w != nil {
-		s.Store = w.store
+	if w == nil {
+		return e.Service(nil)
 	}
-	return s
+	return e.Service(w.Writer)
 }
 
-// openReader opens the audit store read-only, which works beside a running
-// app. A missing database is reported as such.
-func (e *env) openReader() (*store.Store, error) {
-	if _, err := os.Stat(e.paths.DB); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no audit log yet at %s: %w", e.paths.DB, fs.ErrNotExist)
-	}
-	return store.OpenReadOnly(e.paths.DB)
-}
+// openReader opens the audit store read-only, which works beside a running app.
+func (e *env) openReader() (*store.Store, error) { return e.OpenReader() }

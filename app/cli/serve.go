@@ -8,6 +8,7 @@ import (
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/wire"
 )
 
 // runServe runs the assistant without a window: the health monitor, the
@@ -19,7 +20,7 @@ func runServe(ctx context.Context, io IO, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	inst, err := StartRuntime(ctx, *maxSB)
+	inst, err := wire.StartRuntime(ctx, *maxSB)
 	if err != nil {
 		return fail(io, ExitFailure, "%v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/app/tasks"
+	"github.com/berth-app/berth/app/wire"
 )
 
 const taskUsage = "usage: berth task (add -g GROUP (--cron EXPR | --every DUR | --at TIME) [--context fresh|chat] [--title T] PROMPT… | " +
@@ -271,7 +272,7 @@ func taskRun(ctx context.Context, io IO, args []string) int {
 		}
 		return code
 	}
-	inst, err := StartRuntime(ctx, 4)
+	inst, err := wire.StartRuntime(ctx, 4)
 	if err != nil {
 		return fail(io, ExitFailure, "%v", err)
 	}
