@@ -126,3 +126,40 @@ func TestRuntimeForgetsOldResults(t *testing.T) {
 		t.Errorf("the latest result is forgotten: %v", err)
 	}
 }
+
+// TestRuntimePauseFlagFromOutside: a pause flag written by another process
+// (not through the runtime) holds the next turn until it is lifted, with no
+// retry loop: the turn waits for the gate.
+func TestRuntimePauseFlagFromOutside(t *testing.T) {
+	svc, _ := newService(t, fakeEngine{})
+	fake := fakeModel(t)
+	fake.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"ran"}} })
+	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Ready, Reason: "ready"}), RuntimeConfig{})
+	events, unsub := r.Subscribe()
+	defer unsub()
+	ctx := context.Background()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(ctx)
+	waitEvent(t, events, 10*time.Second, "an open gate", func(ev Event) bool { return ev.Kind == EventGate && ev.Gate.Open })
+	if err := svc.setPaused("from another process"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Send(ctx, ChatRequest{Group: "main", Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, 10*time.Second, "the turn waiting for the gate", func(ev Event) bool {
+		return ev.Kind == EventWaitGate && ev.MessageID == m.ID
+	})
+	if n := len(fake.Requests()); n != 0 {
+		t.Fatalf("the model was asked %d times while paused", n)
+	}
+	if err := r.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(t, r, m.ID); res.Text != "ran" || res.Status != StatusDone {
+		t.Errorf("after resume: %q %s", res.Text, res.Status)
+	}
+}

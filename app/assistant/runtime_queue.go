@@ -98,9 +98,17 @@ func (r *Runtime) worker(group string, q *groupQueue) {
 func (r *Runtime) waitOpen(it queuedTurn) bool {
 	for {
 		r.mu.Lock()
+		g := r.gateLocked()
 		open, ch := r.open, r.openCh
-		reason, _ := r.gateLocked().Reason()
 		r.mu.Unlock()
+		if g.Open != open {
+			// The pause flag changed behind the runtime's back (another
+			// process wrote it): act on it first, so that the wait below is
+			// on the gate as it is.
+			r.update()
+			continue
+		}
+		reason, _ := g.Reason()
 		if open {
 			return true
 		}
@@ -172,6 +180,7 @@ func (r *Runtime) runTurn(it queuedTurn) {
 		q := r.queues[it.req.Group]
 		q.items = append([]queuedTurn{it}, q.items...)
 		r.mu.Unlock()
+		r.update() // the worker then waits for the gate as it is now
 		return
 	}
 	res.Err = err
