@@ -29,6 +29,7 @@ type Daemon struct {
 // no bridge and no iptables, and loads the test image into it.
 func StartDaemon(t testing.TB) *Daemon {
 	t.Helper()
+	skipWithoutEngine(t)
 	_, err := exec.LookPath("dockerd")
 	Require(t, err == nil, "dockerd is not installed (apt-get install docker.io)")
 	Require(t, os.Geteuid() == 0, "starting a private dockerd needs root")

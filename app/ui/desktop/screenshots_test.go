@@ -28,7 +28,7 @@ import (
 func TestScreenshots(t *testing.T) {
 	out := os.Getenv("BERTH_SCREENSHOTS")
 	if out == "" {
-		t.Skip("a generator, not a test: run `make screenshots`")
+		dockertest.SkipDeliberately(t, "a generator, not a test: run `make screenshots`")
 	}
 	real := dockertest.Client(t)
 	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
