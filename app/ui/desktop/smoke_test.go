@@ -141,7 +141,7 @@ func TestDesktopSmoke(t *testing.T) {
 }
 
 // berthBinaryEnv names a berth binary built beforehand (make test builds it
-// once, with -race); without it the test builds one into dir.
+// once); without it the test builds one into dir.
 const berthBinaryEnv = "BERTH_BIN"
 
 // berthBinary is the berth binary the test runs.
