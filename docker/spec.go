@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/berth-app/berth/internal/workspace"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+
+	"github.com/berth-app/berth/internal/workspace"
 )
 
 // Labels every sandbox carries, so that Berth can find and reap it later.

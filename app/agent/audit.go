@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+
+	"github.com/berth-app/berth/internal/actor"
 )
 
 // AuditEvent is one entry for the audit log. Detail never holds an API key.
@@ -29,9 +31,9 @@ const (
 
 // The actors of an AuditEvent.
 const (
-	ActorAgent  = "agent"
-	ActorUser   = "user"
-	ActorSystem = "system"
+	ActorAgent  = actor.Agent
+	ActorUser   = actor.User
+	ActorSystem = actor.System
 )
 
 // AuditInputCap is how many bytes of a tool's input an audit event keeps;

@@ -2,8 +2,9 @@ package agent
 
 import (
 	"context"
-	"github.com/berth-app/berth/internal/workspace"
 	"time"
+
+	"github.com/berth-app/berth/internal/workspace"
 )
 
 // ExecRequest is one command for the sandbox to run.

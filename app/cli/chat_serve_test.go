@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/app/home"
-	"github.com/berth-app/berth/docker"
-
 	"github.com/berth-app/berth/app/llm/llmtest"
+	"github.com/berth-app/berth/docker"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 

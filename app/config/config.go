@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/berth-app/berth/docker"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/berth-app/berth/docker"
 )
 
 // Config is what the user can set. Zero values mean "Berth's default".

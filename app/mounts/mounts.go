@@ -13,10 +13,11 @@ package mounts
 
 import (
 	"fmt"
-	"github.com/berth-app/berth/internal/workspace"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/berth-app/berth/internal/workspace"
 )
 
 // ContainerRoot is the folder inside the sandbox under which extra mounts live.

@@ -11,6 +11,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/berth-app/berth/internal/actor"
 )
 
 // Actor says who caused an event.
@@ -18,9 +20,9 @@ type Actor string
 
 // The actors an event can have.
 const (
-	ActorUser   Actor = "user"
-	ActorAgent  Actor = "agent"
-	ActorSystem Actor = "system"
+	ActorUser   Actor = actor.User
+	ActorAgent  Actor = actor.Agent
+	ActorSystem Actor = actor.System
 )
 
 // GenesisHash is the prev_hash of event 1: 64 zeros.
