@@ -124,11 +124,11 @@ func (s Spec) WithDefaults() Spec {
 }
 
 // Digest names what a sandbox was made from, so that a warm sandbox is
-// reused only while the group's settings and mounts are unchanged. Masks are
-// left out: they come from a scan at start-up, not from the user's settings.
+// reused only while the group's settings, mounts and masks are unchanged:
+// masks are included so that a secret-looking file that appeared in a mount
+// since the sandbox started gets the sandbox replaced, not exposed.
 func (s Spec) Digest() string {
 	s = s.WithDefaults()
-	s.Masks = nil
 	b, _ := json.Marshal(s)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])

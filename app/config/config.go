@@ -32,6 +32,9 @@ type Config struct {
 	BlockedPatterns []string `json:"blocked_patterns,omitempty"`
 	// AllowedRoots, when set, are the only folders mounts may come from.
 	AllowedRoots []AllowedRoot `json:"allowed_roots,omitempty"`
+	// ScanMaxFiles bounds the secret scan of each mount (files and folders
+	// visited); a mount with more is refused rather than half scanned.
+	ScanMaxFiles int `json:"scan_max_files,omitempty"`
 }
 
 // AllowedRoot is a folder that mounts may come from; write may be forbidden.
