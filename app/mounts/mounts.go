@@ -139,7 +139,7 @@ func Check(req Request, p Policy) Decision {
 	if rule, why := checkRoots(resolved, req.Write, home, p.AllowedRoots); rule != "" {
 		return d.reject(rule, why+via)
 	}
-	if rule, why := checkWritable(resolved, req.Write, home, p.Sources); rule != "" {
+	if rule, why := checkWritable(abs, resolved, req.Write, home, p.Sources); rule != "" {
 		return d.reject(rule, why+via)
 	}
 

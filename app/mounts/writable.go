@@ -26,14 +26,21 @@ type Source struct {
 // Paths are compared as given and resolved, and every parent of resolved is
 // also compared by identity (device and inode), so a writable folder
 // reached through a host bind mount is caught too.
-func checkWritable(resolved string, write bool, home string, others []Source) (string, string) {
+//
+// The path as given and every symlink met while resolving it count too: a
+// link that lies in a writable folder was put there by whoever writes it,
+// and leads wherever they like.
+func checkWritable(abs, resolved string, write bool, home string, others []Source) (string, string) {
 	shown := quote(resolved)
+	ways := append([]string{resolved, abs}, linkPaths(abs)...)
 	for _, o := range others {
 		for _, f := range forms(o.Path, home) {
-			if o.Write && strictlyInside(resolved, f) {
-				return RuleInsideWritable, fmt.Sprintf("%s cannot be mounted: it lies inside %q, %s, which a sandbox can change "+
-					"(a folder swapped for a link there would make Docker mount another folder); mount %q itself, move the folder out of it, or make that mount read-only",
-					shown, f, o.What, f)
+			for _, w := range ways {
+				if o.Write && strictlyInside(w, f) {
+					return RuleInsideWritable, fmt.Sprintf("%s cannot be mounted: %s inside %q, %s, which a sandbox can change "+
+						"(a folder swapped for a link there would make Docker mount another folder); mount %q itself, move the folder out of it, or make that mount read-only",
+						shown, wayName(w, resolved), f, o.What, f)
+				}
 			}
 			if write && strictlyInside(f, resolved) {
 				return RuleHoldsMount, fmt.Sprintf("%s cannot be mounted read-write: it holds %q, %s, which a sandbox writing it could swap for a link to any folder; "+
@@ -76,6 +83,14 @@ func sameFileWritable(resolved string, others []Source) (string, string) {
 			return "", ""
 		}
 	}
+}
+
+// wayName says which of the ways to the folder lies in a writable one.
+func wayName(way, resolved string) string {
+	if way == resolved {
+		return "it lies"
+	}
+	return fmt.Sprintf("the path to it goes through %q,", way)
 }
 
 // strictlyInside reports whether child lies inside parent and is not parent.

@@ -19,6 +19,8 @@ func TestCheckWritableTrees(t *testing.T) {
 	group := filepath.Join(tr.projects, "app")
 	rwOut := Source{Path: work, What: `the read-write mount "work" of group "a"`, Write: true}
 	roApp := Source{Path: group, What: `the read-only mount "app" of group "b"`}
+	symlink(t, filepath.Join(tr.projects, "notes.txt"), filepath.Join(work, "out")) // planted by a sandbox, pointing outside
+	symlink(t, filepath.Join(work, "out"), filepath.Join(tr.projects, "via"))
 	groupDir := Source{Path: filepath.Join(tr.projects, "ro"), What: `the folder of group "c"`, Write: true}
 	cases := []struct {
 		name     string
@@ -39,6 +41,10 @@ func TestCheckWritableTrees(t *testing.T) {
 			[]string{`holds "` + group + `"`, `read-only mount "app" of group "b"`, "mount it read-only"}},
 		{"read-only over another mount", Request{HostPath: tr.projects, Name: "p"}, []Source{roApp}, RuleOK, nil},
 		{"reached through a link", Request{HostPath: "~/projects/worklink/x"}, []Source{rwOut}, RuleInsideWritable, nil},
+		{"a link inside a rw mount leading out of it", Request{HostPath: "~/projects/work/out", Name: "o"}, []Source{rwOut}, RuleInsideWritable,
+			[]string{`the path to it goes through "` + work + `/out"`}},
+		{"a link leading through a link inside a rw mount", Request{HostPath: "~/projects/via", Name: "o"}, []Source{rwOut}, RuleInsideWritable,
+			[]string{`goes through "` + work + `/out"`}},
 		{"writable tree given through a link", Request{HostPath: work + "/x"}, []Source{{Path: tr.projects + "/worklink", What: "w", Write: true}}, RuleInsideWritable, nil},
 	}
 	for _, c := range cases {
