@@ -71,6 +71,7 @@ func TestIsolationMounts(t *testing.T) {
 		{"swap a mount's folder for a symlink while sandboxes start", raceMountSource},
 		{"exhaust the secret scan from inside to unmask a secret", exhaustScan},
 		{"read a secret created on the host while the sandbox is warm", warmSecret},
+		{"get a sandbox whose start was never verified reused", unverifiedReuse},
 	} {
 		t.Run(at.name, func(t *testing.T) {
 			v := &verdict{}
@@ -199,9 +200,11 @@ func raceMountSource(t *testing.T, a *mountArena, v *verdict) {
 	// Below the rule: sandboxes made straight from a spec that mounts the
 	// flipped path, each then checked by Berth's verification (the second
 	// line of defence, for a writable folder the rule could not see).
-	const starts = 30
-	var verified, mismatched, unverifiable, failed int
-	for i := range starts {
+	// At least 30 starts; more (up to 120) until one caught the swap.
+	const minStarts, maxStarts = 30, 120
+	var verified, mismatched, unverifiable, failed, starts int
+	for i := 0; i < maxStarts && (i < minStarts || mismatched == 0); i++ {
+		starts++
 		spec := a.svc.spec(g, fmt.Sprintf("race%d", i), []docker.Mount{{Host: target, Container: docker.ExtraDir + "/race", ReadOnly: true}})
 		sb, err := a.c.CreateSandbox(ctx, spec)
 		if err != nil {
@@ -323,7 +326,7 @@ func warmSecret(t *testing.T, a *mountArena, v *verdict) {
 	if err != nil || !created {
 		t.Fatalf("first sandbox: created %v, %v", created, err)
 	}
-	ev, ok := a.lastEvent("warm", "sandbox.create")
+	ev, ok := a.lastEvent("warm", EventSandboxCreate)
 	var detail struct {
 		Mounts docker.Verification `json:"mounts"`
 	}
@@ -353,5 +356,42 @@ func warmSecret(t *testing.T, a *mountArena, v *verdict) {
 		v.unproven("replaced, but: %q, masks event %q", clip(out), masks.Summary)
 	default:
 		v.block("the warm sandbox was replaced before the next command, which reads the new .env.local empty (audited %s: %s)", EventMountMasks, masks.Summary)
+	}
+}
+
+// unverifiedReuse leaves a sandbox running as a Berth that stopped between
+// the start and the verification would (same labels, same spec digest, no
+// audit event), and asks for the group's warm sandbox.
+func unverifiedReuse(t *testing.T, a *mountArena, v *verdict) {
+	ctx := context.Background()
+	g, err := a.svc.AddGroup(ctx, "crashed", "", GroupSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.groupFolder(g.Slug); err != nil {
+		t.Fatal(err)
+	}
+	mounted, masks, err := a.svc.sandboxMounts(ctx, g.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := a.svc.spec(g, CLISession, mounted)
+	spec.Masks = masks
+	left, err := a.c.CreateSandbox(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.c.RemoveSandbox(ctx, left.ID)
+	got, created, err := a.svc.Sandbox(ctx, g.Slug, CLISession)
+	after, _ := a.c.InspectSandbox(ctx, left.ID)
+	switch {
+	case err != nil:
+		v.unproven("Sandbox: %v", err)
+	case got.ID == left.ID || !created:
+		v.escape("the unverified sandbox %s was reused", left.Name)
+	case after.Running():
+		v.unproven("a fresh sandbox was made, but the unverified one still runs")
+	default:
+		v.block("the unverified sandbox (same spec digest, no %s event) was stopped and a fresh, verified one made", EventSandboxCreate)
 	}
 }

@@ -2,12 +2,17 @@ package assistant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/docker"
 )
+
+// EventSandboxCreate is the audit event of a sandbox that started, its
+// mounts verified; only a sandbox with one is ever used.
+const EventSandboxCreate = "sandbox.create"
 
 // MountVerifier is what the assistant needs from an engine to prove, after
 // a sandbox started and before anything runs in it, that its mounts are
@@ -48,4 +53,23 @@ func (s *Service) verifyMounts(ctx context.Context, sb docker.Sandbox, spec dock
 	aerr := s.record(actx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "sandbox.error",
 		Summary: fmt.Sprintf("removed sandbox %s: %v", sb.Name, err), Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "error": err.Error(), "removed": rmErr == nil})})
 	return docker.Verification{}, errors.Join(fmt.Errorf("sandbox refused: %w", err), rmErr, aerr)
+}
+
+// wasVerified reports whether a sandbox's start was audited, which happens
+// only after its mounts were verified: a sandbox left running by a Berth
+// that stopped between start and verification (a crash) is not reused.
+func (s *Service) wasVerified(ctx context.Context, sb docker.Sandbox) bool {
+	evs, err := s.Store.Events(ctx, store.Filter{Group: sb.Group, Session: sb.Session, Kind: EventSandboxCreate, Limit: 8, Newest: true})
+	if err != nil {
+		return false
+	}
+	for _, ev := range evs {
+		var d struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(ev.Detail, &d) == nil && d.ID == sb.ID {
+			return true
+		}
+	}
+	return false
 }

@@ -78,7 +78,7 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	// end by itself: a tenth of its life, a minute at most.
 	margin := min(time.Minute, spec.MaxAge/10)
 	for _, c := range list {
-		if c.Running() && !c.Expired(now.Add(margin)) && c.Spec == spec.Digest() {
+		if c.Running() && !c.Expired(now.Add(margin)) && c.Spec == spec.Digest() && s.wasVerified(ctx, c) {
 			return c, false, nil
 		}
 		if c.Running() {
@@ -99,7 +99,7 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	if !ver.Verified {
 		verified = ver.Why
 	}
-	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: "sandbox.create",
+	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: EventSandboxCreate,
 		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s; %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), spec.Network, verified),
 		Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "spec": spec, "mounts": ver})}); err != nil {
 		// An unaudited sandbox must not be used.
