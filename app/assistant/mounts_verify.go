@@ -47,8 +47,7 @@ func (s *Service) verifyMounts(ctx context.Context, sb docker.Sandbox, spec dock
 			Summary: fmt.Sprintf("removed sandbox %s before any command ran: %s", sb.Name, mm.Error()),
 			Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "container": mm.Mount.Container, "host": mm.Mount.Host,
 				"host_identity": mm.Host, "sandbox_identity": mm.Got, "removed": rmErr == nil})})
-		return docker.Verification{}, errors.Join(fmt.Errorf("sandbox refused: %w; the folder (or a folder above it) was changed while the sandbox started — "+
-			"check what can write there and try again", err), rmErr, aerr)
+		return docker.Verification{}, errors.Join(fmt.Errorf("sandbox refused and removed: %w — check what can write the folders above it (a sandbox's read-write mount?) and try again", err), rmErr, aerr)
 	}
 	aerr := s.record(actx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "sandbox.error",
 		Summary: fmt.Sprintf("removed sandbox %s: %v", sb.Name, err), Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "error": err.Error(), "removed": rmErr == nil})})
