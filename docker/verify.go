@@ -93,7 +93,14 @@ func (c *Client) SharesHostFS(ctx context.Context) (bool, string) {
 // of folders a sandbox can write is then the only guard. A mismatch is a
 // *MountMismatchError; a check that cannot be completed wraps
 // ErrUnverifiable. Either way the caller must not use the sandbox.
-func (c *Client) VerifyMounts(ctx context.Context, sandboxID string, mounts []Mount) (Verification, error) {
+//
+// Under gVisor (runsc) the sandbox's kernel shows device numbers of its own,
+// so nothing can be compared there either.
+func (c *Client) VerifyMounts(ctx context.Context, sandboxID string, spec Spec) (Verification, error) {
+	mounts := spec.Mounts
+	if spec.Runtime == "runsc" {
+		return Verification{Why: "not verified: gVisor (runsc) shows the sandbox its own device numbers"}, nil
+	}
 	if ok, why := c.SharesHostFS(ctx); !ok {
 		return Verification{Why: "not verified: " + why}, nil
 	}

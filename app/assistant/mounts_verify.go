@@ -18,7 +18,7 @@ const EventSandboxCreate = "sandbox.create"
 // a sandbox started and before anything runs in it, that its mounts are
 // the folders that were validated (see docker.Client.VerifyMounts).
 type MountVerifier interface {
-	VerifyMounts(ctx context.Context, sandboxID string, ms []docker.Mount) (docker.Verification, error)
+	VerifyMounts(ctx context.Context, sandboxID string, spec docker.Spec) (docker.Verification, error)
 	RemoveSandbox(ctx context.Context, id string) error
 }
 
@@ -35,7 +35,7 @@ func (s *Service) verifyMounts(ctx context.Context, sb docker.Sandbox, spec dock
 	if !ok {
 		return docker.Verification{Why: "mounts not verified: the engine cannot compare them"}, nil
 	}
-	ver, err := v.VerifyMounts(ctx, sb.ID, spec.Mounts)
+	ver, err := v.VerifyMounts(ctx, sb.ID, spec)
 	if err == nil {
 		return ver, nil
 	}

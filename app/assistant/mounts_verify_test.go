@@ -17,8 +17,8 @@ type verifyingEngine struct {
 	removed []string
 }
 
-func (e *verifyingEngine) VerifyMounts(_ context.Context, _ string, ms []docker.Mount) (docker.Verification, error) {
-	return e.verify(ms)
+func (e *verifyingEngine) VerifyMounts(_ context.Context, _ string, spec docker.Spec) (docker.Verification, error) {
+	return e.verify(spec.Mounts)
 }
 
 func (e *verifyingEngine) RemoveSandbox(_ context.Context, id string) error {
