@@ -205,7 +205,11 @@ func raceMountSource(t *testing.T, a *mountArena, v *verdict) {
 	var verified, mismatched, unverifiable, failed, starts int
 	for i := 0; i < maxStarts && (i < minStarts || mismatched == 0); i++ {
 		starts++
-		spec := a.svc.spec(g, fmt.Sprintf("race%d", i), []docker.Mount{{Host: target, Container: docker.ExtraDir + "/race", ReadOnly: true}})
+		spec, err := a.svc.sandboxSpec(ctx, g, fmt.Sprintf("race%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Mounts = append(spec.Mounts, docker.Mount{Host: target, Container: docker.ExtraDir + "/race", ReadOnly: true})
 		sb, err := a.c.CreateSandbox(ctx, spec)
 		if err != nil {
 			failed++ // e.g. the path was a link to a folder Docker could not bind
@@ -292,7 +296,7 @@ i=0; while [ $i -lt %d ]; do : > $first/f$i; i=$((i+1)); done; echo "filled $fir
 	if _, err := a.svc.StopAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, out, err = (&arena{svc: a.svc}).sh("planted", "echo bytes=$(cat /workspace/extra/proj/.env | wc -c)", 20*time.Second)
+	_, out, err = (&arena{svc: a.svc}).sh("planted", "cat /workspace/extra/proj/.env; echo; echo bytes=$(cat /workspace/extra/proj/.env | wc -c)", 20*time.Second)
 	ev, audited := a.lastEvent("planted", EventMountRefused)
 	switch {
 	case err == nil && strings.Contains(out, secret):
@@ -342,7 +346,7 @@ func warmSecret(t *testing.T, a *mountArena, v *verdict) {
 	if err != nil || !strings.Contains(res.Stdout.String(), secret) {
 		v.unproven("the warm sandbox cannot read the new file, so there is nothing to prove: %q %v", clip(res.Stdout.String()), err)
 	}
-	_, out, err := (&arena{svc: a.svc}).sh("warm", "echo bytes=$(cat /workspace/extra/notes/.env.local | wc -c)", 20*time.Second)
+	_, out, err := (&arena{svc: a.svc}).sh("warm", "cat /workspace/extra/notes/.env.local; echo; echo bytes=$(cat /workspace/extra/notes/.env.local | wc -c)", 20*time.Second)
 	now, _, serr := a.svc.Sandbox(ctx, "warm", CLISession)
 	masks, masked := a.lastEvent("warm", EventMountMasks)
 	switch {
@@ -368,15 +372,10 @@ func unverifiedReuse(t *testing.T, a *mountArena, v *verdict) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.svc.groupFolder(g.Slug); err != nil {
-		t.Fatal(err)
-	}
-	mounted, masks, err := a.svc.sandboxMounts(ctx, g.Slug)
+	spec, err := a.svc.sandboxSpec(ctx, g, CLISession)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := a.svc.spec(g, CLISession, mounted)
-	spec.Masks = masks
 	left, err := a.c.CreateSandbox(ctx, spec)
 	if err != nil {
 		t.Fatal(err)

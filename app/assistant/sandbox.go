@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/berth-app/berth/app/store"
@@ -49,6 +50,29 @@ func (s *Service) spec(g Group, session string, stored []docker.Mount) docker.Sp
 	return spec.WithDefaults()
 }
 
+// sandboxSpec is the spec a session's sandbox must have now: the group
+// folder, its mounts validated and scanned again, their masks.
+func (s *Service) sandboxSpec(ctx context.Context, g Group, session string) (docker.Spec, error) {
+	folder, err := s.groupFolder(g.Slug)
+	if err != nil {
+		return docker.Spec{}, err
+	}
+	// The engine binds the folder a path leads to, and the verification
+	// after the start refuses links on the way (/home is one on some
+	// systems): mount the resolved path. Nothing a sandbox can write lies
+	// above a group folder.
+	if g.Folder, err = filepath.EvalSymlinks(folder); err != nil {
+		return docker.Spec{}, fmt.Errorf("group folder: %w", err)
+	}
+	mounted, masks, err := s.sandboxMounts(ctx, g.Slug)
+	if err != nil {
+		return docker.Spec{}, err
+	}
+	spec := s.spec(g, session, mounted)
+	spec.Masks = masks
+	return spec, nil
+}
+
 // Sandbox returns the warm sandbox of a group's session, creating one when
 // there is none that is running, not about to expire, and made from the
 // group's current settings, mounts and masks. created says which. The
@@ -60,15 +84,10 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	if err != nil {
 		return sb, false, err
 	}
-	if _, err := s.groupFolder(group); err != nil {
-		return sb, false, err
-	}
-	mounted, masks, err := s.sandboxMounts(ctx, group)
+	spec, err := s.sandboxSpec(ctx, g, session)
 	if err != nil {
 		return sb, false, err
 	}
-	spec := s.spec(g, session, mounted)
-	spec.Masks = masks
 	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{Home: s.Paths.InstallID(), Group: group, Session: session})
 	if err != nil {
 		return sb, false, err
@@ -78,12 +97,18 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	// end by itself: a tenth of its life, a minute at most.
 	margin := min(time.Minute, spec.MaxAge/10)
 	for _, c := range list {
-		if c.Running() && !c.Expired(now.Add(margin)) && c.Spec == spec.Digest() && s.wasVerified(ctx, c) {
+		if !c.Running() {
+			continue
+		}
+		fits := !c.Expired(now.Add(margin)) && c.Spec == spec.Digest()
+		if fits && s.wasVerified(ctx, c) {
 			return c, false, nil
 		}
-		if c.Running() {
-			_ = s.stop(ctx, c, "replaced: its group's settings, its mounts or their masked files changed (a new secret-looking file?), or it is near its max age")
+		why := "replaced: its group's settings, its mounts or their masked files changed (a new secret-looking file?), or it is near its max age"
+		if fits {
+			why = "replaced: its start was never verified and audited (Berth stopped while it started?)"
 		}
+		_ = s.stop(ctx, c, why)
 	}
 	sb, err = s.Engine.CreateSandbox(ctx, spec)
 	if err != nil {
