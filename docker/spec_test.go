@@ -162,3 +162,23 @@ func TestHostUserIsNeverRoot(t *testing.T) {
 		t.Errorf("HostUser() = %q, want a non-root uid", u)
 	}
 }
+
+func TestContainerConfigRefusesAnotherSeccompProfile(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"unconfined", "berth-0000000000000000", "default"} {
+		s := baseSpec()
+		s.Seccomp = p
+		if _, _, err := containerConfig(s, time.Now()); !errors.Is(err, ErrUnsafeSpec) || !strings.Contains(err.Error(), "not Berth's own") {
+			t.Errorf("seccomp %q: got %v, want a refusal", p, err)
+		}
+	}
+	s := baseSpec().WithDefaults()
+	if s.Seccomp != SeccompProfile {
+		t.Errorf("the default spec records seccomp %q, want %q", s.Seccomp, SeccompProfile)
+	}
+	other := s
+	other.Seccomp = "berth-0000000000000000"
+	if s.Digest() == other.Digest() {
+		t.Error("the spec digest does not change with the seccomp profile: a warm sandbox under an old profile would be reused")
+	}
+}
