@@ -1,8 +1,11 @@
 package assistant
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-app/berth/docker"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -237,4 +241,74 @@ func TestLeftoverCheckCatchesASurvivor(t *testing.T) {
 		t.Fatalf("with a survivor running the init should have 2 children, got %d in %q", kids, out)
 	}
 	fmt.Printf("control: while its call runs, a setsid survivor is the init's second child\n")
+}
+
+// tmpfsModesImage is the busybox test image with /tmp and /home/berth made
+// 0755 root, as some images have them: runc gives a tmpfs the mode of the
+// folder under it, so these would come out unwritable or open to all.
+func tmpfsModesImage(t *testing.T, c *docker.Client) string {
+	t.Helper()
+	const ref = "berth-test:tmpfs-modes"
+	ctx := context.Background()
+	if ok, err := c.ImagePresent(ctx, ref); err != nil || ok {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ref
+	}
+	rootfs, err := dockertest.BusyboxRootfs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	tr, tw := tar.NewReader(bytes.NewReader(rootfs)), tar.NewWriter(&buf)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Name == "tmp/" {
+			hdr.Mode = 0o755
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Name == "home/" {
+			if err := tw.WriteHeader(&tar.Header{Name: "home/berth/", Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ImportRootfs(ctx, ref, &buf, []string{`CMD ["/bin/sh"]`}); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// TestTmpfsModes checks from inside a sandbox whose image has /tmp and the
+// home folder 0755 root that Berth's modes win: /tmp 1777, home 0700, both
+// the sandbox user's.
+func TestTmpfsModes(t *testing.T) {
+	c := dockertest.Client(t)
+	svc, _ := newService(t, c)
+	img := tmpfsModesImage(t, c)
+	if _, err := svc.AddGroup(context.Background(), "modes", "", GroupSettings{Image: img}); err != nil {
+		t.Fatal(err)
+	}
+	a := &arena{svc: svc}
+	v := &verdict{}
+	uid := strings.Split(docker.HostUser(), ":")[0]
+	a.expect(v, "modes", "/tmp", "stat -c 'mode=%a owner=%u' /tmp", "mode=1777 owner="+uid)
+	a.expect(v, "modes", docker.SandboxHome, "stat -c 'mode=%a owner=%u' "+docker.SandboxHome, "mode=700 owner="+uid)
+	a.expect(v, "modes", "write both", "touch /tmp/x "+docker.SandboxHome+"/x && echo wrote", "wrote")
+	v.report(t, "tmpfs modes in an image whose /tmp and home are 0755 root")
 }
