@@ -228,7 +228,7 @@ for pass in 1 2; do
   for d in /proc/[0-9]*; do
     p=${d#/proc/}
     [ "$p" = "$$" ] && continue
-    read -r line < "$d/stat" 2>/dev/null || continue
+    read -r line 2>/dev/null < "$d/stat" || continue
     set -- ${line##*) }
     [ "$4" = "$$" ] && kill -9 "$p" 2>/dev/null
   done

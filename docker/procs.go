@@ -43,7 +43,9 @@ const sweepTimeout = 10 * time.Second
 // (kill -STOP -1: every process but PID 1 and the sweep itself) so that a
 // fork loop or a process watching for the sweep cannot outrun it; what stays
 // is continued. Only shell built-ins are used: it works in any image and
-// when no process can fork. Exit 3: something could not be killed.
+// when no process can fork. It prints sweptMark when all is clean (the
+// stream's end then says it is done, with no wait for the exit code), and
+// exits 3 when something could not be killed.
 const sweepScript = `id="$1"
 cont() { [ -n "$keep" ] && kill -CONT $keep 2>/dev/null; }
 keep=""
@@ -53,7 +55,7 @@ for round in 1 2 3 4 5 6 7 8; do
   for d in /proc/[0-9]*; do
     p=${d#/proc/}
     [ "$p" = "$$" ] && continue
-    read -r line < "$d/stat" 2>/dev/null || continue
+    read -r line 2>/dev/null < "$d/stat" || continue
     set -- ${line##*) }
     case "$1" in Z|X|x) continue ;; esac
     tab="$tab $p:$2:$4"
@@ -64,7 +66,7 @@ for round in 1 2 3 4 5 6 7 8; do
     p=${e%%:*} r=${e#*:}
     [ "${r%%:*}" = 0 ] && [ "$p" != 1 ] || continue
     env=""
-    read -r env < "/proc/$p/environ" 2>/dev/null
+    read -r env 2>/dev/null < "/proc/$p/environ"
     case "$env" in *"BERTH_EXEC=$id"*) [ -n "$id" ] && continue ;; esac
     roots="$roots$p "
   done
@@ -84,7 +86,7 @@ for round in 1 2 3 4 5 6 7 8; do
     [ "$p" = 1 ] && continue
     case " $keep " in *" $p "*) ;; *) doomed="$doomed $p" ;; esac
   done
-  if [ -z "$doomed" ]; then cont; exit 0; fi
+  if [ -z "$doomed" ]; then cont; echo berth-swept; exit 0; fi
   kill -KILL $doomed 2>/dev/null
 done
 cont
@@ -97,11 +99,11 @@ exit 3`
 func (c *Client) sweep(sandboxID, marker string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), sweepTimeout)
 	defer cancel()
-	code, out, err := c.runScript(ctx, sandboxID, "", sweepScript, "berth-sweep", marker)
-	if err == nil && code == 0 {
+	_, out, err := c.runScript(ctx, sandboxID, false, sweepScript, "berth-sweep", marker)
+	if out = strings.TrimSpace(out); err == nil && (out == sweptMark || strings.HasSuffix(out, "\n"+sweptMark)) {
 		return nil
 	}
-	why := fmt.Sprintf("exit %d: %s", code, strings.TrimSpace(out))
+	why := strings.TrimSpace(out)
 	if err != nil {
 		why = err.Error()
 	}
@@ -113,11 +115,16 @@ func (c *Client) sweep(sandboxID, marker string) error {
 	return fmt.Errorf("clean up after the command (%s): %w", why, errors.Join(ErrLeftovers, ErrSandboxNotRunning))
 }
 
+// sweptMark is what sweepScript prints, and only prints, when it is done.
+const sweptMark = "berth-swept"
+
 // runScript runs a Berth script (never the model's input) in a sandbox as
-// user ("" = the sandbox's user) and returns its exit code and output.
-func (c *Client) runScript(ctx context.Context, sandboxID, user, script string, args ...string) (int, string, error) {
+// its user and returns its output and, when exitCode is set, its exit code
+// (one more round trip, or a few: the engine reports it just after the
+// output ends).
+func (c *Client) runScript(ctx context.Context, sandboxID string, exitCode bool, script string, args ...string) (int, string, error) {
 	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
-		User: user, AttachStdout: true, AttachStderr: true,
+		AttachStdout: true, AttachStderr: true,
 		Cmd: append([]string{"/bin/sh", "-c", script}, args...),
 	})
 	if err != nil {
@@ -143,6 +150,9 @@ func (c *Client) runScript(ctx context.Context, sandboxID, user, script string, 
 	}
 	if err != nil {
 		return 0, out.String(), err
+	}
+	if !exitCode {
+		return 0, out.String(), nil
 	}
 	for {
 		ins, err := c.api.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
@@ -170,7 +180,7 @@ const tmpfsScript = `chmod 1777 /tmp && chmod 0700 "$1" || exit 1
 
 // settleTmpfs sets and checks the tmpfs modes of a new sandbox.
 func (c *Client) settleTmpfs(ctx context.Context, sandboxID string) error {
-	code, out, err := c.runScript(ctx, sandboxID, "", tmpfsScript, "berth-tmpfs", SandboxHome)
+	code, out, err := c.runScript(ctx, sandboxID, true, tmpfsScript, "berth-tmpfs", SandboxHome)
 	if err != nil {
 		return fmt.Errorf("set the modes of /tmp and %s: %w", SandboxHome, err)
 	}
