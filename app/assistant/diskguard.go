@@ -210,3 +210,13 @@ func (s *Service) diskGate(ctx context.Context) (docker.Status, bool) {
 	}
 	return docker.Status{}, false
 }
+
+// GroupFolderUsage is how much a group's folder holds (the mount picker
+// shows it next to the folders the sandbox sees). The walk is bounded; see
+// disk.Usage.
+func (s *Service) GroupFolderUsage(ctx context.Context, group string) (disk.FolderUsage, error) {
+	if _, err := s.Group(ctx, group); err != nil {
+		return disk.FolderUsage{}, err
+	}
+	return disk.Usage(s.Paths.GroupDir(group), 0)
+}

@@ -1,6 +1,8 @@
 package disk
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -44,5 +46,35 @@ func TestFreeReadsARealFilesystem(t *testing.T) {
 	}
 	if _, err := Free("/nonexistent/berth"); err == nil {
 		t.Error("Free of a missing folder: want an error")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "one"), make([]byte, 1000), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "a", "b", "two"), make([]byte, 24), 0o644))
+	outside := t.TempDir()
+	must(os.WriteFile(filepath.Join(outside, "big"), make([]byte, 1<<20), 0o644))
+	must(os.Symlink(outside, filepath.Join(dir, "link"))) // not followed
+	got, err := Usage(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (FolderUsage{Files: 3, Folders: 2, Bytes: 1024, Complete: true}); got != want {
+		t.Errorf("Usage: got %+v, want %+v", got, want)
+	}
+	if got, err := Usage(dir, 2); err != nil || got.Complete || got.Files+got.Folders != 2 {
+		t.Errorf("Usage with a limit of 2: got %+v %v, want 2 entries, incomplete", got, err)
+	}
+	if _, err := Usage(filepath.Join(dir, "missing"), 0); err == nil {
+		t.Error("Usage of a missing folder: want an error")
 	}
 }
