@@ -49,7 +49,12 @@ const sweepTimeout = 10 * time.Second
 const sweepScript = `id="$1"
 cont() { [ -n "$keep" ] && kill -CONT $keep 2>/dev/null; }
 keep=""
-for round in 1 2 3 4 5 6 7 8; do
+round=0
+while [ $round -lt 60 ]; do
+  round=$((round + 1))
+  # A killed process takes a moment to die on a busy machine: from the
+  # third round on, give it one (by spinning when no process can fork).
+  [ $round -gt 2 ] && { sleep 0.02 2>/dev/null || :; }
   kill -STOP -1 2>/dev/null
   tab="" main="" mstart=""
   for d in /proc/[0-9]*; do

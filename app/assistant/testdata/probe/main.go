@@ -134,20 +134,26 @@ func spy(log string) {
 	}
 	fmt.Fprintf(f, "spy %d started\n", os.Getpid())
 	fmt.Fprintf(f, "ptrace 1: %s\n", result(attach(1)))
-	seen := map[int]bool{os.Getpid(): true, 1: true}
+	// A pid is logged again when its command line changes: a new process
+	// shows up as "runc init" until it runs its program.
+	seen := map[int]string{os.Getpid(): "self", 1: "init"}
 	for {
 		ents, _ := filepath.Glob("/proc/[0-9]*")
 		var pids []int
 		for _, e := range ents {
-			if pid, err := strconv.Atoi(filepath.Base(e)); err == nil && !seen[pid] {
+			if pid, err := strconv.Atoi(filepath.Base(e)); err == nil {
 				pids = append(pids, pid)
 			}
 		}
 		sort.Ints(pids)
 		for _, pid := range pids {
-			seen[pid] = true
 			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			fmt.Fprintf(f, "seen %d %s\n", pid, strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " "))
+			cmd := strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")
+			if cmd == "" || seen[pid] == cmd || seen[pid] == "self" || seen[pid] == "init" {
+				continue
+			}
+			seen[pid] = cmd
+			fmt.Fprintf(f, "seen %d %s\n", pid, cmd)
 			fmt.Fprintf(f, "ptrace %d: %s\n", pid, result(attach(pid)))
 		}
 		time.Sleep(5 * time.Millisecond)
