@@ -23,21 +23,25 @@ type Gate interface {
 
 // GateState is whether work may run, and if not, why and how to fix it.
 type GateState struct {
-	Open   bool          `json:"open"`
-	Docker docker.Status `json:"docker"`           // the latest reading of Docker
-	Paused string        `json:"paused,omitempty"` // the pause reason, "" when not paused
+	Open   bool           `json:"open"`
+	Docker docker.Status  `json:"docker"`           // the latest reading of Docker
+	Paused string         `json:"paused,omitempty"` // the pause reason, "" when not paused
+	Disk   *docker.Status `json:"disk,omitempty"`   // set while a disk is almost full (see diskguard.go)
 }
 
-// newGateState is the one rule: the gate is open when Docker is ready and
-// the user has not paused the assistant.
-func newGateState(st docker.Status, paused string) GateState {
-	return GateState{Open: st.State == docker.Ready && paused == "", Docker: st, Paused: paused}
+// newGateState is the one rule: the gate is open when Docker is ready, the
+// user has not paused the assistant and no disk is almost full.
+func newGateState(st docker.Status, paused string, disk *docker.Status) GateState {
+	return GateState{Open: st.State == docker.Ready && paused == "" && disk == nil, Docker: st, Paused: paused, Disk: disk}
 }
 
 // Reason is the one line a face shows for a closed gate, and its fix.
 func (g GateState) Reason() (reason, hint string) {
 	if g.Paused != "" {
 		return "the assistant is paused (" + g.Paused + ")", "resume it from the tray or with `berth resume`"
+	}
+	if g.Disk != nil {
+		return g.Disk.Reason, g.Disk.Hint
 	}
 	return g.Docker.Reason, g.Docker.Hint
 }
@@ -65,11 +69,18 @@ type freshGate struct{ s *Service }
 func (g freshGate) Check(ctx context.Context) (GateState, error) {
 	if paused := g.s.PausedReason(); paused != "" {
 		// No need to ask Docker: the gate is closed either way.
-		st := newGateState(docker.Status{State: docker.Checking}, paused)
+		st := newGateState(docker.Status{State: docker.Checking}, paused, nil)
+		return st, st.err()
+	}
+	if low, isLow := g.s.diskGate(ctx); isLow {
+		if g.s.OnDiskLow != nil {
+			g.s.OnDiskLow(low)
+		}
+		st := newGateState(docker.Status{State: docker.Checking}, "", &low)
 		return st, st.err()
 	}
 	c := g.s.Settings()
-	st := newGateState(g.s.Engine.Check(ctx, c.Image, c.Runtime), "")
+	st := newGateState(g.s.Engine.Check(ctx, c.Image, c.Runtime), "", nil)
 	return st, st.err()
 }
 

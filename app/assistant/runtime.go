@@ -52,9 +52,10 @@ type Runtime struct {
 	slots  chan struct{}
 
 	mu       sync.Mutex
-	docker   docker.Status // the monitor's latest reading; the pause is the service's
-	open     bool          // the gate as last acted on (see update)
-	openCh   chan struct{} // closed while the gate is open
+	docker   docker.Status  // the monitor's latest reading; the pause is the service's
+	disk     *docker.Status // set while a disk is almost full (see runtime_disk.go)
+	open     bool           // the gate as last acted on (see update)
+	openCh   chan struct{}  // closed while the gate is open
 	queues   map[string]*groupQueue
 	running  map[int64]*activeTurn     // by message id
 	done     map[int64]chan ChatResult // results of turns, for Wait
@@ -86,6 +87,7 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 	r.docker = docker.Status{State: docker.Checking, Reason: "checking Docker…"}
 	svc.OnUse = r.onUse
 	svc.Gate = runtimeGate{r}
+	svc.OnDiskLow = func(st docker.Status) { r.setDisk(&st) }
 	return r
 }
 
@@ -100,13 +102,14 @@ func (r *Runtime) Gate() GateState {
 	return r.gateLocked()
 }
 
-func (r *Runtime) gateLocked() GateState { return newGateState(r.docker, r.svc.PausedReason()) }
+func (r *Runtime) gateLocked() GateState { return newGateState(r.docker, r.svc.PausedReason(), r.disk) }
 
 // runtimeGate is the service's gate inside a runtime: the monitor's latest
 // reading, no extra call to Docker.
 type runtimeGate struct{ r *Runtime }
 
 func (g runtimeGate) Check(context.Context) (GateState, error) {
+	g.r.checkDisk() // a statfs or two: the disks are read at each check
 	st := g.r.Gate()
 	return st, st.err()
 }
@@ -147,6 +150,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 		for {
 			select {
 			case <-t.C:
+				r.checkDisk()
 				r.sweep(r.root)
 			case <-r.root.Done():
 				return

@@ -23,6 +23,7 @@ func (r *Runtime) setDocker(st docker.Status) {
 	}
 	if st.State == docker.Ready {
 		r.reapOnce()
+		r.checkDisk()
 	}
 	r.update()
 }
@@ -76,4 +77,7 @@ func (r *Runtime) Resume(ctx context.Context) error {
 }
 
 // Recheck asks for a fresh reading of Docker now (a face's Retry button).
-func (r *Runtime) Recheck() { r.gate.Poke() }
+func (r *Runtime) Recheck() {
+	r.checkDisk()
+	r.gate.Poke()
+}
