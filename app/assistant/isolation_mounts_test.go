@@ -260,8 +260,11 @@ func raceMountSource(t *testing.T, a *mountArena, v *verdict) {
 func exhaustScan(t *testing.T, a *mountArena, v *verdict) {
 	ctx := context.Background()
 	const limit = 300
-	defer func(old int) { a.svc.Config.ScanMaxFiles = old }(a.svc.Config.ScanMaxFiles)
-	a.svc.Config.ScanMaxFiles = limit
+	old := a.svc.Settings()
+	defer a.svc.SetSettings(old)
+	c := old
+	c.ScanMaxFiles = limit
+	a.svc.SetSettings(c) // the service may be reading its settings meanwhile
 	if _, err := a.svc.AddGroup(ctx, "planted", "", GroupSettings{}); err != nil {
 		t.Fatal(err)
 	}
