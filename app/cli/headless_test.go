@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/berth-app/berth/app/llm"
+	"github.com/berth-app/berth/app/llm/llmtest"
+	"github.com/berth-app/berth/docker/dockertest"
+)
+
+// TestNoSessionBusLeak runs the commands that read and write API keys —
+// `berth auth set`, `berth auth status` and a `berth chat` turn against a
+// fake model with a real sandbox — as real processes with the real keyring
+// code on a machine with no session bus, and counts the dbus-daemon
+// processes they leave: there must be none. Before issue 19 each of these
+// commands left one behind (godbus runs dbus-launch when it finds no bus).
+// Each process carries a marker in its environment, which a dbus-daemon it
+// launched inherits, so other tests running on the machine do not count.
+// The key goes to the key file instead; the model sees it, the sandbox, the
+// database and the output never do.
+func TestNoSessionBusLeak(t *testing.T) {
+	_, err := exec.LookPath("dbus-launch")
+	dockertest.Require(t, err == nil, "dbus-launch is not installed, so a leak could not happen and the test could not fail (apt-get install dbus-x11; .ci/deps test does)")
+	bus := fmt.Sprintf("/run/user/%d/bus", os.Getuid())
+	_, err = os.Stat(bus)
+	dockertest.Require(t, err != nil, "this machine has a session bus at "+bus+", so the no-bus path cannot be tested here (CI has none)")
+	dockertest.Client(t)
+	dir := withHome(t)
+	fake := llmtest.NewAnthropic(t)
+	const key = "sk-ant-headless-CANARY-5b1e0d"
+
+	mark := fmt.Sprintf("BERTH_TEST_DBUS_MARK=%d", os.Getpid())
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return slices.Contains([]string{"DBUS_SESSION_BUS_ADDRESS", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"}, name)
+	})
+	env = append(env, asBerth+"=1", mark, "ANTHROPIC_BASE_URL="+fake.URL, "XDG_RUNTIME_DIR="+t.TempDir())
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env, cmd.Stdin = env, strings.NewReader(stdin)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("berth %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return out.String()
+	}
+
+	total, ours := dbusDaemons(t, mark)
+	if len(ours) != 0 {
+		t.Fatalf("dbus-daemons with this test's marker before it ran: %v", ours)
+	}
+	set := run(key+"\n", "auth", "set", "anthropic")
+	status := run("", "auth", "status", "anthropic")
+	run("", "group", "add", "work")
+	fake.Queue(
+		llmtest.Reply{ToolCalls: []llmtest.ToolCall{
+			{ID: "t1", Name: "bash", Input: `{"command":"cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c CANARY; true"}`},
+		}},
+		llmtest.Reply{Text: []string{"nothing leaked"}},
+	)
+	chat := run("", "chat", "-g", "work", "--yes", "hello")
+	after, ours := dbusDaemons(t, mark)
+	t.Logf("dbus-daemon processes: %d before, %d after; started by the commands: %d", total, after, len(ours))
+	if len(ours) != 0 {
+		t.Errorf("the commands left %d dbus-daemon processes running: %v", len(ours), ours)
+	}
+
+	file := filepath.Join(dir, "config", llm.KeyFileName)
+	for what, out := range map[string]string{"auth set": set, "auth status": status} {
+		if !strings.Contains(out, file) || !strings.Contains(out, "no OS keyring here: no D-Bus session bus") {
+			t.Errorf("%s says %q; want the key file and why the keyring is not used", what, out)
+		}
+	}
+	reqs := fake.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("model requests: %d, want 2\n%s", len(reqs), chat)
+	}
+	if got := llmtest.APIKey(reqs[0]); got != key {
+		t.Errorf("the model got key %q, want the one from the key file", got)
+	}
+	if !strings.Contains(string(reqs[1].Raw), `"0`) {
+		t.Errorf("the sandbox's environment probe: %s", reqs[1].Raw)
+	}
+	outs := map[string][]byte{"auth set": []byte(set), "auth status": []byte(status), "chat": []byte(chat)}
+	dbs, _ := filepath.Glob(filepath.Join(dir, "data", "berth.db*"))
+	for _, db := range dbs {
+		b, err := os.ReadFile(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[filepath.Base(db)] = b
+	}
+	for where, b := range outs {
+		if bytes.Contains(b, []byte(key)) || bytes.Contains(b, []byte("CANARY-5b1e0d")) {
+			t.Errorf("the API key is in %s", where)
+		}
+	}
+}
+
+// dbusDaemons counts the live dbus-daemon processes, and lists those whose
+// environment holds mark.
+func dbusDaemons(t *testing.T, mark string) (total int, marked []int) {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*")
+	if err != nil || len(procs) == 0 {
+		t.Fatalf("list processes: %v", err)
+	}
+	for _, p := range procs {
+		comm, err := os.ReadFile(filepath.Join(p, "comm"))
+		if err != nil || strings.TrimSpace(string(comm)) != "dbus-daemon" {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(p, "stat"))
+		if err != nil {
+			continue
+		}
+		// The state follows the parenthesised command: a zombie has exited.
+		if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			continue
+		}
+		total++
+		if st, err := os.Stat(p); err != nil || st.Sys().(*syscall.Stat_t).Uid != uint32(os.Getuid()) {
+			continue // a bus the commands launched would run as this user
+		}
+		environ, err := os.ReadFile(filepath.Join(p, "environ"))
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+			continue // it has exited since
+		}
+		if err != nil {
+			t.Fatalf("read the environment of dbus-daemon %s: %v", p, err) // fail closed: an unreadable one might be ours
+		}
+		if slices.ContainsFunc(bytes.Split(environ, []byte{0}), func(kv []byte) bool { return string(kv) == mark }) {
+			var pid int
+			fmt.Sscan(filepath.Base(p), &pid)
+			marked = append(marked, pid)
+		}
+	}
+	return total, marked
+}
