@@ -21,10 +21,14 @@ import (
 // EnvAddress is the variable that names the session bus.
 const EnvAddress = "DBUS_SESSION_BUS_ADDRESS"
 
-// nowhere is an address no bus can ever listen on (/dev/null is not a
+// Nowhere is an address no bus can ever listen on (/dev/null is not a
 // folder). PreventAutolaunch points EnvAddress at it: godbus dials it, fails
 // at once, and never launches a bus.
-const nowhere = "unix:path=/dev/null/berth-no-session-bus"
+// Errors from dialling it name NowherePath.
+const (
+	NowherePath = "/dev/null/berth-no-session-bus"
+	Nowhere     = "unix:path=" + NowherePath
+)
 
 // ErrNoBus means no session bus exists here (none is ever started).
 var ErrNoBus = errors.New("no D-Bus session bus")
@@ -35,7 +39,7 @@ var ErrNoBus = errors.New("no D-Bus session bus")
 // reach the same bus instead of launching another. The caller closes the
 // connection.
 func Connect() (*dbus.Conn, error) {
-	if os.Getenv(EnvAddress) == nowhere {
+	if os.Getenv(EnvAddress) == Nowhere {
 		return nil, fmt.Errorf("%w (none was found when Berth started)", ErrNoBus)
 	}
 	found := os.Getenv(EnvAddress)
@@ -98,7 +102,7 @@ func PreventAutolaunch() error {
 	conn, err := Connect()
 	if err != nil {
 		if errors.Is(err, ErrNoBus) {
-			os.Setenv(EnvAddress, nowhere)
+			os.Setenv(EnvAddress, Nowhere)
 		}
 		return err
 	}
@@ -106,4 +110,4 @@ func PreventAutolaunch() error {
 }
 
 // Prevented says whether PreventAutolaunch found no bus in this process.
-func Prevented() bool { return os.Getenv(EnvAddress) == nowhere }
+func Prevented() bool { return os.Getenv(EnvAddress) == Nowhere }
