@@ -47,6 +47,7 @@ var commands = map[string]command{
 	"audit":   {"verify, show or export the audit log", runAudit},
 	"image":   {"build the default sandbox image", runImage},
 	"serve":   {"run the assistant without a window (queues, idle sandboxes, control socket)", runServe},
+	"service": {"install, remove or check berth serve as your user service (systemd, launchd)", runService},
 	"pause":   {"pause the assistant: running turns stop and are kept, new ones wait", runPause},
 	"resume":  {"resume the assistant", runResume},
 	"session": {"list or delete a group's chats", runSession},

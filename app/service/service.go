@@ -107,7 +107,7 @@ func (s Service) systemdUnit() []byte {
 	b.WriteString("# start it at boot: loginctl enable-linger\n")
 	b.WriteString("[Unit]\nDescription=Berth assistant (berth serve)\nDocumentation=https://github.com/berth-app/berth#headless\n\n")
 	b.WriteString("[Service]\nType=simple\n")
-	fmt.Fprintf(&b, "ExecStart=%s serve\n", systemdQuote(s.Exe))
+	fmt.Fprintf(&b, "ExecStart=%s serve\n", systemdQuote(strings.ReplaceAll(s.Exe, "$", "$$"))) // ExecStart expands $VAR
 	for _, kv := range s.Env {
 		fmt.Fprintf(&b, "Environment=%s\n", systemdQuote(kv))
 	}
