@@ -2,19 +2,23 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/app/llm/llmtest"
+	"github.com/berth-app/berth/app/service"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -148,4 +152,106 @@ func dbusDaemons(t *testing.T, mark string) (total int, marked []int) {
 		}
 	}
 	return total, marked
+}
+
+// TestServiceAgainstServe installs the user service into a temporary
+// XDG_CONFIG_HOME (the service manager faked: this machine kind has no
+// systemd as PID 1, and a test must never touch a developer's real one),
+// then asks `berth service status` and `berth doctor` about a real
+// `berth serve` running as its own process: they see it through the
+// control socket, with its pid, and see it gone once it stops.
+func TestServiceAgainstServe(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("BERTH_HOME", filepath.Join(dir, "berth"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "xdg"))
+	t.Setenv("HOME", dir)
+	var ran []string
+	orig := newService
+	t.Cleanup(func() { newService = orig })
+	newService = func() (service.Service, error) {
+		s, err := service.FromEnv(runtime.GOOS)
+		s.Run = func(name string, args ...string) ([]byte, error) {
+			ran = append(ran, name+" "+strings.Join(args, " "))
+			return []byte("Failed to connect to bus: No medium found\n"), errors.New("exit status 1")
+		}
+		return s, err
+	}
+
+	r := berth(t, "service", "install")
+	if r.code != ExitOK {
+		t.Fatalf("service install: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	unit := filepath.Join(dir, "xdg", "systemd", "user", service.Name)
+	if runtime.GOOS == "darwin" {
+		unit = filepath.Join(dir, "Library", "LaunchAgents", service.Label+".plist")
+	}
+	b, err := os.ReadFile(unit)
+	if err != nil || !strings.Contains(string(b), os.Args[0]) || !strings.Contains(string(b), "BERTH_HOME="+filepath.Join(dir, "berth")) {
+		t.Fatalf("unit file %s: %v\n%s", unit, err, b)
+	}
+	if !strings.Contains(r.out, "To finish, run:") || !strings.Contains(r.out, "No medium found") || len(ran) == 0 {
+		t.Errorf("install without a service manager says:\n%s\n(ran %q)", r.out, ran)
+	}
+
+	if r := berth(t, "service", "status"); r.code != ExitFailure || !strings.Contains(r.out, "✓ installed") || !strings.Contains(r.out, "✗ not running") {
+		t.Errorf("status before serve: exit %d\n%s", r.code, r.out)
+	}
+
+	serve := exec.Command(os.Args[0], "serve")
+	serve.Env = append(os.Environ(), asBerth+"=1")
+	out := &syncBuffer{}
+	serve.Stdout, serve.Stderr = out, out
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- serve.Wait() }()
+	t.Cleanup(func() {
+		serve.Process.Kill()
+		<-exited
+	})
+	var st serviceReport
+	deadline := time.Now().Add(time.Minute)
+	for {
+		r := berth(t, "service", "status", "--json")
+		st = serviceReport{}
+		if err := json.Unmarshal([]byte(r.out), &st); err != nil {
+			t.Fatalf("status --json: %v\n%s", err, r.out)
+		}
+		if st.Running || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("berth serve exited: %v\n%s", err, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if !st.Running || st.Pid != serve.Process.Pid || !st.Installed {
+		t.Fatalf("status with serve running: %+v, want running as pid %d\n%s", st, serve.Process.Pid, out.String())
+	}
+	r = berth(t, "service", "status")
+	t.Logf("berth service status with berth serve running:\n%s", r.out)
+	if r.code != ExitOK || !strings.Contains(r.out, fmt.Sprintf("✓ running         pid %d", serve.Process.Pid)) {
+		t.Errorf("status: exit %d\n%s", r.code, r.out)
+	}
+	doc := berth(t, "doctor")
+	if !strings.Contains(doc.out, "Service         installed ("+unit+")") || !strings.Contains(doc.out, fmt.Sprintf("a Berth is running (pid %d", serve.Process.Pid)) {
+		t.Errorf("doctor does not show the service:\n%s", doc.out)
+	}
+
+	serve.Process.Signal(os.Interrupt)
+	if err := <-exited; err != nil {
+		t.Errorf("berth serve after Ctrl-C: %v\n%s", err, out.String())
+	}
+	exited <- nil // for the cleanup
+	if r := berth(t, "service", "status"); r.code != ExitFailure || !strings.Contains(r.out, "✗ not running") {
+		t.Errorf("status after serve stopped: exit %d\n%s", r.code, r.out)
+	}
+	if r := berth(t, "service", "uninstall"); r.code != ExitOK {
+		t.Errorf("uninstall: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	if _, err := os.Stat(unit); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("unit after uninstall: %v", err)
+	}
 }
