@@ -23,8 +23,8 @@ import (
 )
 
 // TestNoSessionBusLeak runs the commands that read and write API keys —
-// `berth auth set`, `berth auth status` and a `berth chat` turn against a
-// fake model with a real sandbox — as real processes with the real keyring
+// `berth auth set`, `berth auth status`, a `berth chat` turn against a
+// fake model with a real sandbox, and `berth doctor` — as real processes with the real keyring
 // code on a machine with no session bus, and counts the dbus-daemon
 // processes they leave: there must be none. Before issue 19 each of these
 // commands left one behind (godbus runs dbus-launch when it finds no bus).
@@ -75,6 +75,7 @@ func TestNoSessionBusLeak(t *testing.T) {
 		llmtest.Reply{Text: []string{"nothing leaked"}},
 	)
 	chat := run("", "chat", "-g", "work", "--yes", "hello")
+	doctor := run("", "doctor")
 	after, ours := dbusDaemons(t, mark)
 	t.Logf("dbus-daemon processes: %d before, %d after; started by the commands: %d", total, after, len(ours))
 	if len(ours) != 0 {
@@ -82,7 +83,7 @@ func TestNoSessionBusLeak(t *testing.T) {
 	}
 
 	file := filepath.Join(dir, "config", llm.KeyFileName)
-	for what, out := range map[string]string{"auth set": set, "auth status": status} {
+	for what, out := range map[string]string{"auth set": set, "auth status": status, "doctor": doctor} {
 		if !strings.Contains(out, file) || !strings.Contains(out, "no OS keyring here: no D-Bus session bus") {
 			t.Errorf("%s says %q; want the key file and why the keyring is not used", what, out)
 		}

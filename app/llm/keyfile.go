@@ -79,8 +79,22 @@ func checkPrivate(path string, st fs.FileInfo) error {
 
 // updateKeyFile sets (key non-empty) or removes provider's key in path,
 // writing the file whole and atomically, 0600 in a 0700 folder. A file left
-// with no keys is removed.
+// with no keys is removed. A lock beside the file keeps two Berths (the
+// desktop's Settings and `berth auth set`) from losing each other's key.
 func updateKeyFile(path, provider, key string) error {
+	if key != "" {
+		if err := privateDir(filepath.Dir(path)); err != nil {
+			return err
+		}
+	}
+	unlock, err := lockFile(path + ".lock")
+	if errors.Is(err, fs.ErrNotExist) && key == "" {
+		return nil // no folder, so no key file to remove the key from
+	}
+	if err != nil {
+		return fmt.Errorf("lock the key file: %w", err)
+	}
+	defer unlock()
 	keys, err := readKeyFile(path)
 	if err != nil {
 		return err
@@ -100,9 +114,6 @@ func updateKeyFile(path, provider, key string) error {
 		return nil
 	}
 	dir := filepath.Dir(path)
-	if err := privateDir(dir); err != nil {
-		return err
-	}
 	b, err := json.MarshalIndent(keys, "", "  ")
 	if err != nil {
 		return err

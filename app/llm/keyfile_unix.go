@@ -21,3 +21,17 @@ func fileOwner(st fs.FileInfo) (int, bool) {
 	}
 	return int(s.Uid), true
 }
+
+// lockFile takes an exclusive lock on path (created 0600), released by the
+// returned func.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}

@@ -2,6 +2,7 @@ package llm_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,5 +287,29 @@ func chmod(t *testing.T, path string, mode os.FileMode) {
 	t.Helper()
 	if err := os.Chmod(path, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKeyFileConcurrentStores: two Berths storing different providers'
+// keys at once (the desktop's Settings and `berth auth set`) keep both.
+func TestKeyFileConcurrentStores(t *testing.T) {
+	llm.MockNoKeyring("no D-Bus session bus")
+	t.Cleanup(func() { llm.MockKeyring(nil) })
+	keyHome(t)
+	for i := range 20 {
+		errs := make(chan error, 2)
+		for _, p := range []string{llm.Anthropic, llm.OpenAI} {
+			go func() { _, err := llm.StoreKey(p, fmt.Sprintf("sk-%s-%d", p, i)); errs <- err }()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range []string{llm.Anthropic, llm.OpenAI} {
+			if key, _, err := llm.GetKey(p); err != nil || key != fmt.Sprintf("sk-%s-%d", p, i) {
+				t.Fatalf("round %d: %s's key is %q (%v)", i, p, key, err)
+			}
+		}
 	}
 }
