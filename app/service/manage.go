@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,7 +50,7 @@ func (s Service) Install() (Report, error) {
 		r.Todo = append(r.Todo, "systemctl --user enable --now "+Name)
 	}
 	if !s.lingering() {
-		r.Todo = append(r.Todo, "loginctl enable-linger "+s.User+"   # keeps Berth running after you log out, and starts it at boot")
+		r.Todo = append(r.Todo, "loginctl enable-linger "+cmp.Or(s.User, "$USER")+"   # keeps Berth running after you log out, and starts it at boot")
 	}
 	return r, nil
 }
@@ -62,7 +63,15 @@ func (s Service) Uninstall() (Report, error) {
 	if s.GOOS == "darwin" {
 		s.step(&r, "stopped and unloaded it", "launchctl", "bootout", "gui/"+strconv.Itoa(os.Getuid())+"/"+Label)
 	} else if _, err := os.Stat(path); err == nil {
-		s.step(&r, "stopped and disabled "+Name, "systemctl", "--user", "disable", "--now", Name)
+		if !s.step(&r, "stopped and disabled "+Name, "systemctl", "--user", "disable", "--now", Name) {
+			// Disable by hand: the link `enable` made. What is left to
+			// run is stopping a copy that may be running.
+			r.Todo[len(r.Todo)-1] = strings.Replace(r.Todo[len(r.Todo)-1], "disable --now", "stop", 1)
+			wants := filepath.Join(filepath.Dir(path), "default.target.wants", Name)
+			if st, err := os.Lstat(wants); err == nil && st.Mode()&fs.ModeSymlink != 0 && os.Remove(wants) == nil {
+				r.Done = append(r.Done, "removed "+wants)
+			}
+		}
 	}
 	switch err := os.Remove(path); {
 	case err == nil:
@@ -113,10 +122,11 @@ func (s Service) Status() State {
 	return st
 }
 
-// lingering is true unless loginctl says lingering is off.
+// lingering is true when loginctl says lingering is on (when it cannot
+// say, the user is told how to turn it on anyway).
 func (s Service) lingering() bool {
 	v, ok := s.linger()
-	return v || !ok
+	return v && ok
 }
 
 // linger asks loginctl whether the user's services run without a login.

@@ -178,7 +178,7 @@ func TestInstallWithoutSystemd(t *testing.T) {
 		t.Fatalf("unit file: %v", err)
 	}
 	todo := strings.Join(rep.Todo, "\n")
-	for _, want := range []string{"systemctl --user daemon-reload", "not been booted with systemd", "systemctl --user enable --now berth.service"} {
+	for _, want := range []string{"systemctl --user daemon-reload", "not been booted with systemd", "systemctl --user enable --now berth.service", "loginctl enable-linger ada"} {
 		if !strings.Contains(todo, want) {
 			t.Errorf("todo does not say %q:\n%s", want, todo)
 		}
@@ -189,6 +189,28 @@ func TestInstallWithoutSystemd(t *testing.T) {
 	s.Exe = "/elsewhere/berth"
 	if st := s.Status(); st.Current {
 		t.Errorf("status with another binary: %+v, want not current", st)
+	}
+
+	// Uninstall removes the file and the link `systemctl enable` would
+	// have made, and says to stop a running copy.
+	wants := filepath.Join(filepath.Dir(s.Path()), "default.target.wants", Name)
+	if err := os.MkdirAll(filepath.Dir(wants), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(s.Path(), wants); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = s.Uninstall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{s.Path(), wants} {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after uninstall: %v", p, err)
+		}
+	}
+	if todo := strings.Join(rep.Todo, "\n"); !strings.Contains(todo, "systemctl --user stop berth.service") || strings.Contains(todo, "disable") {
+		t.Errorf("uninstall todo:\n%s", todo)
 	}
 }
 
