@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/app"
 	fynedesktop "fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/systray"
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/ui"
@@ -40,6 +41,7 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 		fmt.Fprintln(os.Stderr, "berth:", err)
 		return 1
 	}
+	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: ui.AppName})
 	a := app.NewWithID(AppID)
 	a.SetIcon(ui.AppIcon())
 	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service)}
@@ -106,9 +108,9 @@ type desktopApp struct {
 	view *ui.ChatView
 	win  fyne.Window
 
-	hidden     atomic.Bool // the chat window is closed to the tray
-	wasOpen    bool        // the gate as last seen, for notifications
-	openedOnce bool        // the gate has opened since start-up
+	hidden     atomic.Bool         // the chat window is closed to the tray
+	was        assistant.GateState // the gate as last seen, for notifications
+	openedOnce bool                // the gate has opened since start-up
 
 	// The other windows are made on first use and kept: closing hides them.
 	mountsWin, auditWin, settingsWin fyne.Window
@@ -170,19 +172,22 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 	defer unsub()
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
-	d.wasOpen = d.ui.Gate().Open
-	d.openedOnce = d.wasOpen
+	d.was = d.ui.Gate()
+	d.openedOnce = d.was.Open
 	d.refreshTray(ctx)
 	for {
 		select {
-		case ev := <-events:
+		case ev, ok := <-events:
+			if !ok {
+				return // the runtime stopped
+			}
 			// The gate opening at start-up is not news; later changes are.
 			starting := ev.Kind == assistant.EventGate && ev.Gate != nil && ev.Gate.Open && !d.openedOnce
-			if note, ok := ui.NoteFor(ev, d.wasOpen, d.hidden.Load()); ok && !starting {
+			if note, ok := ui.NoteFor(ev, d.was, d.hidden.Load()); ok && !starting {
 				d.notify(note.Title, note.Body)
 			}
 			if ev.Kind == assistant.EventGate && ev.Gate != nil {
-				d.wasOpen = ev.Gate.Open
+				d.was = *ev.Gate
 				d.openedOnce = d.openedOnce || ev.Gate.Open
 			}
 			switch ev.Kind {
@@ -209,11 +214,15 @@ func (d *desktopApp) refreshTray(ctx context.Context) {
 	})
 }
 
-// trayContent is the whole tray menu and icon for the current state.
+// trayContent is the whole tray menu and icon for the current state; it
+// sets the tray's tooltip to the status line too.
 func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource) {
 	n, _ := d.ui.RunningSandboxes(ctx)
 	groups, _ := d.ui.Groups(ctx)
 	st := ui.TrayStateFrom(d.ui.Gate(), n, groups)
+	// Fyne has no tooltip API; its tray is fyne.io/systray, whose tooltip
+	// is safe to set at any time.
+	systray.SetTooltip(ui.Tooltip(st))
 	menu := ui.TrayMenu(st, d.trayActions(ctx))
 	// Fyne 2.8.1 appends its own Quit only after building the tray from the
 	// menu, so a rebuilt menu would lose it; bring our own, last, with
@@ -251,6 +260,11 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 	}
 }
 
+// notify shows a desktop notification from "Berth" (Fyne's own sends the
+// app id as the sender's name); where that cannot be done, Fyne's.
 func (d *desktopApp) notify(title, text string) {
+	if sendNotification(ui.AppName, title, text) == nil {
+		return
+	}
 	d.app.SendNotification(fyne.NewNotification(title, text))
 }
