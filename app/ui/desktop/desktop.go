@@ -115,10 +115,13 @@ type desktopApp struct {
 	// The other windows are made on first use and kept: closing hides them.
 	mountsWin, auditWin, settingsWin fyne.Window
 	mounts                           *ui.MountsView
+	settings                         *ui.SettingsView
 }
 
+// keep makes closing a secondary window hide it, and opens it centred.
 func keep(w fyne.Window) fyne.Window {
 	w.SetCloseIntercept(w.Hide)
+	w.CenterOnScreen()
 	return w
 }
 
@@ -152,7 +155,10 @@ func (d *desktopApp) showSettings() {
 			v.LaunchAtLogin = as.Enabled()
 			v.OnLaunchAtLogin = as.Set
 		}
+		d.settings = v
 		d.settingsWin = keep(ui.NewSettingsWindow(d.app, v))
+	} else {
+		d.settings.Reload() // the saved settings, not edits left unsaved
 	}
 	d.settingsWin.Show()
 	d.settingsWin.RequestFocus()
