@@ -56,6 +56,16 @@ type ChatView struct {
 	// Usage, when set, reads a chat's token usage for the header.
 	Usage func(ctx context.Context, session string) (llm.Usage, error)
 	usage map[string]llm.Usage // by session, refreshed on open and after each turn
+
+	// OnOpenSettings, when set, opens the settings (from a turn that failed
+	// for want of a working API key).
+	OnOpenSettings func()
+	// Setup, when set, is the first-run panel the empty chat shows while
+	// no provider is set up.
+	Setup    *SetupView
+	setupOn  bool
+	setupObj fyne.CanvasObject
+	emptyKey string
 }
 
 // refreshUsage reads a chat's token usage again, off Fyne's thread.
@@ -148,6 +158,7 @@ func (v *ChatView) build() fyne.CanvasObject {
 	split := container.NewHSplit(left, v.right)
 	split.Offset = 0.25
 	v.reload()
+	v.checkSetup()
 	v.render()
 	return split
 }
@@ -415,6 +426,12 @@ func (v *ChatView) onExpand(card *ToolCard) {
 	v.render()
 }
 
+// SetupDone hides the first-run panel (the provider checked out).
+func (v *ChatView) SetupDone() {
+	v.setupOn = false
+	v.render()
+}
+
 // Group is the group of the chat on screen ("main" before any).
 func (v *ChatView) Group() string {
 	if v.conv != nil && v.conv.Group != "" {
@@ -459,6 +476,9 @@ func (v *ChatView) Handle(ev assistant.Event) {
 	}
 	if ev.Kind == assistant.EventGate {
 		changed = true
+		if v.Setup != nil && ev.Gate != nil {
+			v.Setup.ShowGate(*ev.Gate)
+		}
 	}
 	if ev.Kind == assistant.EventTurnEnd {
 		v.refreshUsage(ev.Session)

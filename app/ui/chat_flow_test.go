@@ -220,3 +220,21 @@ func shownTexts(w fyne.Window) string {
 	})
 	return b.String()
 }
+
+// TestChatNoKeyOffersSettings: a turn that failed for want of an API key
+// says to paste one in Settings, with the button, not a terminal command.
+func TestChatNoKeyOffersSettings(t *testing.T) {
+	v, w := openChat(t, newFake())
+	opened := 0
+	v.OnOpenSettings = func() { opened++ }
+	running(v, "c1")
+	v.Handle(assistant.Event{Kind: assistant.EventTurnEnd, Session: "s1", MessageID: 7, Status: assistant.StatusFailed,
+		Err: "anthropic: no API key — set it with `berth auth set anthropic` or ANTHROPIC_API_KEY"})
+	if texts := shownTexts(w); strings.Contains(texts, "berth auth") || !strings.Contains(texts, "paste one in Settings") {
+		t.Errorf("the failure says:\n%s", texts)
+	}
+	test.Tap(button(t, w, "Open Settings"))
+	if opened != 1 {
+		t.Errorf("Open Settings opened %d times", opened)
+	}
+}

@@ -4,12 +4,15 @@ import (
 	"cmp"
 	"fmt"
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/berth-app/berth/app/llm"
 )
 
 // EmptyTitle is what an empty chat says first.
@@ -24,14 +27,46 @@ func (v *ChatView) render() {
 	v.renderFrame()
 	v.list.sync()
 	if len(v.conv.Items) == 0 {
-		v.empty.Objects = []fyne.CanvasObject{emptyState(v.groupName(v.conv.Group))}
+		if key := fmt.Sprint(v.groupName(v.conv.Group), v.setupOn); key != v.emptyKey || len(v.empty.Objects) == 0 {
+			v.emptyKey = key
+			var setup fyne.CanvasObject
+			if v.setupOn {
+				setup = v.setupObject()
+			}
+			v.empty.Objects = []fyne.CanvasObject{container.NewVScroll(emptyState(v.groupName(v.conv.Group), setup))}
+			v.empty.Refresh()
+		}
 		v.empty.Show()
 		v.list.box.Hide()
 	} else if v.empty.Visible() {
-		v.empty.Objects = nil
+		v.empty.Objects, v.emptyKey = nil, ""
 		v.empty.Hide()
 		v.list.box.Show()
 	}
+}
+
+// setupObject is the first-run panel, built once.
+func (v *ChatView) setupObject() fyne.CanvasObject {
+	if v.setupObj == nil {
+		v.setupObj = v.Setup.build()
+		v.Setup.ShowGate(v.conv.Gate)
+	}
+	return v.setupObj
+}
+
+// checkSetup decides, off Fyne's thread, whether the first-run panel shows.
+func (v *ChatView) checkSetup() {
+	if v.Setup == nil {
+		return
+	}
+	v.work(func() {
+		c, err := v.Setup.store.Load()
+		key, _, _ := v.Setup.store.Key(cmp.Or(c.Provider, llm.Anthropic))
+		v.do(func() {
+			v.setupOn = err == nil && SetupNeeded(c, key)
+			v.render()
+		})
+	})
 }
 
 // renderFrame updates what surrounds the transcript: the header, the
@@ -78,7 +113,7 @@ func (v *ChatView) renderFrame() {
 	}
 }
 
-func emptyState(group string) fyne.CanvasObject {
+func emptyState(group string, setup fyne.CanvasObject) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle(EmptyTitle, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
 	body := widget.NewLabelWithStyle(
@@ -86,6 +121,9 @@ func emptyState(group string) fyne.CanvasObject {
 			"happens in a Docker sandbox that sees only this group's folder and the folders you mounted — and each call is in the audit log.",
 		fyne.TextAlignCenter, fyne.TextStyle{})
 	body.Wrapping = fyne.TextWrapWord
+	if setup != nil {
+		return container.NewVBox(title, body, setup)
+	}
 	return container.NewVBox(title, body)
 }
 
@@ -167,10 +205,22 @@ func (v *ChatView) turnEndObject(it *Item) fyne.CanvasObject {
 	note := widget.NewLabelWithStyle(it.Text, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	note.Wrapping = fyne.TextWrapWord
 	note.Importance = widget.WarningImportance
-	if !it.CanRetry() {
+	buttons := container.NewHBox()
+	if it.CanRetry() {
+		id := it.MessageID
+		buttons.Add(widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { v.onRetry(id) }))
+	}
+	if KeyProblem(it.Text) && v.OnOpenSettings != nil {
+		buttons.Add(widget.NewButtonWithIcon("Open Settings", theme.SettingsIcon(), v.OnOpenSettings))
+	}
+	if len(buttons.Objects) == 0 {
 		return note
 	}
-	id := it.MessageID
-	retry := widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { v.onRetry(id) })
-	return container.NewVBox(note, container.NewHBox(retry))
+	return container.NewVBox(note, buttons)
+}
+
+// KeyProblem reports whether a failed turn's reason is a missing or
+// refused API key, which Settings fixes.
+func KeyProblem(reason string) bool {
+	return strings.Contains(reason, llm.ErrNoKey.Error()) || strings.Contains(reason, llm.ErrAuth.Error())
 }

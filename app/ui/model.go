@@ -2,10 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/llm"
 )
 
 // ItemKind is what one entry of a conversation is.
@@ -308,7 +310,7 @@ func (c *Conversation) end(ev assistant.Event) bool {
 			note = "Interrupted: Docker went down (" + r + "). The partial answer is kept."
 		}
 	case assistant.StatusFailed:
-		note = "Failed: " + ev.Err
+		note = failedNote(ev.Err)
 	case assistant.StatusCanceled:
 		note = "Canceled."
 	}
@@ -317,6 +319,18 @@ func (c *Conversation) end(ev assistant.Event) bool {
 		c.Items = append(c.Items, Item{Kind: ItemTurnEnd, MessageID: ev.MessageID, Status: ev.Status, Text: note, Retry: text})
 	}
 	return true
+}
+
+// failedNote says why a turn failed; a key problem points to Settings,
+// where the desktop app fixes it, not to a terminal command.
+func failedNote(reason string) string {
+	switch {
+	case strings.Contains(reason, llm.ErrNoKey.Error()):
+		return "Failed: no API key for the model provider — paste one in Settings."
+	case strings.Contains(reason, llm.ErrAuth.Error()):
+		return "Failed: the API key was refused — paste a new one in Settings."
+	}
+	return "Failed: " + PlainHint(reason)
 }
 
 // CanRetry reports whether an ended turn may be sent again.

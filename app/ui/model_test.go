@@ -137,7 +137,7 @@ func TestConversationApply(t *testing.T) {
 			name: "failed turn says why",
 			events: []assistant.Event{{Kind: assistant.EventTurnStart, Session: s, MessageID: 1},
 				{Kind: assistant.EventTurnEnd, Session: s, MessageID: 1, Status: assistant.StatusFailed, Err: "the API key was refused"}},
-			want:  []string{"user hello [failed] ", "end Failed: the API key was refused [retry]"},
+			want:  []string{"user hello [failed] ", "end Failed: the API key was refused — paste a new one in Settings. [retry]"},
 			input: true,
 		},
 		{

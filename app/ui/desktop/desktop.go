@@ -46,8 +46,15 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	a.SetIcon(ui.AppIcon())
 	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service)}
 	d.view = ui.NewChatView(ctx, d.ui)
-	d.win = ui.NewChatWindow(a, d.view)
 	d.view.Usage = inst.Service.Usage
+	d.view.OnOpenSettings = d.showSettings
+	setup := ui.NewSetupView(ui.ConfigFiles(inst.ConfigDir))
+	setup.BuildImage = inst.BuildImage
+	setup.OnSettings = d.showSettings
+	setup.OnAddFolder = func() { d.showMounts(ctx) }
+	setup.OnDone = d.view.SetupDone
+	d.view.Setup = setup
+	d.win = ui.NewChatWindow(a, d.view)
 	d.view.OnBannerAction = func(action string) {
 		switch action {
 		case ui.ActionResume:
