@@ -60,6 +60,8 @@ type ChatView struct {
 	// OnOpenSettings, when set, opens the settings (from a turn that failed
 	// for want of a working API key).
 	OnOpenSettings func()
+	win      fyne.Window // the window it is in, for dialogs
+	switcher *switcher   // the open chat switcher, nil for none
 	// Setup, when set, is the first-run panel the empty chat shows while
 	// no provider is set up.
 	Setup    *SetupView
@@ -121,8 +123,9 @@ func (v *ChatView) onAsk(callID, input string) {
 func NewChatWindow(app fyne.App, v *ChatView) fyne.Window {
 	w := app.NewWindow("Berth")
 	w.SetIcon(AppIcon())
+	v.win = w
 	w.SetContent(v.build())
-	w.Canvas().AddShortcut(newChatShortcut, func(fyne.Shortcut) { v.onNewChat() })
+	v.addShortcuts(w.Canvas())
 	w.Resize(fyne.NewSize(960, 640))
 	return w
 }
@@ -148,12 +151,14 @@ func (v *ChatView) build() fyne.CanvasObject {
 	v.status = widget.NewLabel("")
 	v.status.Importance = widget.DangerImportance
 	v.status.Wrapping = fyne.TextWrapWord
-	v.input = newMessageEntry(v.onSend, v.onNewChat)
+	v.input = newMessageEntry(v.onSend, v.onStop, v.shortcuts())
 	v.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), v.onSend)
 	v.sendBtn.Importance = widget.HighImportance
 	v.stopBtn = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), v.onStop)
 	bottom := container.NewVBox(v.status, container.NewBorder(nil, nil, nil, container.NewHBox(v.stopBtn, v.sendBtn), v.input))
-	v.right = container.NewBorder(container.NewVBox(v.header, v.banner), bottom, nil, nil, container.NewStack(v.list.box, v.empty))
+	help := widget.NewButtonWithIcon("", theme.HelpIcon(), v.ShowHelp)
+	help.Importance = widget.LowImportance
+	v.right = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, help, v.header), v.banner), bottom, nil, nil, container.NewStack(v.list.box, v.empty))
 
 	split := container.NewHSplit(left, v.right)
 	split.Offset = 0.25
