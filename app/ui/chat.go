@@ -60,8 +60,8 @@ type ChatView struct {
 	// OnOpenSettings, when set, opens the settings (from a turn that failed
 	// for want of a working API key).
 	OnOpenSettings func()
-	win      fyne.Window // the window it is in, for dialogs
-	switcher *switcher   // the open chat switcher, nil for none
+	win            fyne.Window // the window it is in, for dialogs
+	switcher       *switcher   // the open chat switcher, nil for none
 	// Setup, when set, is the first-run panel the empty chat shows while
 	// no provider is set up.
 	Setup    *SetupView
