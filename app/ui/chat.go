@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"context"
 	"strings"
 
@@ -35,7 +34,11 @@ type ChatView struct {
 	chats    map[string]*Conversation       // by session, as they were seen
 	conv     *Conversation                  // the open one
 
-	nav         *widget.Tree
+	nav         *widget.List
+	navRows     []ChatRow // the chat list's rows: date headings and chats
+	groupSel    *widget.Select
+	search      *widget.Entry
+	chatMenu    *widget.Button
 	navSync     bool   // the selection is being set to the chat in view
 	navSelected string // the chat list's selected node, "" for none
 	header      *widget.Label
@@ -57,6 +60,9 @@ type ChatView struct {
 	Usage func(ctx context.Context, session string) (llm.Usage, error)
 	usage map[string]llm.Usage // by session, refreshed on open and after each turn
 
+	// Admin, when set, renames and deletes chats and makes, renames and
+	// deletes groups; without it those menus are empty.
+	Admin ChatAdmin
 	// OnOpenSettings, when set, opens the settings (from a turn that failed
 	// for want of a working API key).
 	OnOpenSettings func()
@@ -131,17 +137,7 @@ func NewChatWindow(app fyne.App, v *ChatView) fyne.Window {
 }
 
 func (v *ChatView) build() fyne.CanvasObject {
-	v.nav = widget.NewTree(v.navChildren, v.navIsBranch,
-		func(bool) fyne.CanvasObject { return widget.NewLabel("group or chat title") },
-		v.navUpdate)
-	v.nav.OnSelected = v.onSelect
-	v.nav.OnUnselected = func(uid widget.TreeNodeID) {
-		if v.navSelected == uid {
-			v.navSelected = ""
-		}
-	}
-	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), v.onNewChat)
-	left := container.NewBorder(newBtn, nil, nil, nil, v.nav)
+	left := v.buildNav()
 
 	v.header = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.header.Truncation = fyne.TextTruncateEllipsis
@@ -158,7 +154,9 @@ func (v *ChatView) build() fyne.CanvasObject {
 	bottom := container.NewVBox(v.status, container.NewBorder(nil, nil, nil, container.NewHBox(v.stopBtn, v.sendBtn), v.input))
 	help := widget.NewButtonWithIcon("", theme.HelpIcon(), v.ShowHelp)
 	help.Importance = widget.LowImportance
-	v.right = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, help, v.header), v.banner), bottom, nil, nil, container.NewStack(v.list.box, v.empty))
+	v.chatMenu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), func() { v.showChatMenu(v.conv.Session, v.chatMenu) })
+	v.chatMenu.Importance = widget.LowImportance
+	v.right = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.chatMenu, help), v.header), v.banner), bottom, nil, nil, container.NewStack(v.list.box, v.empty))
 
 	split := container.NewHSplit(left, v.right)
 	split.Offset = 0.25
@@ -195,24 +193,10 @@ func (v *ChatView) reload() {
 			if v.conv.Group == "" {
 				v.conv.Group = v.defaultGroup()
 			}
-			v.nav.Refresh()
-			v.nav.OpenAllBranches()
-			v.syncNav()
+			v.refreshNav()
 			v.renderFrame()
 		})
 	})
-}
-
-// syncNav makes the chat list's selection the chat in view: none for a new
-// chat not sent yet.
-func (v *ChatView) syncNav() {
-	v.navSync = true
-	defer func() { v.navSync = false }()
-	if v.conv.Session == "" {
-		v.nav.UnselectAll()
-		return
-	}
-	v.nav.Select("s:" + v.conv.Session)
 }
 
 func (v *ChatView) defaultGroup() string {
@@ -231,40 +215,6 @@ func (v *ChatView) groupName(slug string) string {
 	return slug
 }
 
-// Tree node ids: "" is the root, "g:SLUG" a group, "s:ID" a chat.
-func (v *ChatView) navChildren(uid widget.TreeNodeID) []widget.TreeNodeID {
-	var out []widget.TreeNodeID
-	if uid == "" {
-		for _, g := range v.groups {
-			out = append(out, "g:"+g.Slug)
-		}
-		return out
-	}
-	if slug, ok := strings.CutPrefix(uid, "g:"); ok {
-		for _, ss := range v.sessions[slug] {
-			out = append(out, "s:"+ss.ID)
-		}
-	}
-	return out
-}
-
-func (v *ChatView) navIsBranch(uid widget.TreeNodeID) bool {
-	return uid == "" || strings.HasPrefix(uid, "g:")
-}
-
-func (v *ChatView) navUpdate(uid widget.TreeNodeID, _ bool, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	if slug, ok := strings.CutPrefix(uid, "g:"); ok {
-		l.TextStyle.Bold = true
-		l.SetText(v.groupName(slug))
-		return
-	}
-	l.TextStyle.Bold = false
-	if ss, ok := v.session(strings.TrimPrefix(uid, "s:")); ok {
-		l.SetText(cmp.Or(ss.Title, untitled))
-	}
-}
-
 func (v *ChatView) session(id string) (assistant.Session, bool) {
 	for _, list := range v.sessions {
 		for _, ss := range list {
@@ -274,20 +224,6 @@ func (v *ChatView) session(id string) (assistant.Session, bool) {
 		}
 	}
 	return assistant.Session{}, false
-}
-
-func (v *ChatView) onSelect(uid widget.TreeNodeID) {
-	v.navSelected = uid
-	if v.navSync {
-		return
-	}
-	if slug, ok := strings.CutPrefix(uid, "g:"); ok {
-		v.NewChat(slug)
-		return
-	}
-	if ss, ok := v.session(strings.TrimPrefix(uid, "s:")); ok {
-		v.Open(ss)
-	}
 }
 
 // Open shows a chat: as last seen when it is live, else from its history,
@@ -322,7 +258,7 @@ func (v *ChatView) Open(ss assistant.Session) {
 func (v *ChatView) show(c *Conversation) {
 	v.conv = c
 	v.list.reset()
-	v.syncNav()
+	v.refreshNav()
 	v.render()
 }
 

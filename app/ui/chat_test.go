@@ -293,7 +293,7 @@ func TestChatOpenHistory(t *testing.T) {
 		{ID: 2, Role: "assistant", Content: `{"parts":[{"Kind":"text","Text":"Hello!"}]}`},
 	}}
 	v, _ := openChat(t, f)
-	v.nav.Select("s:s1")
+	clickChat(t, v, "s1")
 	if got := summary(v.conv); !slices.Equal(got, []string{"user hi [done] ", "assistant Hello!"}) {
 		t.Errorf("items: got %q", got)
 	}

@@ -48,6 +48,7 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	d.view = ui.NewChatView(ctx, d.ui)
 	d.view.Usage = inst.Service.Usage
 	d.view.OnOpenSettings = d.showSettings
+	d.view.Admin = inst.Service
 	setup := ui.NewSetupView(ui.ConfigFiles(inst.ConfigDir))
 	setup.BuildImage = inst.BuildImage
 	setup.OnSettings = d.showSettings
