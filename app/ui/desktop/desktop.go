@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -42,9 +43,15 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 		return 1
 	}
 	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: ui.AppName})
+	userConfig := os.Getenv("XDG_CONFIG_HOME") // launch at login writes there
+	if os.Getenv("BERTH_HOME") != "" {
+		// Fyne keeps its preferences under the user's config folder
+		// (XDG_CONFIG_HOME/fyne/ID); BERTH_HOME promises everything under it.
+		os.Setenv("XDG_CONFIG_HOME", filepath.Join(inst.ConfigDir, "desktop"))
+	}
 	a := app.NewWithID(AppID)
 	a.SetIcon(ui.AppIcon())
-	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service)}
+	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service), userConfig: userConfig}
 	d.view = ui.NewChatView(ctx, d.ui)
 	d.view.Usage = inst.Service.Usage
 	d.view.OnOpenSettings = d.showSettings
@@ -70,7 +77,10 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 		d.view.Open(ss) // pick up where the user left off
 	}
 	// Closing the window hides it: the assistant lives in the tray.
+	ui.RestoreSize(a.Preferences(), ui.WindowChat, d.win, fyne.NewSize(960, 640))
+	a.Lifecycle().SetOnStopped(func() { ui.SaveSize(a.Preferences(), ui.WindowChat, d.win) })
 	d.win.SetCloseIntercept(func() {
+		ui.SaveSize(a.Preferences(), ui.WindowChat, d.win)
 		d.hidden.Store(true)
 		d.win.Hide()
 	})
@@ -116,6 +126,7 @@ type desktopApp struct {
 	view *ui.ChatView
 	win  fyne.Window
 
+	userConfig string              // XDG_CONFIG_HOME as Berth was started with
 	hidden     atomic.Bool         // the chat window is closed to the tray
 	was        assistant.GateState // the gate as last seen, for notifications
 	openedOnce bool                // the gate has opened since start-up
@@ -126,9 +137,15 @@ type desktopApp struct {
 	settings                         *ui.SettingsView
 }
 
-// keep makes closing a secondary window hide it, and opens it centred.
-func keep(w fyne.Window) fyne.Window {
-	w.SetCloseIntercept(w.Hide)
+// keep makes closing a secondary window hide it (remembering its size),
+// and opens it centred at the size it had.
+func (d *desktopApp) keep(name string, w fyne.Window, def fyne.Size) fyne.Window {
+	p := d.app.Preferences()
+	ui.RestoreSize(p, name, w, def)
+	w.SetCloseIntercept(func() {
+		ui.SaveSize(p, name, w)
+		w.Hide()
+	})
 	w.CenterOnScreen()
 	return w
 }
@@ -137,7 +154,7 @@ func (d *desktopApp) showMounts(ctx context.Context) {
 	group := d.view.Group()
 	if d.mountsWin == nil {
 		d.mounts = ui.NewMountsView(ctx, d.inst.Service, group)
-		d.mountsWin = keep(ui.NewMountsWindow(d.app, d.mounts))
+		d.mountsWin = d.keep(ui.WindowMounts, ui.NewMountsWindow(d.app, d.mounts), fyne.NewSize(720, 640))
 	} else {
 		d.mounts.SetGroup(group)
 	}
@@ -147,7 +164,7 @@ func (d *desktopApp) showMounts(ctx context.Context) {
 
 func (d *desktopApp) showAudit(ctx context.Context) {
 	if d.auditWin == nil {
-		d.auditWin = keep(ui.NewAuditWindow(d.app, ui.NewAuditView(ctx, d.inst.Store)))
+		d.auditWin = d.keep(ui.WindowAudit, ui.NewAuditWindow(d.app, ui.NewAuditView(ctx, d.inst.Store)), fyne.NewSize(1000, 640))
 	}
 	d.auditWin.Show()
 	d.auditWin.RequestFocus()
@@ -159,12 +176,12 @@ func (d *desktopApp) showSettings() {
 		v.BuildImage = d.inst.BuildImage
 		if exe, err := os.Executable(); err == nil {
 			home, _ := os.UserHomeDir()
-			as := ui.Autostart{GOOS: runtime.GOOS, Home: home, ConfigDir: os.Getenv("XDG_CONFIG_HOME"), Exec: exe}
+			as := ui.Autostart{GOOS: runtime.GOOS, Home: home, ConfigDir: d.userConfig, Exec: exe}
 			v.LaunchAtLogin = as.Enabled()
 			v.OnLaunchAtLogin = as.Set
 		}
 		d.settings = v
-		d.settingsWin = keep(ui.NewSettingsWindow(d.app, v))
+		d.settingsWin = d.keep(ui.WindowSettings, ui.NewSettingsWindow(d.app, v), fyne.NewSize(720, 760))
 	} else {
 		d.settings.Reload() // the saved settings, not edits left unsaved
 	}
