@@ -63,6 +63,8 @@ type ChatView struct {
 	// Admin, when set, renames and deletes chats and makes, renames and
 	// deletes groups; without it those menus are empty.
 	Admin ChatAdmin
+	// OnCloseWindow, when set, closes the window to the tray (Ctrl+W).
+	OnCloseWindow func()
 	// OnOpenSettings, when set, opens the settings (from a turn that failed
 	// for want of a working API key).
 	OnOpenSettings func()

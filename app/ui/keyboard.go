@@ -25,6 +25,7 @@ var (
 	switchShortcut   = &desktop.CustomShortcut{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault}
 	settingsShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
 	helpShortcut     = &desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault}
+	closeShortcut    = &desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
 // Shortcut is a key and what it does, for the Help view and the README.
@@ -39,6 +40,7 @@ var Shortcuts = []Shortcut{
 	{"Ctrl+K", "switch chat: type to filter, ↑/↓ and Enter to open"},
 	{"Ctrl+,", "Settings"},
 	{"Ctrl+/", "this list of shortcuts"},
+	{"Ctrl+W", "close the window; Berth stays in the tray"},
 	{"Tab, Shift+Tab", "move between the message box, Stop/Send, the transcript's buttons (Allow once, Always allow…, Deny, Retry, Show) and the chat list"},
 	{"Space", "press the focused button"},
 }
@@ -54,6 +56,11 @@ func (v *ChatView) shortcuts() []shortcut {
 			}
 		}},
 		{helpShortcut, "shortcuts", v.ShowHelp},
+		{closeShortcut, "close", func() {
+			if v.OnCloseWindow != nil {
+				v.OnCloseWindow()
+			}
+		}},
 	}
 }
 

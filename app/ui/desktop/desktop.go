@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -79,11 +80,8 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	// Closing the window hides it: the assistant lives in the tray.
 	ui.RestoreSize(a.Preferences(), ui.WindowChat, d.win, fyne.NewSize(960, 640))
 	a.Lifecycle().SetOnStopped(func() { ui.SaveSize(a.Preferences(), ui.WindowChat, d.win) })
-	d.win.SetCloseIntercept(func() {
-		ui.SaveSize(a.Preferences(), ui.WindowChat, d.win)
-		d.hidden.Store(true)
-		d.win.Hide()
-	})
+	d.win.SetCloseIntercept(d.hide)
+	d.view.OnCloseWindow = d.hide
 	inst.Runtime.OnShow = func() { fyne.Do(d.show) }
 	d.view.Watch(ctx)
 	// Fyne starts its system tray only if the menu is set before Run.
@@ -187,6 +185,15 @@ func (d *desktopApp) showSettings() {
 	}
 	d.settingsWin.Show()
 	d.settingsWin.RequestFocus()
+}
+
+// hide closes the chat window to the tray and gives the memory it no
+// longer needs back to the system.
+func (d *desktopApp) hide() {
+	ui.SaveSize(d.app.Preferences(), ui.WindowChat, d.win)
+	d.hidden.Store(true)
+	d.win.Hide()
+	go debug.FreeOSMemory()
 }
 
 func (d *desktopApp) show() {
