@@ -41,7 +41,7 @@ func TestPerfDesktop(t *testing.T) {
 	}
 	defer conn.Close()
 	var ready []time.Duration
-	var rssMB, cpuPct, chatMB, closedMB, closedCPU float64
+	var rssMB, cpuPct, chatMB, closedMB, closedCPU, closedAnon, closedFile float64
 	xdotool, _ := exec.LookPath("xdotool")
 	for i := 0; i < 5; i++ {
 		run := filepath.Join(dir, fmt.Sprint(i))
@@ -74,16 +74,26 @@ func TestPerfDesktop(t *testing.T) {
 			chatMB = rssOf(t, app.Process.Pid) / 1024
 			if xdotool != "" {
 				// Ctrl+W closes the window to the tray, as a user would.
-				out, err := exec.Command(xdotool, "search", "--sync", "--pid", fmt.Sprint(app.Process.Pid), "--name", "^Berth$",
-					"windowfocus", "--sync", "key", "ctrl+w").CombinedOutput()
-				if err != nil {
-					t.Logf("xdotool: %v: %s", err, out)
+				xdo := func(args ...string) ([]byte, error) {
+					c := exec.Command(xdotool, args...)
+					c.Env = append(os.Environ(), "DISPLAY="+display)
+					return c.CombinedOutput()
+				}
+				pid := fmt.Sprint(app.Process.Pid)
+				if out, err := xdo("search", "--sync", "--onlyvisible", "--pid", pid, "--name", "^Berth$",
+					"windowfocus", "--sync", "key", "ctrl+w"); err != nil {
+					t.Fatalf("xdotool: %v: %s", err, out)
+				}
+				if out, err := xdo("search", "--onlyvisible", "--pid", pid, "--name", "^Berth$"); err == nil {
+					t.Fatalf("Ctrl+W left the chat window open (%s)", out)
 				}
 				time.Sleep(5 * time.Second)
 				c0 := ticks(t, app.Process.Pid)
 				time.Sleep(10 * time.Second)
 				closedCPU = float64(ticks(t, app.Process.Pid)-c0) / 100 / 10 * 100
 				closedMB = rssOf(t, app.Process.Pid) / 1024
+				closedAnon = statusKB(t, app.Process.Pid, "RssAnon:") / 1024
+				closedFile = statusKB(t, app.Process.Pid, "RssFile:") / 1024
 			}
 		}
 		if i == 1 {
@@ -106,6 +116,8 @@ func TestPerfDesktop(t *testing.T) {
 		return
 	}
 	fmt.Printf("%-54s %9.1f MB\n", "idle resident memory (window closed, tray only)", closedMB)
+	fmt.Printf("%-54s %9.1f MB\n", "  of which anonymous (heaps: Go, Mesa, fonts)", closedAnon)
+	fmt.Printf("%-54s %9.1f MB\n", "  of which file-backed (the binary, libGL/llvmpipe)", closedFile)
 	fmt.Printf("%-54s %9.2f %% of one core\n\n", "idle CPU over 10 s (window closed)", closedCPU)
 }
 
@@ -155,13 +167,17 @@ func ticks(t *testing.T, pid int) int64 {
 	return u + s
 }
 
-func rssOf(t *testing.T, pid int) float64 {
+func rssOf(t *testing.T, pid int) float64 { return statusKB(t, pid, "VmRSS:") }
+
+// statusKB reads one kB figure of /proc/PID/status ("VmRSS:", "RssAnon:",
+// "RssFile:").
+func statusKB(t *testing.T, pid int, field string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
 			return kb
 		}
