@@ -32,6 +32,9 @@ func TestNoteFor(t *testing.T) {
 		{"answer in view", assistant.Event{Kind: assistant.EventTurnEnd, Status: assistant.StatusDone}, up, false, ""},
 		{"interrupted while hidden", assistant.Event{Kind: assistant.EventTurnEnd, Status: assistant.StatusInterrupted}, up, true, "Berth stopped a turn"},
 		{"canceled by the user", assistant.Event{Kind: assistant.EventTurnEnd, Status: assistant.StatusCanceled}, up, true, ""},
+		{"task waits for an approval, window open or not", assistant.Event{Kind: assistant.EventTaskApproval, Text: `Task "Tidy" needs your approval`}, up, false, "Berth: a task needs your approval"},
+		{"task finished", assistant.Event{Kind: assistant.EventTaskEnd, Status: assistant.RunFinished, Text: "Tidy"}, up, false, "Berth: task finished"},
+		{"task needs approval", assistant.Event{Kind: assistant.EventTaskEnd, Status: assistant.RunNeedsApproval, Text: "Tidy"}, up, false, "Berth: task needs-approval"},
 		{"text delta", assistant.Event{Kind: assistant.EventAgent, Agent: &agent.Event{Kind: agent.EventText, Text: "x"}}, up, true, ""},
 	}
 	for _, c := range cases {

@@ -8,6 +8,7 @@ const (
 	WindowSettings = "settings"
 	WindowMounts   = "mounts"
 	WindowAudit    = "audit"
+	WindowTasks    = "tasks"
 )
 
 // RestoreSize gives w the size it had when last closed, or def the first

@@ -64,6 +64,10 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	setup.OnDone = d.view.SetupDone
 	d.view.Setup = setup
 	d.win = ui.NewChatWindow(a, d.view)
+	d.tasks = ui.ConnectTasks(inst.Service, inst.Scheduler)
+	if inst.Scheduler != nil {
+		inst.Scheduler.Approve = d.view.AskForTask
+	}
 	d.view.OnBannerAction = func(action string) {
 		switch action {
 		case ui.ActionResume:
@@ -130,9 +134,23 @@ type desktopApp struct {
 	openedOnce bool                // the gate has opened since start-up
 
 	// The other windows are made on first use and kept: closing hides them.
-	mountsWin, auditWin, settingsWin fyne.Window
-	mounts                           *ui.MountsView
-	settings                         *ui.SettingsView
+	mountsWin, auditWin, settingsWin, tasksWin fyne.Window
+	mounts                                     *ui.MountsView
+	settings                                   *ui.SettingsView
+	tasks                                      ui.TaskService
+	tasksView                                  *ui.TasksView
+}
+
+func (d *desktopApp) showTasks(ctx context.Context) {
+	group := d.view.Group()
+	if d.tasksWin == nil {
+		d.tasksView = ui.NewTasksView(ctx, d.tasks, group)
+		d.tasksWin = d.keep(ui.WindowTasks, ui.NewTasksWindow(d.app, d.tasksView), fyne.NewSize(720, 680))
+	} else {
+		d.tasksView.SetGroup(group)
+	}
+	d.tasksWin.Show()
+	d.tasksWin.RequestFocus()
 }
 
 // keep makes closing a secondary window hide it (remembering its size),
@@ -229,7 +247,8 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 				d.openedOnce = d.openedOnce || ev.Gate.Open
 			}
 			switch ev.Kind {
-			case assistant.EventGate, assistant.EventTurnStart, assistant.EventTurnEnd, assistant.EventSandboxStop:
+			case assistant.EventGate, assistant.EventTurnStart, assistant.EventTurnEnd, assistant.EventSandboxStop,
+				assistant.EventTaskStart, assistant.EventTaskEnd:
 				d.refreshTray(ctx)
 			}
 		case <-tick.C:
@@ -258,6 +277,12 @@ func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource
 	n, _ := d.ui.RunningSandboxes(ctx)
 	groups, _ := d.ui.Groups(ctx)
 	st := ui.TrayStateFrom(d.ui.Gate(), n, groups)
+	if ts, err := d.tasks.Tasks(ctx, ""); err == nil {
+		st.NextTask = ui.NextTaskLine(ts)
+		for _, t := range ts {
+			st.Tasks = append(st.Tasks, ui.TrayTask{ID: t.ID, Title: t.Title})
+		}
+	}
 	// Fyne has no tooltip API; its tray is fyne.io/systray, whose tooltip
 	// is safe to set at any time.
 	systray.SetTooltip(ui.Tooltip(st))
@@ -295,6 +320,10 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 		OnMounts:   func() { d.showMounts(ctx) },
 		OnAudit:    func() { d.showAudit(ctx) },
 		OnSettings: d.showSettings,
+		OnTasks:    func() { d.showTasks(ctx) },
+		OnRunTask: func(id string) {
+			act(func() error { return d.tasks.RunTask(ctx, id) })()
+		},
 	}
 }
 
