@@ -134,6 +134,7 @@ func NewChatWindow(app fyne.App, v *ChatView) fyne.Window {
 	v.win = w
 	w.SetContent(v.build())
 	v.addShortcuts(w.Canvas())
+	w.Canvas().Focus(v.input) // typing starts at once
 	w.Resize(fyne.NewSize(960, 640))
 	return w
 }
