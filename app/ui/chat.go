@@ -146,7 +146,7 @@ func (v *ChatView) build() fyne.CanvasObject {
 	v.header.Truncation = fyne.TextTruncateEllipsis
 	v.banner = container.NewVBox()
 	v.list = newTranscript(func() []Item { return v.conv.Items }, v.itemObject)
-	v.empty = container.NewVBox()
+	v.empty = container.NewStack()
 	v.status = widget.NewLabel("")
 	v.status.Importance = widget.DangerImportance
 	v.status.Wrapping = fyne.TextWrapWord

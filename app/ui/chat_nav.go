@@ -102,6 +102,9 @@ func (v *ChatView) refreshNav() {
 	for _, g := range v.groups {
 		names = append(names, v.groupName(g.Slug))
 	}
+	if len(names) == 0 {
+		names = []string{v.Group()} // made with the first message
+	}
 	v.navSync = true
 	defer func() { v.navSync = false }()
 	v.groupSel.Options = append(names, NewGroupOption)

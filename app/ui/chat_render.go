@@ -94,6 +94,9 @@ func (v *ChatView) renderFrame() {
 		}
 		v.banner.Refresh()
 		v.right.Refresh()
+		if v.list.follow {
+			v.list.list.ScrollToBottom() // the banner took room from the transcript
+		}
 	}
 
 	if c.InputEnabled() {
