@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -46,8 +47,8 @@ type SettingsErrors map[string]string
 
 // SettingsFormFrom fills the fields from the settings.
 func SettingsFormFrom(c config.Config) SettingsForm {
-	f := SettingsForm{Provider: or(c.Provider, llm.Anthropic), Model: c.Model, BaseURL: c.BaseURL, Image: c.Image,
-		Network: or(c.Network, "none"), BlockedPatterns: strings.Join(c.BlockedPatterns, "\n")}
+	f := SettingsForm{Provider: cmp.Or(c.Provider, llm.Anthropic), Model: c.Model, BaseURL: c.BaseURL, Image: c.Image,
+		Network: cmp.Or(c.Network, "none"), BlockedPatterns: strings.Join(c.BlockedPatterns, "\n")}
 	if c.MemoryMB != 0 {
 		f.MemoryMB = strconv.FormatInt(c.MemoryMB, 10)
 	}
