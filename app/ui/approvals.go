@@ -16,6 +16,9 @@ type Approvals struct {
 	waiting map[string]chan agent.Approval // Asks waiting, by call id
 	early   map[string]agent.Approval      // answers that came before their Ask
 	order   []string                       // early's keys, oldest first
+	// OnAsk, when set, is told each request (with the call's input) as Ask
+	// starts waiting, on the turn's goroutine; set it before the first Ask.
+	OnAsk func(req agent.ApprovalRequest)
 }
 
 // maxEarly bounds the answers kept for an Ask still to come: a click on a
@@ -38,6 +41,9 @@ func (a *Approvals) Ask(ctx context.Context, req agent.ApprovalRequest) (agent.A
 	ch := make(chan agent.Approval, 1)
 	a.waiting[req.CallID] = ch
 	a.mu.Unlock()
+	if a.OnAsk != nil {
+		a.OnAsk(req)
+	}
 	defer func() {
 		a.mu.Lock()
 		delete(a.waiting, req.CallID)

@@ -85,3 +85,17 @@ func RuntimeSettings(rt *assistant.Runtime, configDir string) SettingsStore {
 func (r runtimeSettings) Save(c config.Config) error {
 	return r.rt.SaveSettings(context.Background(), c)
 }
+
+// ChatAdmin is what the chat window needs to rename and delete chats and to
+// create, rename and delete groups. *assistant.Service satisfies it.
+type ChatAdmin interface {
+	RenameSession(ctx context.Context, id, title string) error
+	RemoveSession(ctx context.Context, id string) error
+	AddGroup(ctx context.Context, slug, name string, gs assistant.GroupSettings) (assistant.Group, error)
+	// SetGroup applies KEY=VALUE changes; "name=…" renames.
+	SetGroup(ctx context.Context, slug string, changes []string) (assistant.Group, error)
+	// RemoveGroup deletes a group; without purge its folder stays on disk.
+	RemoveGroup(ctx context.Context, slug string, purge bool) error
+}
+
+var _ ChatAdmin = (*assistant.Service)(nil)

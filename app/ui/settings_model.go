@@ -198,14 +198,17 @@ func KeyStatus(provider, key string, src llm.KeySource) string {
 		if provider == llm.OpenAI {
 			return "No key stored — paste one, or leave it empty for a local server that needs none"
 		}
-		return "No key stored — paste one to keep it in the OS keyring"
+		return "No key stored — paste one to keep it in the OS keyring (or, where there is none, in a file only you can read)"
 	}
 	masked := "•••• (a short key)"
 	if r := []rune(key); len(r) >= 12 {
 		masked = string(r[:3]) + "…" + string(r[len(r)-4:])
 	}
-	if src == llm.SourceEnv {
+	switch src {
+	case llm.SourceEnv:
 		return masked + " from " + llm.KeyEnvVar(provider) + " (none in the OS keyring)"
+	case llm.SourceFile:
+		return masked + " stored in Berth's key file " + llm.KeyFileName + ", readable only by you (no OS keyring here)"
 	}
 	return masked + " stored in the OS keyring"
 }
