@@ -77,7 +77,7 @@ func TestDoctorWhenDockerIsDown(t *testing.T) {
 			t.Errorf("doctor --json lacks %q", k)
 		}
 	}
-	if rep["state"] != "down" || !strings.Contains(rep["hint"].(string), "start Docker") {
+	if rep["state"] != "down" || !strings.Contains(rep["hint"].(string), "start the Docker engine that serves /nonexistent/docker.sock") {
 		t.Errorf("got %v", rep)
 	}
 	// A command refused by the gate says why, exits 3, and is audited.
