@@ -13,6 +13,7 @@ import (
 type Client struct {
 	api      *client.Client
 	endpoint Endpoint
+	helpers  *helpers
 }
 
 // New connects to the engine named by DOCKER_HOST or the current docker
@@ -34,7 +35,7 @@ func NewAt(ep Endpoint) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client for %s (%s): %w", ep.Host, ep.Source, err)
 	}
-	return &Client{api: api, endpoint: ep}, nil
+	return &Client{api: api, endpoint: ep, helpers: newHelpers()}, nil
 }
 
 // Endpoint is where this client connects.

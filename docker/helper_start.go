@@ -1,0 +1,289 @@
+package docker
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-app/berth/docker/helperbin"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+)
+
+// Where the helper lives inside a sandbox: a small tmpfs of its own, the
+// only place in a sandbox where a file may be executed.
+const (
+	HelperDir  = "/run/berth"
+	HelperPath = HelperDir + "/helper"
+	// HelperEnvOff, set to "off" in Berth's environment, turns the helper off.
+	HelperEnvOff = "BERTH_HELPER"
+)
+
+// Exec paths, as `berth sandbox list` and `berth doctor` show them.
+const (
+	PathHelper     = "helper"
+	PathDockerExec = "docker-exec"
+)
+
+// deliverScript writes the helper from stdin into HelperDir under a name
+// of its own, then moves it into place, so that two Berth processes
+// delivering at once do not mix their bytes.
+const deliverScript = `umask 077 && cat > "$1.$$" && chmod 700 "$1.$$" && mv -f "$1.$$" "$1"`
+
+// helpers tracks the helper of each sandbox this client talks to.
+type helpers struct {
+	mu     sync.Mutex
+	binary func(arch string) []byte // nil: no helper at all
+	off    string                   // why the helper is off, if it is
+	arch   string                   // the engine's GOARCH, once known
+	slots  map[string]*helperSlot
+}
+
+type helperSlot struct {
+	mu       sync.Mutex // held while a helper starts
+	conn     *helperConn
+	reason   string // why this sandbox uses docker exec
+	failedAt time.Time
+}
+
+// helperRetry is how long a sandbox whose helper would not start uses
+// docker exec before Berth tries again.
+const helperRetry = time.Minute
+
+func newHelpers() *helpers {
+	h := &helpers{binary: helperbin.Binary, slots: map[string]*helperSlot{}}
+	if len(helperbin.Arches()) == 0 {
+		h.off = "this Berth was built without the embedded helper (plain `go build`); `make build` embeds it"
+	}
+	if os.Getenv(HelperEnvOff) == "off" {
+		h.off = HelperEnvOff + "=off is set"
+	}
+	return h
+}
+
+// UseHelperBinaries makes the client deliver the helper that fn returns
+// for an engine architecture (GOARCH); nil turns the helper off, so that
+// every call uses docker exec. Tests inject a freshly built helper here.
+func (c *Client) UseHelperBinaries(fn func(arch string) []byte) {
+	c.helpers.mu.Lock()
+	defer c.helpers.mu.Unlock()
+	c.helpers.binary, c.helpers.off = fn, ""
+	if fn == nil {
+		c.helpers.off = "the helper is turned off for this client"
+	}
+	for id, s := range c.helpers.slots {
+		if s.conn != nil {
+			s.conn.fail(errors.New("helper binaries changed"))
+		}
+		delete(c.helpers.slots, id)
+	}
+}
+
+// HelperStatus says whether tool calls will use the helper, and why not.
+func (c *Client) HelperStatus(ctx context.Context) (path, reason string) {
+	arch, bin, off := c.helperBinary(ctx)
+	switch {
+	case off != "":
+		return PathDockerExec, off
+	case bin == nil:
+		return PathDockerExec, fmt.Sprintf("no helper for the engine's architecture %s", arch)
+	}
+	return PathHelper, fmt.Sprintf("linux/%s helper (%d KB), delivered into each sandbox at %s", arch, len(bin)>>10, HelperPath)
+}
+
+// ExecPath says how calls into one sandbox run, as far as this process
+// knows: through its helper, or docker exec and why.
+func (c *Client) ExecPath(ctx context.Context, sandboxID string) (path, reason string) {
+	c.helpers.mu.Lock()
+	s := c.helpers.slots[sandboxID]
+	c.helpers.mu.Unlock()
+	if s != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.conn != nil && s.conn.alive() {
+			return PathHelper, fmt.Sprintf("helper running (linux/%s, ready in %s)", s.conn.arch, s.conn.ready.Round(time.Millisecond))
+		}
+		if s.reason != "" {
+			return PathDockerExec, s.reason
+		}
+	}
+	path, reason = c.HelperStatus(ctx)
+	if path == PathHelper {
+		reason = "no helper running from this Berth process; the next tool call starts one"
+	}
+	return path, reason
+}
+
+func (c *Client) helperBinary(ctx context.Context) (arch string, bin []byte, off string) {
+	h := c.helpers
+	h.mu.Lock()
+	arch, fn, off := h.arch, h.binary, h.off
+	h.mu.Unlock()
+	if off != "" || fn == nil {
+		return arch, nil, cmp.Or(off, "the helper is turned off")
+	}
+	if arch == "" {
+		info, err := c.api.Info(ctx, client.InfoOptions{})
+		if err != nil {
+			return "", nil, "cannot tell the engine's architecture: " + err.Error()
+		}
+		arch = goArch(info.Info.Architecture)
+		h.mu.Lock()
+		h.arch = arch
+		h.mu.Unlock()
+	}
+	return arch, fn(arch), ""
+}
+
+// goArch maps the engine's `uname -m` to GOARCH.
+func goArch(m string) string {
+	switch m {
+	case "x86_64", "amd64":
+		return "amd64"
+	case "aarch64", "arm64":
+		return "arm64"
+	}
+	return m
+}
+
+// helperFor returns the live helper of a sandbox, starting one if there is
+// none; nil means use docker exec (the reason is kept for ExecPath).
+func (c *Client) helperFor(ctx context.Context, sandboxID string) *helperConn {
+	c.helpers.mu.Lock()
+	s := c.helpers.slots[sandboxID]
+	if s == nil {
+		s = &helperSlot{}
+		c.helpers.slots[sandboxID] = s
+	}
+	c.helpers.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil && s.conn.alive() {
+		return s.conn
+	}
+	s.conn = nil
+	if s.reason != "" && time.Since(s.failedAt) < helperRetry {
+		return nil
+	}
+	conn, err := c.startHelper(ctx, sandboxID)
+	if err != nil {
+		s.reason, s.failedAt = "the helper could not start: "+err.Error(), time.Now()
+		return nil
+	}
+	s.conn, s.reason = conn, ""
+	go func() {
+		<-conn.done
+		c.helpers.mu.Lock()
+		if cur := c.helpers.slots[sandboxID]; cur == s {
+			s.mu.Lock()
+			if s.conn == conn {
+				s.conn = nil
+			}
+			s.mu.Unlock()
+		}
+		c.helpers.mu.Unlock()
+	}()
+	return conn
+}
+
+// dropHelper ends a sandbox's helper (its sandbox is going away).
+func (c *Client) dropHelper(sandboxID string) {
+	c.helpers.mu.Lock()
+	s := c.helpers.slots[sandboxID]
+	delete(c.helpers.slots, sandboxID)
+	c.helpers.mu.Unlock()
+	if s != nil {
+		s.mu.Lock()
+		if s.conn != nil {
+			s.conn.fail(errors.New("the sandbox was stopped"))
+		}
+		s.mu.Unlock()
+	}
+}
+
+// startHelper writes the helper into the sandbox through an exec's stdin
+// and starts it as one long-lived exec whose stdin and stdout carry the
+// channel. It returns once the helper answered the hello.
+func (c *Client) startHelper(ctx context.Context, sandboxID string) (*helperConn, error) {
+	arch, bin, off := c.helperBinary(ctx)
+	if off != "" {
+		return nil, errors.New(off)
+	}
+	if bin == nil {
+		return nil, fmt.Errorf("no helper for the engine's architecture %s", arch)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	code, out, err := c.runWithStdin(ctx, sandboxID, []string{"/bin/sh", "-c", deliverScript, "berth-deliver", HelperPath}, bin)
+	if err != nil {
+		return nil, fmt.Errorf("deliver: %w", err)
+	}
+	if code != 0 {
+		return nil, fmt.Errorf("deliver into %s: exit %d: %s", HelperDir, code, strings.TrimSpace(out))
+	}
+	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
+		AttachStdin: true, AttachStdout: true, AttachStderr: true,
+		Env: []string{HelperEnvOff + "=1"},
+		Cmd: []string{HelperPath},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	// The channel outlives this call: attach without its deadline.
+	att, err := c.api.ExecAttach(context.WithoutCancel(ctx), created.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	conn, err := newHelperConn(att.HijackedResponse, created.ID, arch)
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	if err := conn.hello(10 * time.Second); err != nil {
+		conn.fail(err)
+		return nil, fmt.Errorf("start: %s", conn.reason())
+	}
+	conn.ready = time.Since(t0)
+	return conn, nil
+}
+
+// runWithStdin runs a short command with stdin and returns its exit code
+// and output (bounded).
+func (c *Client) runWithStdin(ctx context.Context, sandboxID string, argv []string, stdin []byte) (int, string, error) {
+	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{AttachStdin: true, AttachStdout: true, AttachStderr: true, Cmd: argv})
+	if err != nil {
+		return 0, "", err
+	}
+	att, err := c.api.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return 0, "", err
+	}
+	defer att.Close()
+	werr := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(att.Conn, bytes.NewReader(stdin))
+		_ = att.CloseWrite()
+		werr <- err
+	}()
+	out := newCapture(4096)
+	if _, err := stdcopy.StdCopy(out, out, att.Reader); err != nil {
+		return 0, "", err
+	}
+	<-werr
+	ins, err := c.api.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
+	for i := 0; err == nil && ins.Running && i < 250; i++ {
+		time.Sleep(2 * time.Millisecond)
+		ins, err = c.api.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	return ins.ExitCode, out.Output().String(), nil
+}
