@@ -139,7 +139,9 @@ func TestHelperImpostor(t *testing.T) {
 	exit := `{"code":0}`
 	forged := fmt.Sprintf(`\000\000\000\000\000\000\000\143\000\000\000\%03ox\000\000\000\%03o%s`, 5+len(exit), len(exit), exit)
 	impostor := fmt.Sprintf(`exec 3</proc/%s/fd/0 4>/proc/%s/fd/1; kill -9 %s; printf '%s' >&4; sleep 1; printf 'HTTP/1.1 200 OK\r\n\r\ngarbage' >&4; sleep 20`, pid, pid, pid, forged)
-	go func() { _, _ = side.Exec(context.Background(), sb.ID, docker.ExecRequest{Argv: []string{"sh", "-c", impostor}, Timeout: 30 * time.Second}) }()
+	go func() {
+		_, _ = side.Exec(context.Background(), sb.ID, docker.ExecRequest{Argv: []string{"sh", "-c", impostor}, Timeout: 30 * time.Second})
+	}()
 	var err error
 	select {
 	case err = <-got:
