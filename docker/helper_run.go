@@ -13,7 +13,7 @@ import (
 // was found dead before the call reached it is replaced once.
 func (c *Client) execViaHelper(ctx context.Context, sandboxID string, req ExecRequest, limit int, marker string) (ExecResult, error, bool) {
 	for attempt := 0; attempt < 2; attempt++ {
-		h := c.helperFor(ctx, sandboxID)
+		h := c.helperFor(ctx, sandboxID, attempt > 0)
 		if h == nil {
 			return ExecResult{}, nil, false
 		}

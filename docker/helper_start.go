@@ -51,6 +51,7 @@ type helperSlot struct {
 	conn     *helperConn
 	reason   string // why this sandbox uses docker exec
 	failedAt time.Time
+	calls    int // calls this process made into the sandbox
 }
 
 // helperRetry is how long a sandbox whose helper would not start uses
@@ -116,7 +117,7 @@ func (c *Client) ExecPath(ctx context.Context, sandboxID string) (path, reason s
 	}
 	path, reason = c.HelperStatus(ctx)
 	if path == PathHelper {
-		reason = "no helper running from this Berth process; the next tool call starts one"
+		path, reason = PathDockerExec, "not started by this Berth process: its first call uses docker exec, the next ones its helper"
 	}
 	return path, reason
 }
@@ -154,8 +155,10 @@ func goArch(m string) string {
 }
 
 // helperFor returns the live helper of a sandbox, starting one if there is
-// none; nil means use docker exec (the reason is kept for ExecPath).
-func (c *Client) helperFor(ctx context.Context, sandboxID string) *helperConn {
+// none; nil means use docker exec (the reason is kept for ExecPath). A
+// sandbox this process did not start gets its helper at its second call:
+// a one-shot `berth exec` costs one docker exec, not a delivery and a start.
+func (c *Client) helperFor(ctx context.Context, sandboxID string, eager bool) *helperConn {
 	c.helpers.mu.Lock()
 	s := c.helpers.slots[sandboxID]
 	if s == nil {
@@ -165,11 +168,15 @@ func (c *Client) helperFor(ctx context.Context, sandboxID string) *helperConn {
 	c.helpers.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls++
 	if s.conn != nil && s.conn.alive() {
 		return s.conn
 	}
 	s.conn = nil
 	if s.reason != "" && time.Since(s.failedAt) < helperRetry {
+		return nil
+	}
+	if !eager && s.calls == 1 {
 		return nil
 	}
 	conn, err := c.startHelper(ctx, sandboxID)

@@ -27,6 +27,10 @@ type Sandbox struct {
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 	Spec    string    `json:"spec"` // digest of the spec it was made from
+	// How tool calls reach it (PathHelper or PathDockerExec) and why, as
+	// far as this Berth process knows; filled by ExecPath's callers.
+	ExecPath       string `json:"exec_path,omitempty"`
+	ExecPathReason string `json:"exec_path_reason,omitempty"`
 }
 
 // Running reports whether the sandbox can take an exec.
@@ -68,7 +72,7 @@ func (c *Client) CreateSandbox(ctx context.Context, spec Spec) (Sandbox, error) 
 	if !sb.Running() {
 		return sb, fmt.Errorf("start sandbox: it stopped at once (state %s); the image %s needs a `sleep` command", sb.State, cfg.Image)
 	}
-	c.helperFor(ctx, sb.ID) // the first tool call finds it ready; if it cannot start, ExecPath says why
+	c.helperFor(ctx, sb.ID, true) // the first tool call finds it ready; if it cannot start, ExecPath says why
 	return sb, nil
 }
 
