@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/berth-app/berth/docker/helper"
 	"github.com/hashicorp/yamux"
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 )
 
@@ -42,25 +40,21 @@ func newHelperConn(att client.HijackedResponse, execID, arch string) (*helperCon
 	// stderr interleaved); yamux reads the stdout stream alone. The
 	// framing comes from the engine, not from the helper, so it can be
 	// trusted; the bytes inside it cannot.
-	pr, pw := io.Pipe()
-	sess, err := yamux.Client(duplex{pr, att.Conn, func() { pr.Close(); att.Close() }}, helper.Config())
+	rd := &watchedReader{r: &demux{r: att.Reader, stderr: h.stderr}}
+	sess, err := yamux.Client(duplex{rd, att.Conn, att.Close}, helper.Config())
 	if err != nil {
 		att.Close()
 		return nil, err
 	}
 	h.sess = sess
 	go func() {
-		_, err := stdcopy.StdCopy(pw, h.stderr, att.Reader)
-		pw.CloseWithError(cmp.Or(err, io.EOF))
-		if sess.IsClosed() {
-			// yamux ended the session first: it refused what it read.
-			h.fail(fmt.Errorf("%w: the helper sent bytes that are not a valid yamux frame", helper.ErrProtocol))
-		}
-		h.fail(fmt.Errorf("the helper's channel ended: %w", cmp.Or(err, io.EOF)))
-	}()
-	go func() {
 		<-sess.CloseChan()
-		h.fail(errors.New("the helper's channel closed"))
+		if err := rd.error(); err != nil {
+			h.fail(fmt.Errorf("the helper's channel ended: %w", err))
+		}
+		// The stream was fine: yamux ended the session because it refused
+		// what it read (or because Berth closed it, and then fail already ran).
+		h.fail(fmt.Errorf("%w: the helper sent bytes that are not a valid yamux frame, or stopped answering its keepalives", helper.ErrProtocol))
 	}()
 	go h.refuseStreams()
 	return h, nil
@@ -135,6 +129,31 @@ func (h *helperConn) hello(timeout time.Duration) error {
 		return h.err
 	}
 	return nil
+}
+
+// watchedReader remembers the error that ended its reads.
+type watchedReader struct {
+	r   io.Reader
+	mu  sync.Mutex
+	err error
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if err != nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+	}
+	return n, err
+}
+
+func (w *watchedReader) error() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 type duplex struct {

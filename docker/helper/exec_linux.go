@@ -93,7 +93,7 @@ func (s *server) exec(st *yamux.Stream, req Request) {
 	var copies sync.WaitGroup
 	pump := func(r *os.File, typ byte) {
 		defer copies.Done()
-		buf := make([]byte, 32<<10)
+		buf := make([]byte, MaxFrame)
 		for {
 			n, err := r.Read(buf)
 			if n > 0 && send(typ, buf[:n]) != nil {

@@ -163,7 +163,7 @@ func contains(s string, b byte) bool {
 // must not be able to flood Berth's log).
 func Config() *yamux.Config {
 	c := yamux.DefaultConfig()
-	c.MaxStreamWindowSize = 1 << 20
+	c.MaxStreamWindowSize = 4 << 20
 	c.LogOutput = io.Discard
 	return c
 }

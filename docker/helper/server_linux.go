@@ -29,7 +29,7 @@ func Serve(in io.Reader, out io.Writer) error {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	s := &server{self: os.Getpid(), calls: map[int]*call{}, exited: map[int]syscall.WaitStatus{}, kick: make(chan struct{}, 1)}
 	go s.reap()
-	sess, err := yamux.Server(rwc{in, out}, Config())
+	sess, err := yamux.Server(rwc{in, NewCoalescer(out)}, Config())
 	if err != nil {
 		return err
 	}
