@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -123,8 +124,8 @@ func readProcs() []proc {
 	}
 	out := make([]proc, 0, len(ents))
 	for _, e := range ents {
-		var p proc
-		if _, err := fmt.Sscanf(e.Name(), "%d", &p.pid); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
@@ -136,11 +137,14 @@ func readProcs() []proc {
 		if i < 0 {
 			continue
 		}
-		var state string
-		if _, err := fmt.Sscanf(string(b[i+1:]), " %s %d %d %d", &state, &p.ppid, &p.pgrp, &p.sid); err != nil {
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 4 {
 			continue
 		}
-		p.zombie = state == "Z" || state == "X"
+		p := proc{pid: pid, zombie: f[0] == "Z" || f[0] == "X"}
+		p.ppid, _ = strconv.Atoi(f[1])
+		p.pgrp, _ = strconv.Atoi(f[2])
+		p.sid, _ = strconv.Atoi(f[3])
 		out = append(out, p)
 	}
 	return out
