@@ -18,10 +18,18 @@ var errNotStarted = errors.New("the call did not reach the helper")
 // untrusted: a malformed one ends the channel, and only an Exit frame on
 // this call's own stream ends the call.
 func (h *helperConn) exec(ctx context.Context, req ExecRequest, limit int, marker string) (ExecResult, error) {
+	hreq := helper.Request{Kind: helper.KindExec, Argv: req.Argv, Env: req.Env, Dir: req.WorkDir, Stdin: req.Stdin != nil, Marker: marker}
+	res, _, err := h.call(ctx, hreq, req, limit)
+	return res, err
+}
+
+// call runs one stream of any kind: hreq opens it, req gives its stdin,
+// timeout and output callback. It returns the Exit frame as sent.
+func (h *helperConn) call(ctx context.Context, hreq helper.Request, req ExecRequest, limit int) (ExecResult, helper.Exit, error) {
 	start := time.Now()
 	st, err := h.sess.OpenStream()
 	if err != nil {
-		return ExecResult{}, fmt.Errorf("%w: %v", errNotStarted, err)
+		return ExecResult{}, helper.Exit{}, fmt.Errorf("%w: %v", errNotStarted, err)
 	}
 	defer st.Close()
 	var wmu sync.Mutex
@@ -30,12 +38,11 @@ func (h *helperConn) exec(ctx context.Context, req ExecRequest, limit int, marke
 		defer wmu.Unlock()
 		return helper.WriteFrame(st, typ, p)
 	}
-	hreq := helper.Request{Kind: helper.KindExec, Argv: req.Argv, Env: req.Env, Dir: req.WorkDir, Stdin: req.Stdin != nil, Marker: marker}
 	wmu.Lock()
 	err = helper.WriteJSON(st, helper.FrameRequest, hreq)
 	wmu.Unlock()
 	if err != nil {
-		return ExecResult{}, fmt.Errorf("%w: %v", errNotStarted, err)
+		return ExecResult{}, helper.Exit{}, fmt.Errorf("%w: %v", errNotStarted, err)
 	}
 	if req.Stdin != nil {
 		go func() {
@@ -126,8 +133,8 @@ func (h *helperConn) exec(ctx context.Context, req ExecRequest, limit int, marke
 		// A call that ends without its Exit frame leaves the channel in an
 		// unknown state: end it (a no-op when it already ended) and say why.
 		h.fail(fmt.Errorf("a call ended without a result: %v", end.err))
-		return res, fmt.Errorf("%w while the command ran: %s", ErrHelperLost, h.reason())
+		return res, end.exit, fmt.Errorf("%w while the command ran: %s", ErrHelperLost, h.reason())
 	}
 	res.ExitCode = end.exit.Code
-	return res, nil
+	return res, end.exit, nil
 }

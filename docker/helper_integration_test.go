@@ -276,3 +276,36 @@ func TestHelperEngineCutMidCall(t *testing.T) {
 	dockertest.ReportFault(t, dockertest.Fault{Fault: "engine socket cut mid-call through the helper, restored",
 		Sees: err.Error(), Kept: "n/a (docker package)", Chain: "n/a", Orphans: "none: the next call starts a fresh helper"})
 }
+
+func TestHelperFilesNeverFollowSymlinks(t *testing.T) {
+	c, side, sb := helperSandbox(t)
+	ctx := context.Background()
+	run(t, side, sb.ID, "sh", "-c", "cd /workspace/group && echo secret > a.txt && ln -s a.txt link && ln -s /etc d && mkdir sub")
+	if b, err := c.ReadFileNoFollow(ctx, sb.ID, "/workspace/group/a.txt", 1<<20); err != nil || string(b) != "secret\n" {
+		t.Errorf("plain read: got %q, %v", b, err)
+	}
+	var refused []string
+	for _, p := range []string{"/workspace/group/link", "/workspace/group/d/passwd"} {
+		if b, err := c.ReadFileNoFollow(ctx, sb.ID, p, 1<<20); err == nil {
+			t.Errorf("read through a symlink %s: got %q", p, b)
+		} else {
+			refused = append(refused, p)
+		}
+		if err := c.WriteFileNoFollow(ctx, sb.ID, p, []byte("overwritten\n"), 0o644); err == nil {
+			t.Errorf("write through a symlink %s succeeded", p)
+		}
+	}
+	if got := run(t, side, sb.ID, "cat", "/workspace/group/a.txt").Stdout.String(); got != "secret\n" {
+		t.Errorf("a.txt after the writes: %q", got)
+	}
+	if err := c.WriteFileNoFollow(ctx, sb.ID, "/workspace/group/sub/new.txt", []byte("new\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := c.ReadFileNoFollow(ctx, sb.ID, "/workspace/group/sub/new.txt", 1<<20); err != nil || string(b) != "new\n" {
+		t.Errorf("read back: %q %v", b, err)
+	}
+	if _, err := c.ReadFileNoFollow(ctx, sb.ID, "/workspace/group/a.txt", 3); err == nil {
+		t.Errorf("a 7-byte file read with a 3-byte limit")
+	}
+	t.Logf("attack: read and write through a file symlink and a folder symlink to /etc → %d of 2 refused both ways; a.txt unchanged", len(refused))
+}

@@ -50,8 +50,10 @@ const (
 
 // Stream kinds (Request.Kind).
 const (
-	KindHello = "hello"
-	KindExec  = "exec"
+	KindHello     = "hello"
+	KindExec      = "exec"
+	KindReadFile  = "read_file"  // Path, Limit: the file's bytes as Stdout frames
+	KindWriteFile = "write_file" // Path, Mode: Stdin frames become the file
 )
 
 // Bounds on what either side accepts.
@@ -73,6 +75,9 @@ type Request struct {
 	Stdin   bool     `json:"stdin,omitempty"`
 	Marker  string   `json:"marker,omitempty"` // set as BERTH_EXEC in the command's environment
 	Version int      `json:"version,omitempty"`
+	Path    string   `json:"path,omitempty"`  // read_file, write_file: clean and absolute
+	Limit   int64    `json:"limit,omitempty"` // read_file: refuse a larger file
+	Mode    uint32   `json:"mode,omitempty"`  // write_file: permissions of a new file
 }
 
 // Exit ends a stream: how the command ended, or the hello's answer.

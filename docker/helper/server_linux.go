@@ -84,6 +84,8 @@ func (s *server) handle(st *yamux.Stream) {
 		_ = WriteJSON(st, FrameExit, Exit{Version: Version, Arch: runtime.GOARCH})
 	case KindExec:
 		s.exec(st, req)
+	case KindReadFile, KindWriteFile:
+		serveFile(st, req)
 	default:
 		_ = WriteJSON(st, FrameExit, Exit{Code: 126, Error: fmt.Sprintf("unknown stream kind %q", req.Kind)})
 	}
