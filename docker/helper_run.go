@@ -67,6 +67,11 @@ func (c *Client) explainHelperLoss(ctx context.Context, sandboxID, marker string
 	case !sb.Running():
 		return fmt.Errorf("exec in sandbox %s: %w (state %s)", shortName(sandboxID), ErrSandboxNotRunning, sb.State)
 	}
+	// The channel may end a moment before the engine reports its sandbox's
+	// end (docker kill, OOM of the whole container): watch briefly.
+	if err := c.sandboxEnded(ictx, sandboxID); err != nil {
+		return fmt.Errorf("exec in sandbox %s: the sandbox stopped while the command ran: %w", shortName(sandboxID), err)
+	}
 	if kerr := c.killExec(sandboxID, marker); kerr != nil {
 		lost = errors.Join(lost, kerr)
 	}

@@ -141,7 +141,7 @@ func fillLabels(sb *Sandbox, l map[string]string) {
 // StopSandbox stops a sandbox; AutoRemove then removes it. A sandbox that is
 // already gone counts as stopped.
 func (c *Client) StopSandbox(ctx context.Context, id string) error {
-	c.dropHelper(id)
+	defer c.dropHelper(id) // after the engine acted: a call in flight then sees the sandbox end
 	timeout := 2
 	_, err := c.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &timeout})
 	if err != nil && !isGone(err) {
@@ -153,7 +153,7 @@ func (c *Client) StopSandbox(ctx context.Context, id string) error {
 // RemoveSandbox force-removes a sandbox. "Not found" and "removal already in
 // progress" are success: the goal is that it is gone.
 func (c *Client) RemoveSandbox(ctx context.Context, id string) error {
-	c.dropHelper(id)
+	defer c.dropHelper(id) // after the engine acted: a call in flight then sees the sandbox end
 	_, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
 	if err != nil && !isGone(err) {
 		return fmt.Errorf("remove sandbox %s: %w", shortName(id), err)
@@ -163,7 +163,7 @@ func (c *Client) RemoveSandbox(ctx context.Context, id string) error {
 
 // KillSandbox kills a sandbox at once (SIGKILL), as `docker kill` does.
 func (c *Client) KillSandbox(ctx context.Context, id string) error {
-	c.dropHelper(id)
+	defer c.dropHelper(id) // after the engine acted: a call in flight then sees the sandbox end
 	_, err := c.api.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "KILL"})
 	if err != nil && !isGone(err) && !cerrdefs.IsConflict(err) {
 		return fmt.Errorf("kill sandbox %s: %w", shortName(id), err)
