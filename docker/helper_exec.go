@@ -132,6 +132,9 @@ func (h *helperConn) call(ctx context.Context, hreq helper.Request, req ExecRequ
 	if end.err != nil {
 		// A call that ends without its Exit frame leaves the channel in an
 		// unknown state: end it (a no-op when it already ended) and say why.
+		if h.sess.IsClosed() {
+			<-h.done // the session's end names the reason (see newHelperConn)
+		}
 		h.fail(fmt.Errorf("a call ended without a result: %v", end.err))
 		return res, end.exit, fmt.Errorf("%w while the command ran: %s", ErrHelperLost, h.reason())
 	}
