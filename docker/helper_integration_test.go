@@ -20,7 +20,7 @@ func helperSandbox(t *testing.T) (*docker.Client, *docker.Client, docker.Sandbox
 	t.Helper()
 	c := dockertest.Client(t)
 	sb := newSandbox(t, c, nil)
-	if path, why := c.ExecPath(context.Background(), sb.ID); path != docker.PathHelper {
+	if path, why := c.AwaitHelper(context.Background(), sb.ID); path != docker.PathHelper {
 		t.Fatalf("sandbox uses %s (%s), want the helper", path, why)
 	}
 	side, err := docker.NewAt(c.Endpoint())
@@ -245,6 +245,9 @@ func TestHelperEngineCutMidCall(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	dockertest.WithHelper(t, c)
 	sb := newSandbox(t, c, nil)
+	if path, why := c.AwaitHelper(context.Background(), sb.ID); path != docker.PathHelper {
+		t.Fatalf("sandbox uses %s (%s), want the helper", path, why)
+	}
 	started := make(chan struct{})
 	var once sync.Once
 	done := make(chan error, 1)

@@ -52,6 +52,7 @@ type helperSlot struct {
 	reason   string // why this sandbox uses docker exec
 	failedAt time.Time
 	calls    int // calls this process made into the sandbox
+	bg       chan struct{} // under helpers.mu: closed when a start at sandbox creation ended
 }
 
 // helperRetry is how long a sandbox whose helper would not start uses
@@ -111,6 +112,12 @@ func (c *Client) ExecPath(ctx context.Context, sandboxID string) (path, reason s
 		if s.conn != nil && s.conn.alive() {
 			return PathHelper, fmt.Sprintf("helper running (linux/%s, ready in %s)", s.conn.arch, s.conn.ready.Round(time.Millisecond))
 		}
+		c.helpers.mu.Lock()
+		starting := s.bg != nil
+		c.helpers.mu.Unlock()
+		if starting {
+			return PathDockerExec, "the helper is being started; calls use docker exec until it is ready"
+		}
 		if s.reason != "" {
 			return PathDockerExec, s.reason
 		}
@@ -165,7 +172,11 @@ func (c *Client) helperFor(ctx context.Context, sandboxID string, eager bool) *h
 		s = &helperSlot{}
 		c.helpers.slots[sandboxID] = s
 	}
+	starting := s.bg != nil
 	c.helpers.mu.Unlock()
+	if starting && !eager {
+		return nil // its helper is being delivered: this call does not wait
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -198,6 +209,51 @@ func (c *Client) helperFor(ctx context.Context, sandboxID string, eager bool) *h
 		c.helpers.mu.Unlock()
 	}()
 	return conn
+}
+
+// startHelperInBackground delivers and starts a new sandbox's helper
+// while the sandbox is handed over: calls made before it is ready use
+// docker exec, so the helper never makes a sandbox start slower.
+func (c *Client) startHelperInBackground(sandboxID string) {
+	c.helpers.mu.Lock()
+	if c.helpers.slots[sandboxID] == nil {
+		c.helpers.slots[sandboxID] = &helperSlot{}
+	}
+	s := c.helpers.slots[sandboxID]
+	if s.bg != nil {
+		c.helpers.mu.Unlock()
+		return
+	}
+	bg := make(chan struct{})
+	s.bg = bg
+	c.helpers.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c.helperFor(ctx, sandboxID, true)
+		c.helpers.mu.Lock()
+		s.bg = nil
+		c.helpers.mu.Unlock()
+		close(bg)
+	}()
+}
+
+// AwaitHelper waits until a helper being started for the sandbox is ready
+// (or failed), then says which path its calls take, as ExecPath does.
+func (c *Client) AwaitHelper(ctx context.Context, sandboxID string) (path, reason string) {
+	c.helpers.mu.Lock()
+	var bg chan struct{}
+	if s := c.helpers.slots[sandboxID]; s != nil {
+		bg = s.bg
+	}
+	c.helpers.mu.Unlock()
+	if bg != nil {
+		select {
+		case <-bg:
+		case <-ctx.Done():
+		}
+	}
+	return c.ExecPath(ctx, sandboxID)
 }
 
 // dropHelper ends a sandbox's helper (its sandbox is going away).

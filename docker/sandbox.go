@@ -72,7 +72,7 @@ func (c *Client) CreateSandbox(ctx context.Context, spec Spec) (Sandbox, error) 
 	if !sb.Running() {
 		return sb, fmt.Errorf("start sandbox: it stopped at once (state %s); the image %s needs a `sleep` command", sb.State, cfg.Image)
 	}
-	c.helperFor(ctx, sb.ID, true) // the first tool call finds it ready; if it cannot start, ExecPath says why
+	c.startHelperInBackground(sb.ID) // if it cannot start, ExecPath says why
 	return sb, nil
 }
 

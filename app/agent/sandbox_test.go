@@ -70,7 +70,7 @@ func testSandboxOn(t testing.TB, path string) (dockerSandbox, string) {
 		t.Fatalf("create sandbox: %v", err)
 	}
 	t.Cleanup(func() { _ = c.RemoveSandbox(context.Background(), sb.ID) })
-	if got, why := c.ExecPath(ctx, sb.ID); got != path {
+	if got, why := c.AwaitHelper(ctx, sb.ID); got != path {
 		t.Fatalf("the sandbox uses %s (%s), want %s", got, why, path)
 	}
 	return dockerSandbox{c: c, id: sb.ID}, dir

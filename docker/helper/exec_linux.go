@@ -24,6 +24,13 @@ func (s *server) exec(st *yamux.Stream, req Request) {
 		defer wmu.Unlock()
 		return WriteFrame(st, typ, p)
 	}
+	sendFramed := func(typ byte, buf []byte, n int) error {
+		PutHeader(buf, typ, n)
+		wmu.Lock()
+		defer wmu.Unlock()
+		_, err := st.Write(buf[:HeaderLen+n])
+		return err
+	}
 	fail := func(code int, msg string) {
 		_ = send(FrameStderr, []byte("berth-helper: "+msg+"\n"))
 		wmu.Lock()
@@ -93,10 +100,10 @@ func (s *server) exec(st *yamux.Stream, req Request) {
 	var copies sync.WaitGroup
 	pump := func(r *os.File, typ byte) {
 		defer copies.Done()
-		buf := make([]byte, MaxFrame)
+		buf := make([]byte, HeaderLen+MaxFrame)
 		for {
-			n, err := r.Read(buf)
-			if n > 0 && send(typ, buf[:n]) != nil {
+			n, err := r.Read(buf[HeaderLen:])
+			if n > 0 && sendFramed(typ, buf, n) != nil {
 				// Berth went away: drain so the command is not stuck on a
 				// full pipe before it is killed.
 				_, _ = io.Copy(io.Discard, r)

@@ -102,6 +102,16 @@ func WriteFrame(w io.Writer, typ byte, payload []byte) error {
 	return err
 }
 
+// HeaderLen is the size of a frame's header; PutHeader fills one in, so
+// that a sender can read data straight after it and write the frame at once.
+const HeaderLen = headerLen
+
+// PutHeader writes the header of a frame of n payload bytes into b[:HeaderLen].
+func PutHeader(b []byte, typ byte, n int) {
+	b[0] = typ
+	binary.BigEndian.PutUint32(b[1:], uint32(n))
+}
+
 // WriteJSON writes v as the payload of one frame.
 func WriteJSON(w io.Writer, typ byte, v any) error {
 	b, err := json.Marshal(v)
