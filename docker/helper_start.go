@@ -51,7 +51,7 @@ type helperSlot struct {
 	conn     *helperConn
 	reason   string // why this sandbox uses docker exec
 	failedAt time.Time
-	calls    int // calls this process made into the sandbox
+	calls    int           // calls this process made into the sandbox
 	bg       chan struct{} // under helpers.mu: closed when a start at sandbox creation ended
 }
 
