@@ -41,8 +41,12 @@ func NewAt(ep Endpoint) (*Client, error) {
 // Endpoint is where this client connects.
 func (c *Client) Endpoint() Endpoint { return c.endpoint }
 
-// Close releases the client's connections.
-func (c *Client) Close() error { return c.api.Close() }
+// Close releases the client's connections, its helpers' channels included
+// (each helper then ends, and with it whatever it still ran).
+func (c *Client) Close() error {
+	c.closeHelpers()
+	return c.api.Close()
+}
 
 // Check takes one reading of the engine's health: can Berth reach it, is it
 // new enough, is the sandbox image there, is the requested runtime there.

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -254,6 +256,15 @@ func (c *Client) AwaitHelper(ctx context.Context, sandboxID string) (path, reaso
 		}
 	}
 	return c.ExecPath(ctx, sandboxID)
+}
+
+func (c *Client) closeHelpers() {
+	c.helpers.mu.Lock()
+	ids := slices.Collect(maps.Keys(c.helpers.slots))
+	c.helpers.mu.Unlock()
+	for _, id := range ids {
+		c.dropHelper(id)
+	}
 }
 
 // dropHelper ends a sandbox's helper (its sandbox is going away).
