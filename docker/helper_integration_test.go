@@ -312,3 +312,31 @@ func TestHelperFilesNeverFollowSymlinks(t *testing.T) {
 	}
 	t.Logf("attack: read and write through a file symlink and a folder symlink to /etc → %d of 2 refused both ways; a.txt unchanged", len(refused))
 }
+
+// TestHelperFallback: where the helper cannot run, calls use docker exec
+// and the client says why.
+func TestHelperFallback(t *testing.T) {
+	cases := []struct {
+		name string
+		bin  func(arch string) []byte
+		why  string
+	}{
+		{"no binary for the engine architecture", func(string) []byte { return nil }, "no helper for the engine's architecture"},
+		{"a binary that cannot run", func(string) []byte { return []byte("not an executable\n") }, "could not start"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dockertest.Client(t)
+			c.UseHelperBinaries(tc.bin)
+			sb := newSandbox(t, c, nil)
+			path, why := c.AwaitHelper(context.Background(), sb.ID)
+			if path != docker.PathDockerExec || !strings.Contains(why, tc.why) {
+				t.Errorf("got %s (%s), want docker exec because %s", path, why, tc.why)
+			}
+			if res := run(t, c, sb.ID, "echo", "fallback"); res.Stdout.String() != "fallback\n" {
+				t.Errorf("got %q", res.Stdout)
+			}
+			t.Logf("%s → calls via %s: %s", tc.name, path, why)
+		})
+	}
+}

@@ -131,7 +131,7 @@ func ReadFrame(r io.Reader, allowed string) (byte, []byte, error) {
 		return 0, nil, err
 	}
 	typ, n := hdr[0], binary.BigEndian.Uint32(hdr[1:])
-	if !contains(allowed, typ) {
+	if !contains(allowed, typ) || !contains(knownFrames, typ) {
 		return 0, nil, fmt.Errorf("%w: unexpected frame type %q", ErrProtocol, typ)
 	}
 	if limit := frameLimit(typ); n > limit {
@@ -151,6 +151,8 @@ func ReadJSON(payload []byte, v any) error {
 	}
 	return nil
 }
+
+var knownFrames = string([]byte{FrameRequest, FrameStdin, FrameStdinEOF, FrameSignal, FrameKill, FrameStdout, FrameStderr, FrameExit})
 
 func frameLimit(typ byte) uint32 {
 	switch typ {
