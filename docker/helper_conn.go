@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +40,16 @@ func newHelperConn(att client.HijackedResponse, execID, arch string) (*helperCon
 	// stderr interleaved); yamux reads the stdout stream alone. The
 	// framing comes from the engine, not from the helper, so it can be
 	// trusted; the bytes inside it cannot.
-	rd := &watchedReader{r: &demux{r: att.Reader, stderr: h.stderr}}
+	dm := &demux{r: att.Reader, stderr: h.stderr}
+	if err := awaitMagic(dm, att, 15*time.Second); err != nil {
+		att.Close()
+		msg := err.Error()
+		if out := h.stderr.Output(); out.Total > 0 {
+			msg += "; it said: " + strings.TrimSpace(string(out.Data))
+		}
+		return nil, errors.New(msg)
+	}
+	rd := &watchedReader{r: dm}
 	sess, err := yamux.Client(duplex{rd, att.Conn, att.Close}, helper.Config())
 	if err != nil {
 		att.Close()
@@ -126,6 +136,21 @@ func (h *helperConn) hello(timeout time.Duration) error {
 	if ex.Version != helper.Version {
 		h.fail(fmt.Errorf("helper speaks protocol %d, Berth %d", ex.Version, helper.Version))
 		return h.err
+	}
+	return nil
+}
+
+// awaitMagic reads the helper's first line, closing the stream if it does
+// not come in time.
+func awaitMagic(r io.Reader, att client.HijackedResponse, timeout time.Duration) error {
+	t := time.AfterFunc(timeout, att.Close)
+	defer t.Stop()
+	got := make([]byte, len(helper.Magic))
+	if _, err := io.ReadFull(r, got); err != nil {
+		return fmt.Errorf("no greeting from the helper: %w", err)
+	}
+	if string(got) != helper.Magic {
+		return fmt.Errorf("%w: greeting %q", helper.ErrProtocol, got)
 	}
 	return nil
 }

@@ -340,3 +340,19 @@ func TestHelperFallback(t *testing.T) {
 		})
 	}
 }
+
+// TestHelperDeliveredWithCat: where the one-exec start fails (an image
+// without head), the helper is delivered with cat in an exec of its own.
+// Busybox runs its head applet even without a link to it, so the test
+// turns the one-exec start off instead of removing head.
+func TestHelperDeliveredWithCat(t *testing.T) {
+	c := dockertest.Client(t)
+	docker.SkipOneExecStart(c)
+	sb := newSandbox(t, c, nil)
+	if path, why := c.AwaitHelper(context.Background(), sb.ID); path != docker.PathHelper {
+		t.Fatalf("got %s (%s), want the helper", path, why)
+	}
+	if res := run(t, c, sb.ID, "echo", "via cat"); res.Stdout.String() != "via cat\n" {
+		t.Errorf("got %q", res.Stdout)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,9 +35,15 @@ const (
 	PathDockerExec = "docker-exec"
 )
 
-// deliverScript writes the helper from stdin into HelperDir under a name
-// of its own, then moves it into place, so that two Berth processes
-// delivering at once do not mix their bytes.
+// startScript takes the helper's $2 bytes from stdin into HelperDir under
+// a name of its own, moves it into place (two Berth processes delivering at
+// once do not mix their bytes) and becomes it; the rest of stdin is the
+// channel. head -c never needs to read past the binary: Berth sends nothing
+// more until the helper greets it (helper.Magic).
+const startScript = `umask 077 && head -c "$2" > "$1.$$" && chmod 700 "$1.$$" && mv -f "$1.$$" "$1" && exec "$1"`
+
+// deliverScript is the slower delivery for images without head: one exec
+// writes the file (cat), another starts it.
 const deliverScript = `umask 077 && cat > "$1.$$" && chmod 700 "$1.$$" && mv -f "$1.$$" "$1"`
 
 // helpers tracks the helper of each sandbox this client talks to.
@@ -45,7 +52,9 @@ type helpers struct {
 	binary func(arch string) []byte // nil: no helper at all
 	off    string                   // why the helper is off, if it is
 	arch   string                   // the engine's GOARCH, once known
-	slots  map[string]*helperSlot
+	// twoExecs skips the one-exec start (tests of the delivery with cat).
+	twoExecs bool
+	slots    map[string]*helperSlot
 }
 
 type helperSlot struct {
@@ -296,17 +305,38 @@ func (c *Client) startHelper(ctx context.Context, sandboxID string) (*helperConn
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	code, out, err := c.runWithStdin(ctx, sandboxID, []string{"/bin/sh", "-c", deliverScript, "berth-deliver", HelperPath}, bin)
+	c.helpers.mu.Lock()
+	twoExecs := c.helpers.twoExecs
+	c.helpers.mu.Unlock()
+	conn, err := (*helperConn)(nil), errors.New("the one-exec start is off")
+	if !twoExecs {
+		conn, err = c.launchHelper(ctx, sandboxID, arch, []string{"/bin/sh", "-c", startScript, "berth-helper", HelperPath, strconv.Itoa(len(bin))}, bin)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("deliver: %w", err)
+		// An image without head: deliver with cat, then start.
+		code, out, derr := c.runWithStdin(ctx, sandboxID, []string{"/bin/sh", "-c", deliverScript, "berth-deliver", HelperPath}, bin)
+		if derr != nil {
+			return nil, fmt.Errorf("deliver: %w (the one-exec start said: %v)", derr, err)
+		}
+		if code != 0 {
+			return nil, fmt.Errorf("deliver into %s: exit %d: %s (the one-exec start said: %v)", HelperDir, code, strings.TrimSpace(out), err)
+		}
+		if conn, err = c.launchHelper(ctx, sandboxID, arch, []string{HelperPath}, nil); err != nil {
+			return nil, err
+		}
 	}
-	if code != 0 {
-		return nil, fmt.Errorf("deliver into %s: exit %d: %s", HelperDir, code, strings.TrimSpace(out))
-	}
+	conn.ready = time.Since(t0)
+	return conn, nil
+}
+
+// launchHelper runs argv as the helper's exec, writes prefix (the binary,
+// for startScript) to its stdin, and returns once the helper greeted Berth
+// and answered the hello.
+func (c *Client) launchHelper(ctx context.Context, sandboxID, arch string, argv []string, prefix []byte) (*helperConn, error) {
 	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 		Env: []string{HelperEnvOff + "=1"},
-		Cmd: []string{HelperPath},
+		Cmd: argv,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
@@ -316,6 +346,11 @@ func (c *Client) startHelper(ctx context.Context, sandboxID string) (*helperConn
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
+	if len(prefix) > 0 {
+		// Written while the greeting is awaited: a shell that fails stops
+		// reading, and the stream's end then ends the write too.
+		go func() { _, _ = att.Conn.Write(prefix) }()
+	}
 	conn, err := newHelperConn(att.HijackedResponse, created.ID, arch)
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
@@ -324,7 +359,6 @@ func (c *Client) startHelper(ctx context.Context, sandboxID string) (*helperConn
 		conn.fail(err)
 		return nil, fmt.Errorf("start: %s", conn.reason())
 	}
-	conn.ready = time.Since(t0)
 	return conn, nil
 }
 

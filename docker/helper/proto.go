@@ -35,6 +35,12 @@ import (
 // another one is not used.
 const Version = 1
 
+// Magic is the line the helper writes to stdout before the channel starts.
+// Berth sends nothing after the helper's own bytes until it has read it, so
+// the helper can be piped in on the same stdin that then carries the
+// channel (see docker/helper_start.go).
+const Magic = "berth-helper 1\n"
+
 // Frame types. Host to helper: Request, Stdin, StdinEOF, Signal, Kill.
 // Helper to host: Stdout, Stderr, Exit.
 const (

@@ -30,6 +30,9 @@ func Serve(in io.Reader, out io.Writer) error {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	s := &server{self: os.Getpid(), calls: map[int]*call{}, exited: map[int]syscall.WaitStatus{}, kick: make(chan struct{}, 1)}
 	go s.reap()
+	if _, err := io.WriteString(out, Magic); err != nil {
+		return err
+	}
 	sess, err := yamux.Server(rwc{in, NewCoalescer(out)}, Config())
 	if err != nil {
 		return err
