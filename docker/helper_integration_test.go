@@ -356,3 +356,42 @@ func TestHelperDeliveredWithCat(t *testing.T) {
 		t.Errorf("got %q", res.Stdout)
 	}
 }
+
+// TestHelperAndDockerExecAgree runs edge cases on both paths: the exit
+// codes a caller sees must not depend on the path.
+func TestHelperAndDockerExecAgree(t *testing.T) {
+	c, side, sb := helperSandbox(t)
+	cases := []struct {
+		name string
+		req  docker.ExecRequest
+	}{
+		{"exit 42", docker.ExecRequest{Argv: []string{"sh", "-c", "exit 42"}}},
+		{"killed by a signal", docker.ExecRequest{Argv: []string{"sh", "-c", "kill -9 $$"}}},
+		{"missing program", docker.ExecRequest{Argv: []string{"no-such-program"}}},
+		{"a folder as the program", docker.ExecRequest{Argv: []string{"/tmp"}}},
+		{"missing working folder", docker.ExecRequest{Argv: []string{"pwd"}, WorkDir: "/nope"}},
+		{"env over the sandbox's", docker.ExecRequest{Argv: []string{"sh", "-c", "echo $HOME $X"}, Env: []string{"HOME=/tmp", "X=1"}}},
+		{"stdin", docker.ExecRequest{Argv: []string{"wc", "-c"}, Stdin: strings.NewReader("12345")}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]docker.ExecResult
+			for i, cl := range []*docker.Client{c, side} {
+				if tc.req.Stdin != nil {
+					tc.req.Stdin = strings.NewReader("12345")
+				}
+				res, err := cl.Exec(context.Background(), sb.ID, tc.req)
+				if err != nil {
+					t.Fatalf("path %d: %v", i, err)
+				}
+				got[i] = res
+			}
+			if got[0].ExitCode != got[1].ExitCode {
+				t.Errorf("helper exit %d (%q), docker exec exit %d (%q)", got[0].ExitCode, got[0].Stderr, got[1].ExitCode, got[1].Stderr)
+			}
+			if tc.req.WorkDir == "" && got[0].Stdout.String() != got[1].Stdout.String() {
+				t.Errorf("helper stdout %q, docker exec %q", got[0].Stdout, got[1].Stdout)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,13 @@ func (s *server) exec(st *yamux.Stream, req Request) {
 	if len(req.Argv) == 0 || req.Argv[0] == "" {
 		fail(126, "empty command")
 		return
+	}
+	if req.Dir != "" {
+		// As docker exec does: a missing working folder is exit 126, named.
+		if fi, err := os.Stat(req.Dir); err != nil || !fi.IsDir() {
+			fail(126, fmt.Sprintf("chdir to %s: %v", req.Dir, cmp.Or(errString(err), "not a folder")))
+			return
+		}
 	}
 	env := commandEnv(req.Env, req.Marker)
 	path, err := lookPath(req.Argv[0], env)
@@ -222,7 +230,7 @@ func lookPath(name string, env []string) (string, error) {
 		}
 	}
 	for _, dir := range filepath.SplitList(pathVar) {
-		p := filepath.Join(cmpOr(dir, "."), name)
+		p := filepath.Join(cmp.Or(dir, "."), name)
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
@@ -230,11 +238,11 @@ func lookPath(name string, env []string) (string, error) {
 	return "", fmt.Errorf("%s: not found", name)
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
+func errString(err error) string {
+	if err == nil {
+		return ""
 	}
-	return b
+	return err.Error()
 }
 
 // queue feeds a command's stdin without ever blocking the control loop: a
