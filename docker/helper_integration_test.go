@@ -395,3 +395,37 @@ func TestHelperAndDockerExecAgree(t *testing.T) {
 		})
 	}
 }
+
+// TestHelperForkBomb: a fork bomb under the pids limit, with a time limit.
+// The call ends in bounded time whichever way it goes (the helper kills
+// the tree, or, starved of pids itself, dies and the sandbox is stopped),
+// and it never reports success.
+func TestHelperForkBomb(t *testing.T) {
+	c, side, sb := helperSandbox(t)
+	done := make(chan struct{})
+	var res docker.ExecResult
+	var err error
+	t0 := time.Now()
+	go func() {
+		defer close(done)
+		res, err = c.Exec(context.Background(), sb.ID, docker.ExecRequest{Argv: []string{"sh", "-c", "b() { b | b & }; b; sleep 30"}, Timeout: 2 * time.Second})
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("a fork bomb hung the call")
+	}
+	if err == nil && !res.TimedOut && res.ExitCode == 0 {
+		t.Errorf("a fork bomb reported success: %+v", res)
+	}
+	// Every process but the sandbox's own (init, its sleep, the helper)
+	// and this check's (it carries CHECK in its arguments, and its tr).
+	left := run(t, side, sb.ID, "sh", "-c", `for d in /proc/[0-9]*; do a=$(tr '\0' ' ' < $d/cmdline 2>/dev/null)
+  case "$a" in ""|/sbin/docker-init*|"sleep 600 "|"`+docker.HelperPath+` "|*CHECK*|tr*) ;; *) echo "${d#/proc/}:$a";; esac; done`).Stdout.String()
+	if strings.TrimSpace(left) != "" {
+		t.Errorf("processes left after the fork bomb: %s", left)
+	}
+	after, aerr := c.Exec(context.Background(), sb.ID, docker.ExecRequest{Argv: []string{"echo", "alive"}, Timeout: 20 * time.Second})
+	t.Logf("attack: fork bomb with a 2 s limit → returned in %s (timed out %v, exit %d, error %v); next call: %q, %v",
+		time.Since(t0).Round(time.Millisecond), res.TimedOut, res.ExitCode, err, after.Stdout, aerr)
+}

@@ -73,7 +73,11 @@ func (c *Client) explainHelperLoss(ctx context.Context, sandboxID, marker string
 		return fmt.Errorf("exec in sandbox %s: the sandbox stopped while the command ran: %w", shortName(sandboxID), err)
 	}
 	if kerr := c.killExec(sandboxID, marker); kerr != nil {
-		lost = errors.Join(lost, kerr)
+		// As on the docker exec path: what cannot be stopped from inside
+		// (e.g. every pid is taken) is stopped with its whole sandbox.
+		kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		lost = errors.Join(lost, kerr, c.KillSandbox(kctx, sandboxID))
+		kcancel()
 	}
 	return fmt.Errorf("exec in sandbox %s: %w; the next call starts a fresh helper", shortName(sandboxID), lost)
 }
