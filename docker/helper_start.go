@@ -114,8 +114,10 @@ func (c *Client) HelperStatus(ctx context.Context) (path, reason string) {
 // ExecPath says how calls into one sandbox run, as far as this process
 // knows: through its helper, or docker exec and why.
 func (c *Client) ExecPath(ctx context.Context, sandboxID string) (path, reason string) {
+	// Lock order: helpers.mu, released, then a slot's mu.
 	c.helpers.mu.Lock()
 	s := c.helpers.slots[sandboxID]
+	starting := s != nil && s.bg != nil
 	c.helpers.mu.Unlock()
 	if s != nil {
 		s.mu.Lock()
@@ -123,9 +125,6 @@ func (c *Client) ExecPath(ctx context.Context, sandboxID string) (path, reason s
 		if s.conn != nil && s.conn.alive() {
 			return PathHelper, fmt.Sprintf("helper running (linux/%s, ready in %s)", s.conn.arch, s.conn.ready.Round(time.Millisecond))
 		}
-		c.helpers.mu.Lock()
-		starting := s.bg != nil
-		c.helpers.mu.Unlock()
 		if starting {
 			return PathDockerExec, "the helper is being started; calls use docker exec until it is ready"
 		}
@@ -209,15 +208,11 @@ func (c *Client) helperFor(ctx context.Context, sandboxID string, eager bool) *h
 	s.conn, s.reason = conn, ""
 	go func() {
 		<-conn.done
-		c.helpers.mu.Lock()
-		if cur := c.helpers.slots[sandboxID]; cur == s {
-			s.mu.Lock()
-			if s.conn == conn {
-				s.conn = nil
-			}
-			s.mu.Unlock()
+		s.mu.Lock()
+		if s.conn == conn {
+			s.conn = nil
 		}
-		c.helpers.mu.Unlock()
+		s.mu.Unlock()
 	}()
 	return conn
 }
