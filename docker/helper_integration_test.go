@@ -276,8 +276,7 @@ func TestHelperEngineCutMidCall(t *testing.T) {
 	if path, why := c.ExecPath(context.Background(), sb.ID); path != docker.PathHelper {
 		t.Errorf("after restore the sandbox uses %s (%s)", path, why)
 	}
-	dockertest.ReportFault(t, dockertest.Fault{Fault: "engine socket cut mid-call through the helper, restored",
-		Sees: err.Error(), Kept: "n/a (docker package)", Chain: "n/a", Orphans: "none: the next call starts a fresh helper"})
+	t.Logf("fault: engine socket cut mid-call through the helper → %q; after restore the next call ran on a fresh helper", err)
 }
 
 func TestHelperFilesNeverFollowSymlinks(t *testing.T) {

@@ -54,7 +54,7 @@ func (c *Client) execViaHelper(ctx context.Context, sandboxID string, req ExecRe
 // explainHelperLoss names why a call's channel ended: the sandbox went
 // away, the engine went away, or the helper alone died (a process in the
 // sandbox may kill it). In the last case whatever the call started is
-// killed through docker exec, as the fallback path would.
+// killed through docker exec, by the fallback path's sweep.
 func (c *Client) explainHelperLoss(ctx context.Context, sandboxID, marker string, lost error) error {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -72,12 +72,11 @@ func (c *Client) explainHelperLoss(ctx context.Context, sandboxID, marker string
 	if err := c.sandboxEnded(ictx, sandboxID); err != nil {
 		return fmt.Errorf("exec in sandbox %s: the sandbox stopped while the command ran: %w", shortName(sandboxID), err)
 	}
-	if kerr := c.killExec(sandboxID, marker); kerr != nil {
-		// As on the docker exec path: what cannot be stopped from inside
-		// (e.g. every pid is taken) is stopped with its whole sandbox.
-		kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
-		lost = errors.Join(lost, kerr, c.KillSandbox(kctx, sandboxID))
-		kcancel()
+	// The dead helper's processes were handed to the sandbox's init: the
+	// docker exec path's sweep kills them (and stops the whole sandbox when
+	// it cannot).
+	if serr := c.sweep(sandboxID, marker); serr != nil {
+		lost = errors.Join(lost, serr)
 	}
 	return fmt.Errorf("exec in sandbox %s: %w; the next call starts a fresh helper", shortName(sandboxID), lost)
 }

@@ -140,7 +140,7 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 	cfg := agent.Config{
 		Provider: provider, Model: model,
 		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
-		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now,
+		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now, HostTools: s.taskTools(g.Slug, g.Settings.Tools),
 		Record: func(ctx context.Context, ev agent.AuditEvent) error {
 			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(or(ev.Actor, "agent")),
 				Summary: ev.Summary, Detail: mustJSON(ev.Detail)})
@@ -308,7 +308,7 @@ func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 		l.svc.OnUse(id, true)
 		defer l.svc.OnUse(id, false)
 	}
-	r, err := l.svc.Engine.Exec(ctx, id, dreq)
+	r, err := l.svc.guardedExec(ctx, l.group, l.session, id, dreq)
 	if isGone(err) {
 		l.mu.Lock()
 		l.sb = nil // the next call starts a fresh sandbox

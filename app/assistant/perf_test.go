@@ -64,7 +64,7 @@ func toolResultsThisTurn(req llmtest.Request) int {
 // Berth's own work rather than the engine's exec. Run by `make bench`.
 func TestPerfAgentTurn(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	for _, path := range []string{docker.PathHelper, docker.PathDockerExec} {
 		t.Run(path, func(t *testing.T) { perfAgentTurn(t, path) })
@@ -122,7 +122,7 @@ func perfAgentTurn(t *testing.T, path string) {
 // once (cap 4 sandboxes), against one chat alone measured in the same run.
 func TestPerfConcurrentSessions(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)

@@ -55,6 +55,7 @@ type Runtime struct {
 	lastUsed map[string]time.Time // sandbox id → when a tool call last ended
 	rotate   map[string]bool      // sessions whose sandbox goes once their turn ends
 	reaped   bool                 // the dead process's sandboxes were stopped
+	sched    *Scheduler           // scheduled tasks, reached by the control socket
 }
 
 // ErrGateClosed is the cause given to turns canceled by a closing gate.
@@ -76,6 +77,7 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 	}
 	r.state = GateState{Docker: docker.Status{State: docker.Checking, Reason: "checking Docker…"}, Paused: svc.PausedReason()}
 	svc.OnUse = r.onUse
+	svc.OnDiskLow = func(st docker.Status) { r.setDisk(&st) }
 	return r
 }
 
@@ -125,6 +127,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 		for {
 			select {
 			case <-t.C:
+				r.checkDisk()
 				r.sweep(r.root)
 			case <-r.root.Done():
 				return

@@ -27,11 +27,19 @@ type Config struct {
 	IdleTimeout Duration `json:"idle_timeout,omitempty"`
 	MaxAge      Duration `json:"max_age,omitempty"`
 	ExecTimeout Duration `json:"exec_timeout,omitempty"`
+	// The disk guard stops commands when a disk they write has less room
+	// than the smaller of DiskFloorMB and DiskFloorPercent of its size
+	// (defaults: 2048 MiB and 5 %; app/disk).
+	DiskFloorMB      int64   `json:"disk_floor_mb,omitempty"`
+	DiskFloorPercent float64 `json:"disk_floor_percent,omitempty"`
 	// BlockedPatterns are the user's own patterns on top of Berth's: a
 	// mount whose path has a component containing one is refused.
 	BlockedPatterns []string `json:"blocked_patterns,omitempty"`
 	// AllowedRoots, when set, are the only folders mounts may come from.
 	AllowedRoots []AllowedRoot `json:"allowed_roots,omitempty"`
+	// ScanMaxFiles bounds the secret scan of each mount (files and folders
+	// visited); a mount with more is refused rather than half scanned.
+	ScanMaxFiles int `json:"scan_max_files,omitempty"`
 }
 
 // AllowedRoot is a folder that mounts may come from; write may be forbidden.
