@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/docker"
 )
 
@@ -18,6 +19,11 @@ type doctorReport struct {
 	// How tool calls reach the sandboxes: PathHelper or PathDockerExec, and why.
 	ExecPath       string `json:"exec_path,omitempty"`
 	ExecPathReason string `json:"exec_path_reason,omitempty"`
+	// Keyring is "" when the OS keyring answers, else why not (keys then go
+	// to KeyFile).
+	Keyring string         `json:"keyring_unavailable,omitempty"`
+	KeyFile string         `json:"key_file"`
+	Service *serviceReport `json:"service,omitempty"`
 }
 
 func runDoctor(ctx context.Context, io IO, args []string) int {
@@ -35,6 +41,14 @@ func runDoctor(ctx context.Context, io IO, args []string) int {
 	rep := doctorReport{Status: st, HostSource: e.docker.Endpoint().Source, Runtime: e.cfg.Runtime, ConfigDir: e.paths.Config, DataDir: e.paths.Data}
 	if st.EngineVersion != "" {
 		rep.ExecPath, rep.ExecPathReason = e.docker.HelperStatus(ctx)
+	}
+	rep.KeyFile, _ = llm.KeyFile()
+	if err := llm.KeyringStatus(); err != nil {
+		rep.Keyring = err.Error()
+	}
+	if svc, err := newService(); err == nil {
+		sr := serviceStatus(svc)
+		rep.Service = &sr
 	}
 	if *asJSON {
 		enc := json.NewEncoder(io.Out)
@@ -66,6 +80,14 @@ func printDoctor(io IO, r doctorReport) {
 	}
 	fmt.Fprintf(io.Out, "  · Settings        %s\n", r.ConfigDir)
 	fmt.Fprintf(io.Out, "  · Data            %s (never mountable)\n", r.DataDir)
+	if r.Keyring == "" {
+		fmt.Fprintln(io.Out, "  · API keys        the OS keyring")
+	} else {
+		fmt.Fprintf(io.Out, "  · API keys        %s (readable only by you) — %s\n", r.KeyFile, r.Keyring)
+	}
+	if r.Service != nil {
+		fmt.Fprintf(io.Out, "  · Service         %s\n", serviceLine(*r.Service))
+	}
 	if r.State == docker.Ready {
 		fmt.Fprintf(io.Out, "\nAssistant: ready — %s\n", r.Reason)
 		return
