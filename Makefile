@@ -10,21 +10,31 @@ LDFLAGS  := -X github.com/berth-app/berth/app/cli.Version=$(VERSION)
 # The race detector needs cgo.
 export CGO_ENABLED := 1
 
-.PHONY: all build run test test-unit lint bench image test-image package screenshots clean deps
+.PHONY: all build run test test-unit lint bench image test-image package screenshots clean deps helper
 
 all: build
 
 deps:
 	@.ci/deps test
 
-build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+# The sandbox helper (docker/helper), static, for both architectures an
+# engine may have; `build`, `run` and `package` embed them (build tag
+# berthhelper). A plain `go build .` has none and uses docker exec.
+HELPER_DIR  := docker/helperbin/bin
+HELPER_TAGS := berthhelper
+helper:
+	@mkdir -p $(HELPER_DIR)
+	for a in amd64 arm64; do CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '-s -w' \
+	  -o $(HELPER_DIR)/berth-helper-linux-$$a ./docker/helper/cmd/berth-helper || exit 1; done
+
+build: helper
+	$(GO) build -tags $(HELPER_TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 ## run: build Berth and start the desktop app (ARGS="doctor" runs a command instead)
 ARGS ?=
-run:
+run: helper
 	@.ci/deps run
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+	$(GO) build -tags $(HELPER_TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) .
 	./$(BIN) $(ARGS)
 
 ## test: every test, race detector on, against a real Docker engine (a
@@ -69,8 +79,9 @@ test-image:
 ## package: a desktop package with icon (Linux: a .tar.xz with the .desktop
 ## entry and icon; macOS: Berth.app). Metadata comes from FyneApp.toml.
 PACKAGE_OS ?= $(shell go env GOOS)
-package: deps
-	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package --release --target $(PACKAGE_OS)
+package: deps helper
+	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package --release --target $(PACKAGE_OS) --tags $(HELPER_TAGS)
 
 clean:
 	rm -f $(BIN)
+	rm -rf $(HELPER_DIR)

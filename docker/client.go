@@ -13,6 +13,7 @@ import (
 type Client struct {
 	api      *client.Client
 	endpoint Endpoint
+	helpers  *helpers
 }
 
 // New connects to the engine named by DOCKER_HOST or the current docker
@@ -34,14 +35,18 @@ func NewAt(ep Endpoint) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client for %s (%s): %w", ep.Host, ep.Source, err)
 	}
-	return &Client{api: api, endpoint: ep}, nil
+	return &Client{api: api, endpoint: ep, helpers: newHelpers()}, nil
 }
 
 // Endpoint is where this client connects.
 func (c *Client) Endpoint() Endpoint { return c.endpoint }
 
-// Close releases the client's connections.
-func (c *Client) Close() error { return c.api.Close() }
+// Close releases the client's connections, its helpers' channels included
+// (each helper then ends, and with it whatever it still ran).
+func (c *Client) Close() error {
+	c.closeHelpers()
+	return c.api.Close()
+}
 
 // Check takes one reading of the engine's health: can Berth reach it, is it
 // new enough, is the sandbox image there, is the requested runtime there.

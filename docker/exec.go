@@ -85,7 +85,9 @@ func checkArgv(argv []string) error {
 // Exec runs a command in a running sandbox and waits for it. The command's
 // own failure (non-zero exit) is not an error; an error means it could not
 // run or the result is unknown. On timeout or cancel the command and every
-// process it started are killed, and the result says so.
+// process it started are killed, and the result says so. It runs through
+// the sandbox's helper when there is one (see helper_run.go), else through
+// docker exec.
 func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (ExecResult, error) {
 	if err := checkArgv(req.Argv); err != nil {
 		return ExecResult{}, err
@@ -94,8 +96,16 @@ func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (E
 	if limit <= 0 {
 		limit = DefaultOutputCap
 	}
-	start := time.Now()
 	marker := shortID() + shortID()
+	if res, err, ok := c.execViaHelper(ctx, sandboxID, req, limit, marker); ok {
+		return res, err
+	}
+	return c.execDocker(ctx, sandboxID, req, limit, marker)
+}
+
+// execDocker runs a command as its own docker exec.
+func (c *Client) execDocker(ctx context.Context, sandboxID string, req ExecRequest, limit int, marker string) (ExecResult, error) {
+	start := time.Now()
 	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
 		AttachStdin:  req.Stdin != nil,
 		AttachStdout: true,

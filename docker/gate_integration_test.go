@@ -77,7 +77,7 @@ func TestGateWrongHostIsDown(t *testing.T) {
 	}
 	defer c.Close()
 	st := c.Check(context.Background(), dockertest.TestImage, "")
-	if st.State != docker.Down || !strings.Contains(st.Reason, "/nonexistent/berth/docker.sock") || !strings.Contains(st.Hint, "start Docker") {
+	if st.State != docker.Down || !strings.Contains(st.Reason, "/nonexistent/berth/docker.sock") || !strings.Contains(st.Hint, "start the Docker engine that serves /nonexistent/berth/docker.sock") {
 		t.Errorf("got %+v, want down naming the socket with a start hint", st)
 	}
 }

@@ -43,7 +43,7 @@ func TestPerfSandboxStartVsWarmExec(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
 		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
-	c := dockertest.Client(t)
+	c := dockertest.WithoutHelper(dockertest.Client(t)) // docker exec; TestPerfHelper measures the helper
 	ctx := context.Background()
 	n := 40
 	sb := newSandbox(t, c, nil)

@@ -27,6 +27,10 @@ type Sandbox struct {
 	Created        time.Time `json:"created"`
 	Expires        time.Time `json:"expires"`
 	Spec           string    `json:"spec"` // digest of the spec it was made from
+	// How tool calls reach it (PathHelper or PathDockerExec) and why, as
+	// far as this Berth process knows; filled by ExecPath's callers.
+	ExecPath       string `json:"exec_path,omitempty"`
+	ExecPathReason string `json:"exec_path_reason,omitempty"`
 }
 
 // Running reports whether the sandbox can take an exec.
@@ -72,6 +76,7 @@ func (c *Client) CreateSandbox(ctx context.Context, spec Spec) (Sandbox, error) 
 		rmErr := c.RemoveSandbox(context.WithoutCancel(ctx), sb.ID)
 		return Sandbox{}, errors.Join(fmt.Errorf("start sandbox: %w", err), rmErr)
 	}
+	c.startHelperInBackground(sb.ID) // if it cannot start, ExecPath says why
 	return sb, nil
 }
 
@@ -140,6 +145,7 @@ func fillLabels(sb *Sandbox, l map[string]string) {
 // StopSandbox stops a sandbox; AutoRemove then removes it. A sandbox that is
 // already gone counts as stopped.
 func (c *Client) StopSandbox(ctx context.Context, id string) error {
+	defer c.dropHelper(id) // after the engine acted: a call in flight then sees the sandbox end
 	timeout := 2
 	_, err := c.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &timeout})
 	if err != nil && !isGone(err) {
@@ -151,6 +157,7 @@ func (c *Client) StopSandbox(ctx context.Context, id string) error {
 // RemoveSandbox force-removes a sandbox. "Not found" and "removal already in
 // progress" are success: the goal is that it is gone.
 func (c *Client) RemoveSandbox(ctx context.Context, id string) error {
+	defer c.dropHelper(id) // after the engine acted: a call in flight then sees the sandbox end
 	_, err := c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
 	if err != nil && !isGone(err) {
 		return fmt.Errorf("remove sandbox %s: %w", shortName(id), err)
@@ -160,6 +167,7 @@ func (c *Client) RemoveSandbox(ctx context.Context, id string) error {
 
 // KillSandbox kills a sandbox at once (SIGKILL), as `docker kill` does.
 func (c *Client) KillSandbox(ctx context.Context, id string) error {
+	defer c.dropHelper(id) // after the engine acted: a call in flight then sees the sandbox end
 	_, err := c.api.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "KILL"})
 	if err != nil && !isGone(err) && !cerrdefs.IsConflict(err) {
 		return fmt.Errorf("kill sandbox %s: %w", shortName(id), err)

@@ -91,6 +91,7 @@ const (
 	DefaultPids    = 256
 	DefaultTmpSize = 256 << 20 // 256 MiB, for /tmp and the home folder each
 	DefaultMaxAge  = 2 * time.Hour
+	helperTmpSize  = 16 << 20 // HelperDir: the helper binary, twice while a new one is written
 )
 
 // WithDefaults fills every unset field with Berth's hardened default.
@@ -252,6 +253,9 @@ func containerConfig(s Spec, now time.Time) (*container.Config, *container.HostC
 		Tmpfs: map[string]string{
 			"/tmp":      tmpOpts(fmt.Sprintf(",mode=1777,uid=%s,gid=%s", uid, gid)), // see settleTmpfs
 			SandboxHome: tmpOpts(fmt.Sprintf(",mode=0700,uid=%s,gid=%s", uid, gid)),
+			// The helper's own small tmpfs: the one place where a file may be
+			// executed (everything else that is writable is noexec).
+			HelperDir: fmt.Sprintf("rw,exec,nosuid,nodev,size=%d,mode=0700,uid=%s,gid=%s", helperTmpSize, uid, gid),
 		},
 		Mounts:  mounts,
 		Runtime: s.Runtime,

@@ -36,6 +36,8 @@ func TestContainerConfigDefaultsAreHardened(t *testing.T) {
 		{"user", cfg.User == "1000:1000"},
 		{"tmp tmpfs capped", strings.Contains(host.Tmpfs["/tmp"], "size=268435456")},
 		{"home tmpfs owned by user", strings.Contains(host.Tmpfs[SandboxHome], "uid=1000,gid=1000")},
+		{"only the helper's tmpfs allows exec", strings.Contains(host.Tmpfs[HelperDir], ",exec,") && strings.Contains(host.Tmpfs[HelperDir], "uid=1000,gid=1000") &&
+			!strings.Contains(host.Tmpfs["/tmp"], ",exec") && !strings.Contains(host.Tmpfs[SandboxHome], ",exec") && len(host.Tmpfs) == 3},
 		{"auto remove", host.AutoRemove},
 		{"max age ends main process", len(cfg.Entrypoint) == 1 && cfg.Entrypoint[0] == "sleep" && cfg.Cmd[0] == "7200"},
 		{"labels", cfg.Labels[LabelApp] == "1" && cfg.Labels[LabelHome] == "h1" && cfg.Labels[LabelGroup] == "work" && cfg.Labels[LabelSession] == "s1"},

@@ -40,7 +40,17 @@ func (d dockerSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, e
 // /workspace/extra/ro.
 func testSandbox(t testing.TB) (dockerSandbox, string) {
 	t.Helper()
+	return testSandboxOn(t, docker.PathHelper)
+}
+
+// testSandboxOn is testSandbox whose calls take the given path: the
+// sandbox helper or docker exec (the fallback).
+func testSandboxOn(t testing.TB, path string) (dockerSandbox, string) {
+	t.Helper()
 	c := dockertest.Client(t)
+	if path == docker.PathDockerExec {
+		dockertest.WithoutHelper(c)
+	}
 	dir, roDir := t.TempDir(), t.TempDir()
 	// The sandbox runs as nobody when the tests run as root; let it write.
 	if err := os.Chmod(dir, 0o777); err != nil {
@@ -60,11 +70,24 @@ func testSandbox(t testing.TB) (dockerSandbox, string) {
 		t.Fatalf("create sandbox: %v", err)
 	}
 	t.Cleanup(func() { _ = c.RemoveSandbox(context.Background(), sb.ID) })
+	if got, why := c.AwaitHelper(ctx, sb.ID); got != path {
+		t.Fatalf("the sandbox uses %s (%s), want %s", got, why, path)
+	}
 	return dockerSandbox{c: c, id: sb.ID}, dir
 }
 
-func TestScriptsInSandbox(t *testing.T) {
-	sb, dir := testSandbox(t)
+// onBothPaths runs a sandbox test through the helper and through docker
+// exec: every tool must behave the same on both.
+func onBothPaths(t *testing.T, test func(t *testing.T, path string)) {
+	for _, path := range []string{docker.PathHelper, docker.PathDockerExec} {
+		t.Run(path, func(t *testing.T) { test(t, path) })
+	}
+}
+
+func TestScriptsInSandbox(t *testing.T) { onBothPaths(t, testScriptsInSandbox) }
+
+func testScriptsInSandbox(t *testing.T, path string) {
+	sb, dir := testSandboxOn(t, path)
 	writeFixture(t, dir)
 	checkScripts(t, sb, GroupDir)
 	t.Run("list the whole container", func(t *testing.T) {
@@ -84,8 +107,10 @@ func TestScriptsInSandbox(t *testing.T) {
 	}
 }
 
-func TestTurnInSandbox(t *testing.T) {
-	sb, dir := testSandbox(t)
+func TestTurnInSandbox(t *testing.T) { onBothPaths(t, testTurnInSandbox) }
+
+func testTurnInSandbox(t *testing.T, path string) {
+	sb, dir := testSandboxOn(t, path)
 	srv := llmtest.NewAnthropic(t)
 	call := func(id, name, input string) llmtest.Reply {
 		return llmtest.Reply{ToolCalls: []llmtest.ToolCall{{ID: id, Name: name, Input: input}}}
@@ -166,8 +191,10 @@ func TestTurnInSandbox(t *testing.T) {
 	}
 }
 
-func TestCancelInSandbox(t *testing.T) {
-	sb, dir := testSandbox(t)
+func TestCancelInSandbox(t *testing.T) { onBothPaths(t, testCancelInSandbox) }
+
+func testCancelInSandbox(t *testing.T, path string) {
+	sb, dir := testSandboxOn(t, path)
 	p := &fakeProvider{replies: []fakeReply{replyWith("Starting.", use{"c1", "bash", `{"command":"touch started; sleep 300"}`})}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

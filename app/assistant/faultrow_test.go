@@ -107,6 +107,7 @@ func TestFaultSlowEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer engine.Close()
+	dockertest.WithHelper(t, engine)
 	svc, st := newService(t, engine)
 	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
 	fake := fakeModel(t)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/llm/llmtest"
+	"github.com/berth-app/berth/docker"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -65,7 +66,16 @@ func TestPerfAgentTurn(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
 		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
+	for _, path := range []string{docker.PathHelper, docker.PathDockerExec} {
+		t.Run(path, func(t *testing.T) { perfAgentTurn(t, path) })
+	}
+}
+
+func perfAgentTurn(t *testing.T, path string) {
 	c := dockertest.Client(t)
+	if path == docker.PathDockerExec {
+		dockertest.WithoutHelper(c)
+	}
 	svc, _ := newService(t, c)
 	fake := fakeModel(t)
 	fake.Respond(threeToolModel)
@@ -96,13 +106,13 @@ func TestPerfAgentTurn(t *testing.T) {
 		}
 		turns, execs, own = append(turns, d), append(execs, inExec), append(own, d-inExec)
 	}
-	fmt.Printf("\nA full agent turn: fake Anthropic model (real SDK, SSE), 3 tool calls in a warm sandbox, all audited (20 turns)\n")
+	fmt.Printf("\nA full agent turn: fake Anthropic model (real SDK, SSE), 3 tool calls in a warm sandbox through %s, all audited (20 turns)\n", path)
 	fmt.Printf("%-54s %9s %9s %10s\n", "", "p50", "p95", "share")
 	p50 := pctl(turns, 0.5)
 	for _, row := range []struct {
 		name string
 		d    []time.Duration
-	}{{"whole turn", turns}, {"  of which the 3 tool calls (engine exec)", execs}, {"  of which Berth (model I/O, audit, storage)", own}} {
+	}{{"whole turn", turns}, {"  of which the 3 tool calls", execs}, {"  of which Berth (model I/O, audit, storage)", own}} {
 		fmt.Printf("%-54s %9s %9s %9.0f%%\n", row.name, pctl(row.d, 0.5).Round(10*time.Microsecond), pctl(row.d, 0.95).Round(10*time.Microsecond), 100*float64(pctl(row.d, 0.5))/float64(p50))
 	}
 	fmt.Println()

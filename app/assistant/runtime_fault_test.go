@@ -103,6 +103,7 @@ func TestFaultDaemonKilledAndRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { engine.Close() })
+	dockertest.WithHelper(t, engine)
 	svc, st := newService(t, engine)
 	fake := fakeModel(t)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {

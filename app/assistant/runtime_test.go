@@ -96,6 +96,7 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer engine.Close()
+	dockertest.WithHelper(t, engine)
 	svc, st := newService(t, engine)
 	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
 	fake := fakeModel(t)

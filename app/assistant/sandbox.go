@@ -129,9 +129,24 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	return sb, true, nil
 }
 
-// Sandboxes lists this installation's sandboxes.
+// Sandboxes lists this installation's sandboxes, each with the path its
+// tool calls take (the helper or docker exec) when the engine can tell.
 func (s *Service) Sandboxes(ctx context.Context) ([]docker.Sandbox, error) {
-	return s.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: s.Paths.InstallID()})
+	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: s.Paths.InstallID()})
+	if p, ok := s.Engine.(execPather); ok {
+		for i := range list {
+			if list[i].Running() {
+				list[i].ExecPath, list[i].ExecPathReason = p.ExecPath(ctx, list[i].ID)
+			}
+		}
+	}
+	return list, err
+}
+
+// execPather is the part of docker.Client that says how calls reach a
+// sandbox; optional, so that fakes need not implement it.
+type execPather interface {
+	ExecPath(ctx context.Context, sandboxID string) (path, reason string)
 }
 
 // StopSandbox stops one of this installation's sandboxes by id or name

@@ -77,7 +77,7 @@ func TestDoctorWhenDockerIsDown(t *testing.T) {
 			t.Errorf("doctor --json lacks %q", k)
 		}
 	}
-	if rep["state"] != "down" || !strings.Contains(rep["hint"].(string), "start Docker") {
+	if rep["state"] != "down" || !strings.Contains(rep["hint"].(string), "start the Docker engine that serves /nonexistent/docker.sock") {
 		t.Errorf("got %v", rep)
 	}
 	// A command refused by the gate says why, exits 3, and is audited.
@@ -98,6 +98,10 @@ func TestDoctorAndExecAgainstTheEngine(t *testing.T) {
 	r := berth(t, "doctor")
 	if r.code != ExitOK || !strings.Contains(r.out, "Assistant: ready") {
 		t.Fatalf("doctor: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	// A test binary embeds no helper: doctor says so, and why.
+	if !strings.Contains(r.out, "Tool calls      via docker-exec: this Berth was built without the embedded helper") {
+		t.Errorf("doctor does not say how tool calls run:\n%s", r.out)
 	}
 	t.Setenv("BERTH_IMAGE", "berth-missing:1")
 	if r := berth(t, "doctor"); r.code != ExitGateClosed || !strings.Contains(r.out, "make image") {
@@ -121,7 +125,7 @@ func TestDoctorAndExecAgainstTheEngine(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &list); err != nil || len(list) != 1 {
 		t.Fatalf("sandbox list: %v, %s", err, r.out)
 	}
-	if list[0]["group"] != "main" || list[0]["session"] != "cli" {
+	if list[0]["group"] != "main" || list[0]["session"] != "cli" || list[0]["exec_path"] != "docker-exec" || list[0]["exec_path_reason"] == "" {
 		t.Errorf("sandbox: %v", list[0])
 	}
 	// A group that does not exist is not made up on the fly.

@@ -16,6 +16,9 @@ type doctorReport struct {
 	Runtime    string `json:"runtime,omitempty"`
 	ConfigDir  string `json:"config_dir"`
 	DataDir    string `json:"data_dir"`
+	// How tool calls reach the sandboxes: PathHelper or PathDockerExec, and why.
+	ExecPath       string `json:"exec_path,omitempty"`
+	ExecPathReason string `json:"exec_path_reason,omitempty"`
 	// Keyring is "" when the OS keyring answers, else why not (keys then go
 	// to KeyFile).
 	Keyring string         `json:"keyring_unavailable,omitempty"`
@@ -36,6 +39,9 @@ func runDoctor(ctx context.Context, io IO, args []string) int {
 	defer e.close()
 	st := e.docker.Check(ctx, e.cfg.Image, e.cfg.Runtime)
 	rep := doctorReport{Status: st, HostSource: e.docker.Endpoint().Source, Runtime: e.cfg.Runtime, ConfigDir: e.paths.Config, DataDir: e.paths.Data}
+	if st.EngineVersion != "" {
+		rep.ExecPath, rep.ExecPathReason = e.docker.HelperStatus(ctx)
+	}
 	rep.KeyFile, _ = llm.KeyFile()
 	if err := llm.KeyringStatus(); err != nil {
 		rep.Keyring = err.Error()
@@ -70,6 +76,7 @@ func printDoctor(io IO, r doctorReport) {
 	if reached {
 		fmt.Fprintf(io.Out, "  ✓ Engine version  %s, API %s (minimum %s)\n", r.EngineVersion, r.APIVersion, docker.MinAPIVersion)
 		fmt.Fprintf(io.Out, "  %s Sandbox image   %s\n", mark(r.ImagePresent), r.Image)
+		fmt.Fprintf(io.Out, "  · Tool calls      via %s: %s\n", r.ExecPath, r.ExecPathReason)
 	}
 	fmt.Fprintf(io.Out, "  · Settings        %s\n", r.ConfigDir)
 	fmt.Fprintf(io.Out, "  · Data            %s (never mountable)\n", r.DataDir)

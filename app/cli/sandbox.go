@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
 
 	"encoding/json"
 	"fmt"
@@ -57,13 +60,20 @@ func sandboxList(ctx context.Context, io IO, args []string) int {
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tGROUP\tSESSION\tSTATE\tAGE\tENDS IN")
+	fmt.Fprintln(tw, "ID\tNAME\tGROUP\tSESSION\tSTATE\tAGE\tENDS IN\tCALLS VIA")
 	now := time.Now()
+	reasons := map[string]bool{}
 	for _, sb := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sb.ID[:12], sb.Name, sb.Group, sb.Session, sb.State,
-			now.Sub(sb.Created).Round(time.Second), sb.Expires.Sub(now).Round(time.Second))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sb.ID[:12], sb.Name, sb.Group, sb.Session, sb.State,
+			now.Sub(sb.Created).Round(time.Second), sb.Expires.Sub(now).Round(time.Second), cmp.Or(sb.ExecPath, "-"))
+		if sb.ExecPathReason != "" {
+			reasons[sb.ExecPath+": "+sb.ExecPathReason] = true
+		}
 	}
 	tw.Flush()
+	for _, r := range slices.Sorted(maps.Keys(reasons)) {
+		fmt.Fprintln(io.Out, "  "+r)
+	}
 	return ExitOK
 }
 

@@ -55,7 +55,8 @@ func Require(t testing.TB, ok bool, why string) {
 }
 
 // Client connects to the engine the environment names (DOCKER_HOST or the
-// docker context) and makes sure it answers and has the test image.
+// docker context) and makes sure it answers and has the test image. Its
+// sandboxes get the helper, built for the test (see WithHelper).
 func Client(t testing.TB) *docker.Client {
 	t.Helper()
 	skipWithoutEngine(t)
@@ -73,5 +74,5 @@ func Client(t testing.TB) *docker.Client {
 	if err := EnsureTestImage(ctx, c); err != nil {
 		t.Fatalf("test image: %v", err)
 	}
-	return c
+	return WithHelper(t, c)
 }
