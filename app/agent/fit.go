@@ -15,12 +15,13 @@ import (
 // marker, and Berth keeps the full history.
 func (t *turn) fit(ctx context.Context) error {
 	limit := t.cfg.ContextTokens * fillPercent / 100
-	fixed := estimateFixed(t.system, t.tools)
-	fits := func() bool { return fixed+EstimateTokens(t.msgs) <= limit }
+	t.slim(limit)
+	fixed := t.estimate(estimateFixed(t.system, t.tools))
+	fits := func() bool { return fixed+t.estimate(EstimateTokens(t.msgs)) <= limit }
 	if fits() {
 		return nil
 	}
-	before := EstimateTokens(t.msgs)
+	before := t.estimate(EstimateTokens(t.msgs))
 	var did []string
 
 	msgs, n := TrimToolResults(t.msgs, RecentStart(t.msgs, keepTurns))
@@ -53,6 +54,15 @@ func (t *turn) fit(ctx context.Context) error {
 	return nil
 }
 
+// estimate corrects a token estimate by what a server said of an earlier
+// request's real size.
+func (t *turn) estimate(tokens int) int {
+	if t.scale <= 1 {
+		return tokens
+	}
+	return int(float64(tokens) * t.scale)
+}
+
 // compacted makes msgs the conversation the model sees and counts what
 // changed.
 func (t *turn) compacted(msgs []llm.Message, trimmed, summarised int) {
@@ -82,8 +92,7 @@ func (t *turn) summarise(ctx context.Context, msgs []llm.Message) (string, error
 				t.emit(Event{Kind: EventRetry, Err: ev.Err, Attempt: ev.Attempt, Wait: ev.Wait})
 			}
 		})
-		t.res.Usage.InputTokens += resp.Usage.InputTokens
-		t.res.Usage.OutputTokens += resp.Usage.OutputTokens
+		t.res.Usage.Add(resp.Usage)
 		if recErr := t.recordRequest(ctx, "summary", len(chunk), resp, err, start); recErr != nil {
 			return "", recErr
 		}

@@ -188,8 +188,17 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// probePaths are where Berth asks a local server about itself (llama.cpp,
+// Ollama, vLLM): the fakes are none of those, so they answer 404 there, as
+// OpenAI's and Anthropic's APIs do, without counting it as a request.
+var probePaths = map[string]bool{"/props": true, "/api/version": true, "/api/show": true, "/v1/models": true}
+
 // serve records the request and answers with the next queued reply.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if probePaths[r.URL.Path] {
+		http.NotFound(w, r)
+		return
+	}
 	raw, _ := io.ReadAll(r.Body)
 	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Raw: raw}
 	_ = json.Unmarshal(raw, &req.Body)
