@@ -78,6 +78,9 @@ func (t *turn) run(ctx context.Context) error {
 			return t.stop(ctx, err)
 		}
 		t.res.StopReason = string(resp.StopReason)
+		if resp.StopReason == llm.StopMaxTokens {
+			markCut(calls)
+		}
 		if len(calls) == 0 {
 			return nil
 		}
@@ -88,6 +91,20 @@ func (t *turn) run(ctx context.Context) error {
 		}
 		if err := t.runCalls(ctx, calls); err != nil {
 			return t.stop(ctx, err)
+		}
+	}
+}
+
+// errCutOff marks tool input that is malformed because the reply was cut at
+// the output limit.
+var errCutOff = errors.New("the reply was cut at the output limit")
+
+// markCut marks the malformed calls of a reply that was cut at the output
+// limit, so that the model is told why their input is incomplete.
+func markCut(calls []llm.ToolCall) {
+	for i := range calls {
+		if calls[i].Err != nil {
+			calls[i].Err = errors.Join(calls[i].Err, errCutOff)
 		}
 	}
 }
