@@ -34,6 +34,7 @@ type Reply struct {
 	ToolCalls  []ToolCall // tool calls, streamed after the text
 	Usage      Usage
 	StopReason string // empty: end_turn/tool_use (Anthropic), stop/tool_calls (OpenAI)
+	Model      string // the model the server says answered; empty: the one requested
 
 	// Status, when set, answers with this HTTP status and the provider's error
 	// JSON instead of a stream. ErrorType and ErrorMessage override the body's
@@ -68,6 +69,9 @@ type ToolCall struct {
 // Usage is the token count the fake reports.
 type Usage struct {
 	InputTokens, OutputTokens int64
+	// CacheRead and CacheWrite are Anthropic's cache_read_input_tokens and
+	// cache_creation_input_tokens, which it counts apart from InputTokens.
+	CacheRead, CacheWrite int64
 }
 
 // Request is one request the fake received.
@@ -319,4 +323,12 @@ func fragments(call ToolCall) []string {
 func model(req Request) string {
 	m, _ := req.Body["model"].(string)
 	return m
+}
+
+// answering returns the model the reply says answered.
+func answering(req Request, r Reply) string {
+	if r.Model != "" {
+		return r.Model
+	}
+	return model(req)
 }
