@@ -45,6 +45,8 @@ type Config struct {
 	ApprovalMode  ApprovalMode // empty: ApprovalAuto
 	AlwaysAllowed []string     // tools the group allowed "always": never asked about
 	Approve       Approver     // nil: calls that need approval are denied
+	// HostTools act on Berth itself (scheduled tasks), after the sandbox tools.
+	HostTools []HostTool
 
 	// Record writes to the audit log; its error stops the turn before the
 	// next step runs. nil records nothing (the assistant always sets it).

@@ -14,7 +14,7 @@ import (
 // sandbox, audit again. Failures of the call itself become error results;
 // the error it returns (audit, approval, interrupt) ends the turn.
 func (t *turn) handle(ctx context.Context, c llm.ToolCall) (llm.Part, error) {
-	parsed, perr := parseCall(c.Name, c.Input, c.Err, t.cfg.Tools)
+	parsed, perr := t.parse(c)
 	summary := c.Name
 	if parsed != nil {
 		summary = parsed.summary()
@@ -82,7 +82,7 @@ func (t *turn) exec(ctx context.Context, c llm.ToolCall, parsed call) outcome {
 // approve asks the user about c when the group's approval mode says so. It
 // reports whether c may run; its error ends the turn.
 func (t *turn) approve(ctx context.Context, c llm.ToolCall, summary string) (bool, error) {
-	if !needsApproval(t.cfg.ApprovalMode, c.Name, t.always) {
+	if !t.mustAsk(c.Name) && !needsApproval(t.cfg.ApprovalMode, c.Name, t.always) {
 		return true, nil
 	}
 	req := ApprovalRequest{Tool: c.Name, CallID: c.ID, Input: c.Input, Summary: summary}
@@ -119,7 +119,7 @@ func (t *turn) approve(ctx context.Context, c llm.ToolCall, summary string) (boo
 	if err := t.cfg.Record.record(ctx, AuditEvent{Kind: kind, Summary: summary, Actor: actor, Detail: detail}); err != nil {
 		return false, err
 	}
-	if answer == AllowAlways {
+	if answer == AllowAlways && !t.mustAsk(c.Name) {
 		t.always = append(t.always, c.Name)
 		t.res.AlwaysAllowed = append(t.res.AlwaysAllowed, c.Name)
 		t.emit(Event{Kind: EventAlwaysAllowed, Tool: c.Name, CallID: c.ID})

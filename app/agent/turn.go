@@ -39,7 +39,7 @@ func newTurn(cfg Config, sb Sandbox, system string, history []llm.Message) *turn
 		cfg:    cfg,
 		x:      &executor{sb: sb, callTimeout: cfg.CallTimeout, maxTimeout: cfg.MaxCallTimeout, outputCap: cfg.OutputCap},
 		system: system,
-		tools:  Tools(cfg.Tools),
+		tools:  append(Tools(cfg.Tools), hostToolDefs(cfg.HostTools)...),
 		msgs:   slices.Clone(history),
 		always: slices.Clone(cfg.AlwaysAllowed),
 	}

@@ -62,6 +62,8 @@ type Service struct {
 	Paths  home.Paths
 	Config config.Config
 	Now    func() time.Time
+	// Location is the time zone task schedules are read in (default: local).
+	Location *time.Location
 	// OnUse, when set, hears when a chat's sandbox starts (true) and ends
 	// (false) running a tool call: the runtime tracks idle sandboxes with it.
 	OnUse func(sandboxID string, busy bool)

@@ -147,7 +147,7 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 	cfg := agent.Config{
 		Provider: provider, Model: model,
 		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
-		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now,
+		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now, HostTools: s.taskTools(g.Slug, g.Settings.Tools),
 		ContextTokens: limits.contextTokens, MaxTokens: limits.maxTokens,
 		Record: func(ctx context.Context, ev agent.AuditEvent) error {
 			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(or(ev.Actor, "agent")),

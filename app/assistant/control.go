@@ -19,9 +19,10 @@ import (
 
 // ControlRequest is one command for a running Berth.
 type ControlRequest struct {
-	Cmd    string `json:"cmd"` // status | pause | resume | rotate | show
-	Group  string `json:"group,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Cmd    string  `json:"cmd"` // status | pause | resume | rotate | show
+	Group  string  `json:"group,omitempty"`
+	Reason string  `json:"reason,omitempty"`
+	Task   *TaskOp `json:"task,omitempty"` // cmd "task"
 }
 
 // ControlReply is the answer.
@@ -31,6 +32,8 @@ type ControlReply struct {
 	Gate  GateState `json:"gate"`
 	Count int       `json:"count,omitempty"` // rotate: sandboxes replaced
 	Pid   int       `json:"pid"`
+	Task  *TaskInfo `json:"task,omitempty"` // cmd "task": the task after the change
+	Run   int64     `json:"run,omitempty"`  // cmd "task", op "run": the run's id
 }
 
 // ErrNotRunning means no Berth answers on the control socket.
@@ -81,6 +84,8 @@ func (r *Runtime) serveConn(ctx context.Context, c net.Conn) {
 		err = r.Resume(ctx)
 	case "rotate":
 		rep.Count, err = r.Rotate(ctx, req.Group)
+	case "task":
+		rep.Task, rep.Run, err = r.controlTask(ctx, req.Task)
 	case "show":
 		if r.OnShow == nil {
 			err = errors.New("this Berth has no window (berth serve)")
@@ -154,6 +159,7 @@ func (s *Service) Rotate(ctx context.Context, group string) (int, error) {
 // installation.
 type Instance struct {
 	Runtime   *Runtime
+	Scheduler *Scheduler
 	Service   *Service
 	Store     *store.Store // the audit log, for the audit viewer
 	ConfigDir string       // where settings live

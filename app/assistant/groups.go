@@ -287,7 +287,11 @@ func (s *Service) RemoveGroup(ctx context.Context, slug string, purge bool) erro
 	// Best effort: if Docker is down now, Reap removes them later, as
 	// sandboxes of a group that no longer exists.
 	s.stopGroupBestEffort(ctx, slug, "the group was removed")
+	gone, _ := s.Tasks(ctx, slug)
 	if err := s.Store.DeleteGroup(ctx, slug); err != nil {
+		return err
+	}
+	if err := s.recordTasksGone(ctx, gone); err != nil {
 		return err
 	}
 	if purge {

@@ -55,6 +55,7 @@ type Runtime struct {
 	lastUsed map[string]time.Time // sandbox id → when a tool call last ended
 	rotate   map[string]bool      // sessions whose sandbox goes once their turn ends
 	reaped   bool                 // the dead process's sandboxes were stopped
+	sched    *Scheduler           // scheduled tasks, reached by the control socket
 }
 
 // ErrGateClosed is the cause given to turns canceled by a closing gate.

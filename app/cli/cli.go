@@ -50,6 +50,7 @@ var commands = map[string]command{
 	"pause":   {"pause the assistant: running turns stop and are kept, new ones wait", runPause},
 	"resume":  {"resume the assistant", runResume},
 	"session": {"list or delete a group's chats", runSession},
+	"task":    {"schedule the assistant: add, list, pause, run or remove a group's tasks", runTask},
 	"auth":    {"store or remove a model provider's API key (OS keyring)", runAuth},
 	"version": {"print Berth's version", runVersion},
 }

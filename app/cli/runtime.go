@@ -38,6 +38,10 @@ func StartRuntime(ctx context.Context, maxSandboxes int) (*assistant.Instance, e
 	if err := rt.Start(ctx); err != nil {
 		return nil, errors.Join(err, cleanup())
 	}
+	sched := assistant.NewScheduler(rt)
+	if err := sched.Start(mctx); err != nil {
+		return nil, errors.Join(err, rt.Stop(context.Background()), cleanup())
+	}
 	if err := rt.ServeControl(mctx, e.paths.Socket); err != nil {
 		return nil, errors.Join(err, rt.Stop(context.Background()), cleanup())
 	}
@@ -46,10 +50,12 @@ func StartRuntime(ctx context.Context, maxSandboxes int) (*assistant.Instance, e
 		mon.Poke()
 		return err
 	}
-	return &assistant.Instance{Runtime: rt, Service: svc, Store: w.store, ConfigDir: e.paths.Config, Socket: e.paths.Socket, BuildImage: build, Close: func() error {
+	return &assistant.Instance{Runtime: rt, Scheduler: sched, Service: svc, Store: w.store, ConfigDir: e.paths.Config, Socket: e.paths.Socket, BuildImage: build, Close: func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		return errors.Join(rt.Stop(sctx), cleanup())
+		err := errors.Join(rt.Stop(sctx), cleanup())
+		sched.Wait()
+		return err
 	}}, nil
 }
 

@@ -63,6 +63,12 @@ func printRuntimeEvent(io IO, ev assistant.Event) {
 		fmt.Fprintf(io.Out, "%s sandbox stopped: %s\n", stamp, ev.Text)
 	case assistant.EventError:
 		fmt.Fprintf(io.Out, "%s error: %s\n", stamp, ev.Err)
+	case assistant.EventTaskStart:
+		fmt.Fprintf(io.Out, "%s task %q started in %s (chat %s)\n", stamp, ev.Text, ev.Group, ev.Session)
+	case assistant.EventTaskApproval:
+		fmt.Fprintf(io.Out, "%s %s (it waits; unanswered calls are denied)\n", stamp, ev.Text)
+	case assistant.EventTaskEnd:
+		fmt.Fprintf(io.Out, "%s task %q %s %s\n", stamp, ev.Text, ev.Status, ev.Err)
 	}
 }
 

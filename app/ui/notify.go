@@ -27,6 +27,13 @@ func NoteFor(ev assistant.Event, wasOpen, hidden bool) (Note, bool) {
 		if hidden && ev.Agent != nil && ev.Agent.Kind == agent.EventApproval {
 			return Note{"Berth needs your approval", ev.Agent.Summary}, true
 		}
+	case assistant.EventTaskApproval:
+		return Note{"Berth: a task needs your approval", ev.Text + ". Its chat shows what it wants to run."}, true
+	case assistant.EventTaskEnd:
+		if ev.Status == assistant.RunFinished {
+			return Note{"Berth: task finished", ev.Text + " — its answer is in its chat."}, true
+		}
+		return Note{"Berth: task " + ev.Status, ev.Text + ": " + ev.Err}, true
 	case assistant.EventTurnEnd:
 		if hidden && ev.Status == assistant.StatusDone {
 			return Note{"Berth answered", clipNote(ev.Text)}, true

@@ -28,6 +28,9 @@ func TestNoteFor(t *testing.T) {
 		{"answer in view", assistant.Event{Kind: assistant.EventTurnEnd, Status: assistant.StatusDone}, true, false, ""},
 		{"interrupted while hidden", assistant.Event{Kind: assistant.EventTurnEnd, Status: assistant.StatusInterrupted}, true, true, "Berth stopped a turn"},
 		{"canceled by the user", assistant.Event{Kind: assistant.EventTurnEnd, Status: assistant.StatusCanceled}, true, true, ""},
+		{"task waits for an approval, window open or not", assistant.Event{Kind: assistant.EventTaskApproval, Text: `Task "Tidy" needs your approval`}, true, false, "Berth: a task needs your approval"},
+		{"task finished", assistant.Event{Kind: assistant.EventTaskEnd, Status: assistant.RunFinished, Text: "Tidy"}, true, false, "Berth: task finished"},
+		{"task needs approval", assistant.Event{Kind: assistant.EventTaskEnd, Status: assistant.RunNeedsApproval, Text: "Tidy"}, true, false, "Berth: task needs-approval"},
 		{"text delta", assistant.Event{Kind: assistant.EventAgent, Agent: &agent.Event{Kind: agent.EventText, Text: "x"}}, true, true, ""},
 	}
 	for _, c := range cases {

@@ -33,6 +33,13 @@ type TrayState struct {
 	Paused    bool   // the user paused the assistant
 	Sandboxes int    // sandboxes running now
 	Groups    []TrayGroup
+	NextTask  string     // "Next task: Morning notes · Wed 08:00", "" when none
+	Tasks     []TrayTask // the "Run task now" submenu
+}
+
+// TrayTask is a task as the tray's "Run task now" menu lists it.
+type TrayTask struct {
+	ID, Title string
 }
 
 // TrayStateFrom turns the runtime's gate, the running sandbox count and the
@@ -67,6 +74,8 @@ type TrayActions struct {
 	OnMounts   func()
 	OnAudit    func()
 	OnSettings func()
+	OnTasks    func()
+	OnRunTask  func(id string)
 }
 
 // StatusLine is the tray's first, disabled line: Docker's state and the
@@ -108,6 +117,7 @@ func TrayMenu(st TrayState, act TrayActions) *fyne.Menu {
 		&fyne.MenuItem{Label: "New chat in", ChildMenu: newChatMenu(st.Groups, act.OnNewChat)},
 		fyne.NewMenuItemSeparator(),
 	)
+	items = append(items, taskItems(st, act)...)
 	if st.Paused {
 		items = append(items, fyne.NewMenuItem("Resume assistant", call(act.OnResume)))
 	} else {
@@ -122,6 +132,29 @@ func TrayMenu(st TrayState, act TrayActions) *fyne.Menu {
 		fyne.NewMenuItem("Settings", call(act.OnSettings)),
 	)
 	return fyne.NewMenu("Berth", items...)
+}
+
+// taskItems are the tray's lines about scheduled tasks: the next one due,
+// the Tasks window, and "Run task now" with one item per task.
+func taskItems(st TrayState, act TrayActions) []*fyne.MenuItem {
+	var items []*fyne.MenuItem
+	if st.NextTask != "" {
+		items = append(items, &fyne.MenuItem{Label: st.NextTask, Disabled: true})
+	}
+	items = append(items, fyne.NewMenuItem("Tasks…", call(act.OnTasks)))
+	if len(st.Tasks) > 0 {
+		m := fyne.NewMenu("")
+		for _, t := range st.Tasks {
+			id := t.ID
+			m.Items = append(m.Items, fyne.NewMenuItem(t.Title, func() {
+				if act.OnRunTask != nil {
+					act.OnRunTask(id)
+				}
+			}))
+		}
+		items = append(items, &fyne.MenuItem{Label: "Run task now", ChildMenu: m})
+	}
+	return append(items, fyne.NewMenuItemSeparator())
 }
 
 func newChatMenu(groups []TrayGroup, onNew func(string)) *fyne.Menu {

@@ -46,6 +46,10 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	d.view = ui.NewChatView(ctx, d.ui)
 	d.win = ui.NewChatWindow(a, d.view)
 	d.view.Usage = inst.Service.Usage
+	d.tasks = ui.ConnectTasks(inst.Service, inst.Scheduler)
+	if inst.Scheduler != nil {
+		inst.Scheduler.Approve = d.view.AskForTask
+	}
 	d.view.OnBannerAction = func(action string) {
 		switch action {
 		case ui.ActionResume:
@@ -111,8 +115,22 @@ type desktopApp struct {
 	openedOnce bool        // the gate has opened since start-up
 
 	// The other windows are made on first use and kept: closing hides them.
-	mountsWin, auditWin, settingsWin fyne.Window
-	mounts                           *ui.MountsView
+	mountsWin, auditWin, settingsWin, tasksWin fyne.Window
+	mounts                                     *ui.MountsView
+	tasks                                      ui.TaskService
+	tasksView                                  *ui.TasksView
+}
+
+func (d *desktopApp) showTasks(ctx context.Context) {
+	group := d.view.Group()
+	if d.tasksWin == nil {
+		d.tasksView = ui.NewTasksView(ctx, d.tasks, group)
+		d.tasksWin = keep(ui.NewTasksWindow(d.app, d.tasksView))
+	} else {
+		d.tasksView.SetGroup(group)
+	}
+	d.tasksWin.Show()
+	d.tasksWin.RequestFocus()
 }
 
 func keep(w fyne.Window) fyne.Window {
@@ -186,7 +204,8 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 				d.openedOnce = d.openedOnce || ev.Gate.Open
 			}
 			switch ev.Kind {
-			case assistant.EventGate, assistant.EventTurnStart, assistant.EventTurnEnd, assistant.EventSandboxStop:
+			case assistant.EventGate, assistant.EventTurnStart, assistant.EventTurnEnd, assistant.EventSandboxStop,
+				assistant.EventTaskStart, assistant.EventTaskEnd:
 				d.refreshTray(ctx)
 			}
 		case <-tick.C:
@@ -214,6 +233,12 @@ func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource
 	n, _ := d.ui.RunningSandboxes(ctx)
 	groups, _ := d.ui.Groups(ctx)
 	st := ui.TrayStateFrom(d.ui.Gate(), n, groups)
+	if ts, err := d.tasks.Tasks(ctx, ""); err == nil {
+		st.NextTask = ui.NextTaskLine(ts)
+		for _, t := range ts {
+			st.Tasks = append(st.Tasks, ui.TrayTask{ID: t.ID, Title: t.Title})
+		}
+	}
 	menu := ui.TrayMenu(st, d.trayActions(ctx))
 	// Fyne 2.8.1 appends its own Quit only after building the tray from the
 	// menu, so a rebuilt menu would lose it; bring our own, last, with
@@ -248,6 +273,10 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 		OnMounts:   func() { d.showMounts(ctx) },
 		OnAudit:    func() { d.showAudit(ctx) },
 		OnSettings: d.showSettings,
+		OnTasks:    func() { d.showTasks(ctx) },
+		OnRunTask: func(id string) {
+			act(func() error { return d.tasks.RunTask(ctx, id) })()
+		},
 	}
 }
 
