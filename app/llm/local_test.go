@@ -3,7 +3,9 @@ package llm_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,5 +174,46 @@ func TestProbeKnowsNoServer(t *testing.T) {
 	info, err = llm.Probe(context.Background(), llm.OpenAI, llm.Config{BaseURL: "https://api.openai.com/v1"})
 	if err != nil || info != (llm.ServerInfo{}) {
 		t.Errorf("probe of OpenAI: %+v, %v", info, err)
+	}
+}
+
+// TestStallTimeoutBeforeHeaders: a stopped server still accepts connections
+// (the kernel does) but never answers; that stall ends the turn too.
+func TestStallTimeoutBeforeHeaders(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn // held open, never answered
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			cfg := testConfig("http://" + l.Addr().String() + "/v1")
+			cfg.StallTimeout = 200 * time.Millisecond
+			_, _, err := stream(t, b.provider(cfg), ask("hi"))
+			if !errors.Is(err, llm.ErrStalled) {
+				t.Fatalf("got %v, want ErrStalled", err)
+			}
+		})
 	}
 }
