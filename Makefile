@@ -10,7 +10,7 @@ LDFLAGS  := -X github.com/berth-app/berth/app/cli.Version=$(VERSION)
 # The race detector needs cgo.
 export CGO_ENABLED := 1
 
-.PHONY: all build run test lint bench image test-image package screenshots clean deps
+.PHONY: all build run test test-unit lint bench image test-image package screenshots clean deps
 
 all: build
 
@@ -28,12 +28,16 @@ run:
 	./$(BIN) $(ARGS)
 
 ## test: every test, race detector on, against a real Docker engine (a
-## private one is started when none answers and we are root).
+## private one is started when none answers and we are root; otherwise it
+## fails with the reason and the fix). Ends with the counts, the reasons of
+## every skip, the fault table and "N passed, N failed, N skipped".
 test: deps
-	@.ci/engine sh -c 'export BERTH_FAULT_TABLE=$$(mktemp); \
-	  $(GO) run ./docker/dockertest/testimage && $(GO) test -race -count=1 -timeout 20m $(PKGS); rc=$$?; \
-	  echo; echo "Fault suite: faults × outcome"; $(GO) run ./docker/dockertest/faulttable $$BERTH_FAULT_TABLE; \
-	  rm -f $$BERTH_FAULT_TABLE; exit $$rc'
+	@GO='$(GO)' PKGS='$(PKGS)' .ci/engine .ci/test
+
+## test-unit: the tests that need no Docker engine (the others skip and say so).
+test-unit:
+	@.ci/deps unit
+	@GO='$(GO)' PKGS='$(PKGS)' .ci/test unit
 
 ## lint: formatting, vet and staticcheck.
 lint:
@@ -44,9 +48,9 @@ lint:
 ## bench: measured figures, printed as ratios against references measured in
 ## the same run (see README "Measured").
 bench: deps
-	@.ci/engine sh -c '$(GO) run ./docker/dockertest/testimage && \
+	@.ci/engine bash -c 'set -o pipefail; $(GO) run ./docker/dockertest/testimage && \
 	  BERTH_BENCH=1 $(GO) test -count=1 -timeout 20m -run "^TestPerf" -v ./docker/ ./app/assistant/ ./app/cli/ ./app/ui/desktop/ | grep -v -e "^=== RUN" -e "^--- PASS" -e "^PASS" && \
-	  $(GO) test -count=1 -run "^$$" -bench . -benchtime 1x ./app/store/'
+	  $(GO) test -count=1 -run "^$$" -bench . -benchtime 1x ./app/store/ ./app/ui/'
 
 ## screenshots: regenerate the README's screenshots from the real app
 ## (Xvfb, a fake model, a sample group with a mount).

@@ -146,15 +146,12 @@ func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (E
 	case <-ctx.Done():
 		res.Canceled = true
 	}
+	swept := false
 	if res.TimedOut || res.Canceled {
-		killErr := c.killExec(sandboxID, marker)
-		if killErr != nil {
-			// The command cannot be stopped from inside (e.g. every pid is
-			// taken): stop the whole sandbox rather than leave it running.
-			kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
-			killErr = errors.Join(killErr, c.KillSandbox(kctx, sandboxID))
-			kcancel()
-		}
+		// The sweep kills the command and all it started; when it cannot,
+		// it stops the whole sandbox rather than leave them running.
+		killErr := c.sweep(sandboxID, marker)
+		swept = true
 		// The stream ends once the processes are gone; don't wait forever
 		// on an engine that is itself in trouble.
 		select {
@@ -189,6 +186,13 @@ func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (E
 			return res, fmt.Errorf("exec in sandbox %s: the sandbox stopped while the command ran: %w", shortName(sandboxID), err)
 		}
 	}
+	if !swept {
+		// Nothing the command started outlives it, whatever it did to its
+		// session, process group or environment.
+		if err := c.sweep(sandboxID, marker); err != nil {
+			return res, fmt.Errorf("exec in sandbox %s: %w", shortName(sandboxID), err)
+		}
+	}
 	if res.TimedOut || res.Canceled {
 		if res.ExitCode == 0 {
 			res.ExitCode = 137
@@ -215,65 +219,21 @@ func (w streamFunc) Write(p []byte) (int, error) {
 // session (background children would otherwise outlive the call and could
 // hold every pid of the sandbox). It uses shell built-ins only, so it works
 // even when no process can be forked. A process that started its own
-// session escapes it; the pids limit and the max age still bound those.
+// session escapes it; the sweep after each command (sweepScript) does not
+// let those live either. The wrapper also keeps the command from being the
+// exec itself, which the sweep relies on.
 const reapWrapper = `"$@"
 rc=$?
 for pass in 1 2; do
   for d in /proc/[0-9]*; do
     p=${d#/proc/}
     [ "$p" = "$$" ] && continue
-    read -r line < "$d/stat" 2>/dev/null || continue
+    read -r line 2>/dev/null < "$d/stat" || continue
     set -- ${line##*) }
     [ "$4" = "$$" ] && kill -9 "$p" 2>/dev/null
   done
 done
 exit $rc`
-
-// killScript stops and kills every process of one exec: those carrying its
-// marker in their environment, and everything in their sessions (docker
-// makes each exec a session leader; a child that clears its environment
-// stays in the session). It needs only /bin/sh, grep and /proc, so it works
-// in any image. Stopping first keeps a fork loop from outrunning the kill.
-const killScript = `id="$1"
-for round in 1 2 3 4 5; do
-  roots=""
-  for d in /proc/[0-9]*; do
-    grep -q "BERTH_EXEC=$id" "$d/environ" 2>/dev/null && roots="$roots ${d#/proc/}"
-  done
-  pids=""
-  for d in /proc/[0-9]*; do
-    p=${d#/proc/}
-    [ "$p" = "$$" ] && continue
-    read -r line < "$d/stat" 2>/dev/null || continue
-    set -- ${line##*) }
-    for r in $roots; do
-      if [ "$p" = "$r" ] || [ "$4" = "$r" ]; then pids="$pids $p"; break; fi
-    done
-  done
-  [ -z "$pids" ] && exit 0
-  kill -STOP $pids 2>/dev/null
-  kill -KILL $pids 2>/dev/null
-done
-`
-
-func (c *Client) killExec(sandboxID, marker string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
-		AttachStdout: true, AttachStderr: true,
-		Cmd: []string{"/bin/sh", "-c", killScript, "berth-kill", marker},
-	})
-	if err != nil {
-		return fmt.Errorf("kill command: %w", err)
-	}
-	att, err := c.api.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
-	if err != nil {
-		return fmt.Errorf("kill command: %w", err)
-	}
-	defer att.Close()
-	_, _ = io.Copy(io.Discard, att.Reader)
-	return nil
-}
 
 // sandboxEnded watches a sandbox for up to half a second after a command was
 // killed; it returns ErrSandboxGone or ErrSandboxNotRunning if the sandbox

@@ -37,7 +37,9 @@ func TestGateFollowsTheEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	m := docker.NewMonitor(c, docker.MonitorConfig{Image: dockertest.TestImage})
+	// A long ping period: only the event stream ending can tell the monitor
+	// that the engine has gone.
+	m := docker.NewMonitor(c, docker.MonitorConfig{Image: dockertest.TestImage, Interval: time.Hour})
 	ch, cancel := m.Subscribe()
 	defer cancel()
 	ctx, stop := context.WithCancel(context.Background())
@@ -48,11 +50,15 @@ func TestGateFollowsTheEngine(t *testing.T) {
 	if !st.ImagePresent || st.EngineVersion == "" || st.APIVersion == "" {
 		t.Errorf("ready status lacks details: %+v", st)
 	}
-	time.Sleep(200 * time.Millisecond) // the event stream is open
+	for deadline := time.Now().Add(30 * time.Second); proxy.Requested("/events") == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the monitor did not ask for the event stream within 30 s")
+		}
+	}
 
 	cut := time.Now()
 	proxy.Cut()
-	st = waitFor(t, ch, docker.Down, time.Second)
+	st = waitFor(t, ch, docker.Down, 30*time.Second)
 	t.Logf("down after %s: %s", time.Since(cut).Round(time.Millisecond), st.Reason)
 	if !strings.Contains(st.Reason, "not running") || st.Hint == "" {
 		t.Errorf("down status: got %+v, want a reason and a hint", st)
@@ -60,7 +66,7 @@ func TestGateFollowsTheEngine(t *testing.T) {
 
 	restored := time.Now()
 	proxy.Restore()
-	waitFor(t, ch, docker.Ready, 2*time.Second)
+	waitFor(t, ch, docker.Ready, 30*time.Second)
 	t.Logf("ready after %s", time.Since(restored).Round(time.Millisecond))
 }
 

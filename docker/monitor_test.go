@@ -9,9 +9,18 @@ import (
 
 // fakeEngine scripts what each health check finds.
 type fakeEngine struct {
-	mu      sync.Mutex
-	state   State
-	streams chan struct{} // closed to end the current event stream
+	mu       sync.Mutex
+	state    State
+	streams  chan struct{} // closed to end the current event stream
+	checks   int           // health checks so far
+	watching chan struct{} // receives once each time a stream is open (when not nil)
+}
+
+// checked is how many health checks the monitor has made.
+func (f *fakeEngine) checked() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.checks
 }
 
 func (f *fakeEngine) set(s State) {
@@ -27,6 +36,7 @@ func (f *fakeEngine) set(s State) {
 func (f *fakeEngine) check(ctx context.Context, image, runtime string) Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.checks++
 	return Status{State: f.state, Reason: string(f.state)}
 }
 
@@ -34,7 +44,14 @@ func (f *fakeEngine) watch(ctx context.Context) error {
 	f.mu.Lock()
 	ch := make(chan struct{})
 	f.streams = ch
+	watching := f.watching
 	f.mu.Unlock()
+	if watching != nil {
+		select {
+		case watching <- struct{}{}:
+		case <-ctx.Done():
+		}
+	}
 	select {
 	case <-ch:
 	case <-ctx.Done():
@@ -55,15 +72,16 @@ func next(t *testing.T, ch <-chan Status) Status {
 
 func TestMonitorReportsEachTransitionOnce(t *testing.T) {
 	t.Parallel()
-	f := &fakeEngine{state: Ready}
+	f := &fakeEngine{state: Ready, watching: make(chan struct{})}
 	// A long interval: only the event stream ending can make the monitor
-	// notice the engine went down quickly.
+	// notice the engine went down.
 	m := newMonitor(MonitorConfig{Interval: time.Hour, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}, f.check, f.watch)
 	ch, cancel := m.Subscribe()
 	defer cancel()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	go m.Run(ctx)
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
 
 	if st := next(t, ch); st.State != Checking {
 		t.Fatalf("first: got %s, want checking", st.State)
@@ -71,21 +89,34 @@ func TestMonitorReportsEachTransitionOnce(t *testing.T) {
 	if st := next(t, ch); st.State != Ready {
 		t.Fatalf("got %s, want ready", st.State)
 	}
-	time.Sleep(20 * time.Millisecond) // let the watcher start
+	select {
+	case <-f.watching:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the monitor did not open the event stream within 5 s")
+	}
 	f.set(Down)
 	if st := next(t, ch); st.State != Down {
 		t.Fatalf("got %s, want down after the stream ended", st.State)
 	}
 	// Many checks while down: none of them is a transition.
-	time.Sleep(100 * time.Millisecond)
+	for since := f.checked(); f.checked() < since+5; {
+		select {
+		case st := <-ch:
+			t.Fatalf("a transition while down: %+v", st)
+		case <-time.After(time.Millisecond):
+		}
+	}
 	f.set(Ready)
 	if st := next(t, ch); st.State != Ready {
 		t.Fatalf("got %s, want ready again", st.State)
 	}
-	select {
-	case st := <-ch:
+	// Stop the monitor, then publish a marker: any extra transition would
+	// have been queued before it.
+	stop()
+	<-done
+	m.publish(Status{State: Misconfigured, Reason: "marker"})
+	if st := next(t, ch); st.Reason != "marker" {
 		t.Fatalf("unexpected extra transition %+v", st)
-	case <-time.After(100 * time.Millisecond):
 	}
 }
 

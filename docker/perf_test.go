@@ -41,7 +41,7 @@ func pct(d []time.Duration, p float64) time.Duration {
 // asserted.
 func TestPerfSandboxStartVsWarmExec(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	c := dockertest.Client(t)
 	ctx := context.Background()
@@ -120,7 +120,7 @@ func TestPerfSandboxStartVsWarmExec(t *testing.T) {
 // away (the socket cut by a proxy) and coming back. Run by `make bench`.
 func TestPerfGateLatency(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	real := dockertest.Client(t)
 	proxy := dockertest.NewProxy(t, real.Endpoint().Host)

@@ -68,6 +68,10 @@ func (c *Client) CreateSandbox(ctx context.Context, spec Spec) (Sandbox, error) 
 	if !sb.Running() {
 		return sb, fmt.Errorf("start sandbox: it stopped at once (state %s); the image %s needs a `sleep` command", sb.State, cfg.Image)
 	}
+	if err := c.settleTmpfs(ctx, sb.ID); err != nil {
+		rmErr := c.RemoveSandbox(context.WithoutCancel(ctx), sb.ID)
+		return Sandbox{}, errors.Join(fmt.Errorf("start sandbox: %w", err), rmErr)
+	}
 	return sb, nil
 }
 

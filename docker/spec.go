@@ -72,6 +72,7 @@ type Spec struct {
 	TmpSize int64         `json:"tmp_bytes"`
 	MaxAge  time.Duration `json:"max_age"`
 	Runtime string        `json:"runtime,omitempty"` // "runsc" for strong isolation
+	Seccomp string        `json:"seccomp"`           // the seccomp profile: always SeccompProfile
 
 	// The knobs below are never allowed. They exist so that a spec asking
 	// for them is refused loudly instead of being silently ignored.
@@ -120,15 +121,18 @@ func (s Spec) WithDefaults() Spec {
 	if s.MaxAge == 0 {
 		s.MaxAge = DefaultMaxAge
 	}
+	if s.Seccomp == "" {
+		s.Seccomp = SeccompProfile
+	}
 	return s
 }
 
 // Digest names what a sandbox was made from, so that a warm sandbox is
-// reused only while the group's settings and mounts are unchanged. Masks are
-// left out: they come from a scan at start-up, not from the user's settings.
+// reused only while the group's settings, mounts and masks are unchanged:
+// masks are included so that a secret-looking file that appeared in a mount
+// since the sandbox started gets the sandbox replaced, not exposed.
 func (s Spec) Digest() string {
 	s = s.WithDefaults()
-	s.Masks = nil
 	b, _ := json.Marshal(s)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
@@ -239,12 +243,12 @@ func containerConfig(s Spec, now time.Time) (*container.Config, *container.HostC
 		AutoRemove:     true,
 		ReadonlyRootfs: true,
 		CapDrop:        []string{"ALL"},
-		SecurityOpt:    []string{"no-new-privileges:true"},
+		SecurityOpt:    []string{"no-new-privileges:true", "seccomp=" + string(seccompJSON)},
 		Init:           &init,
 		OomScoreAdj:    500, // the sandbox dies before Berth or the desktop does
 		LogConfig:      container.LogConfig{Type: "none"},
 		Tmpfs: map[string]string{
-			"/tmp":      tmpOpts(",mode=1777"),
+			"/tmp":      tmpOpts(fmt.Sprintf(",mode=1777,uid=%s,gid=%s", uid, gid)), // see settleTmpfs
 			SandboxHome: tmpOpts(fmt.Sprintf(",mode=0700,uid=%s,gid=%s", uid, gid)),
 		},
 		Mounts:  mounts,
@@ -279,6 +283,9 @@ func checkSpec(s Spec) error {
 		return refuse("host networking is never allowed; use \"none\" or \"bridge\"")
 	default:
 		return refuse("network %q is not supported; use \"none\" or \"bridge\"", s.Network)
+	}
+	if s.Seccomp != SeccompProfile {
+		return refuse("seccomp profile %q is not Berth's own (%s); every sandbox runs under it", s.Seccomp, SeccompProfile)
 	}
 	if s.Runtime != "" && s.Runtime != "runsc" && s.Runtime != "runc" {
 		return refuse("runtime %q is not supported; use runc or runsc", s.Runtime)

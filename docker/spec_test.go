@@ -26,7 +26,8 @@ func TestContainerConfigDefaultsAreHardened(t *testing.T) {
 		{"network none", host.NetworkMode == "none" && cfg.NetworkDisabled},
 		{"read-only root", host.ReadonlyRootfs},
 		{"cap drop ALL", len(host.CapDrop) == 1 && host.CapDrop[0] == "ALL" && len(host.CapAdd) == 0},
-		{"no-new-privileges", len(host.SecurityOpt) == 1 && host.SecurityOpt[0] == "no-new-privileges:true"},
+		{"no-new-privileges", len(host.SecurityOpt) == 2 && host.SecurityOpt[0] == "no-new-privileges:true"},
+		{"berth seccomp profile", len(host.SecurityOpt) == 2 && host.SecurityOpt[1] == "seccomp="+string(seccompJSON)},
 		{"not privileged", !host.Privileged},
 		{"init", host.Init != nil && *host.Init},
 		{"pids limit", host.PidsLimit != nil && *host.PidsLimit == DefaultPids},
@@ -159,5 +160,25 @@ func TestHostUserIsNeverRoot(t *testing.T) {
 	t.Parallel()
 	if u := HostUser(); strings.HasPrefix(u, "0:") {
 		t.Errorf("HostUser() = %q, want a non-root uid", u)
+	}
+}
+
+func TestContainerConfigRefusesAnotherSeccompProfile(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"unconfined", "berth-0000000000000000", "default"} {
+		s := baseSpec()
+		s.Seccomp = p
+		if _, _, err := containerConfig(s, time.Now()); !errors.Is(err, ErrUnsafeSpec) || !strings.Contains(err.Error(), "not Berth's own") {
+			t.Errorf("seccomp %q: got %v, want a refusal", p, err)
+		}
+	}
+	s := baseSpec().WithDefaults()
+	if s.Seccomp != SeccompProfile {
+		t.Errorf("the default spec records seccomp %q, want %q", s.Seccomp, SeccompProfile)
+	}
+	other := s
+	other.Seccomp = "berth-0000000000000000"
+	if s.Digest() == other.Digest() {
+		t.Error("the spec digest does not change with the seccomp profile: a warm sandbox under an old profile would be reused")
 	}
 }

@@ -67,6 +67,11 @@ type Service struct {
 	// OnUse, when set, hears when a chat's sandbox starts (true) and ends
 	// (false) running a tool call: the runtime tracks idle sandboxes with it.
 	OnUse func(sandboxID string, busy bool)
+	// OnDiskLow, when set, hears when the disk guard closes the gate (see
+	// diskguard.go): the runtime closes its gate with it.
+	OnDiskLow func(docker.Status)
+
+	disk diskState
 }
 
 // CLISession is the session label of sandboxes that `berth exec` uses: one
@@ -101,6 +106,12 @@ func (s *Service) now() time.Time {
 func (s *Service) Gate(ctx context.Context) (docker.Status, error) {
 	if r := s.PausedReason(); r != "" {
 		st := pausedStatus(r)
+		return st, &GateClosedError{Status: st}
+	}
+	if st, low := s.diskGate(ctx); low {
+		if s.OnDiskLow != nil {
+			s.OnDiskLow(st)
+		}
 		return st, &GateClosedError{Status: st}
 	}
 	st := s.Engine.Check(ctx, s.Config.Image, s.Config.Runtime)

@@ -39,9 +39,10 @@ type Event struct {
 
 // GateState is whether work may run, and if not, why and how to fix it.
 type GateState struct {
-	Open   bool          `json:"open"`
-	Docker docker.Status `json:"docker"`
-	Paused string        `json:"paused,omitempty"` // the pause reason, "" when not paused
+	Open   bool           `json:"open"`
+	Docker docker.Status  `json:"docker"`
+	Paused string         `json:"paused,omitempty"` // the pause reason, "" when not paused
+	Disk   *docker.Status `json:"disk,omitempty"`   // set while a disk is almost full (see diskguard.go)
 }
 
 // Reason is the one line a face shows for a closed gate.
@@ -49,6 +50,9 @@ func (g GateState) Reason() (reason, hint string) {
 	if g.Paused != "" {
 		st := pausedStatus(g.Paused)
 		return st.Reason, st.Hint
+	}
+	if g.Disk != nil {
+		return g.Disk.Reason, g.Disk.Hint
 	}
 	return g.Docker.Reason, g.Docker.Hint
 }

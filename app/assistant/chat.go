@@ -304,7 +304,7 @@ func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 		l.svc.OnUse(id, true)
 		defer l.svc.OnUse(id, false)
 	}
-	r, err := l.svc.Engine.Exec(ctx, id, dreq)
+	r, err := l.svc.guardedExec(ctx, l.group, l.session, id, dreq)
 	if isGone(err) {
 		l.mu.Lock()
 		l.sb = nil // the next call starts a fresh sandbox

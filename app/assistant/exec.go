@@ -53,7 +53,7 @@ func (s *Service) execIn(ctx context.Context, sb docker.Sandbox, req docker.Exec
 		Detail:  mustJSON(map[string]any{"sandbox": sb.Name, "argv": auditArgv(req.Argv), "workdir": workdir, "attempt": attempt})}); err != nil {
 		return docker.ExecResult{}, err
 	}
-	res, err := s.Engine.Exec(ctx, sb.ID, req)
+	res, err := s.guardedExec(ctx, sb.Group, sb.Session, sb.ID, req)
 	detail := map[string]any{
 		"sandbox": sb.Name, "exit_code": res.ExitCode, "duration_ms": res.Duration.Milliseconds(),
 		"stdout_bytes": res.Stdout.Total, "stderr_bytes": res.Stderr.Total,

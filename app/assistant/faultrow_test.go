@@ -14,60 +14,56 @@ import (
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
-// observedChain says how the audit chain stands, as the fault table shows it.
-func observedChain(t *testing.T, st *store.Store) string {
+// observedChain verifies the audit chain, for the fault table.
+func observedChain(t *testing.T, st *store.Store) dockertest.Chain {
 	t.Helper()
 	rep, err := st.Verify(context.Background())
-	switch {
-	case err != nil:
-		return "cannot verify: " + err.Error()
-	case !rep.OK:
-		return fmt.Sprintf("BROKEN at #%d (%s)", rep.FirstBad, rep.Problem)
+	if err != nil {
+		return dockertest.Chain{Err: err.Error()}
 	}
-	return fmt.Sprintf("verifies (%d events)", rep.Events)
+	c := dockertest.Chain{Verified: true, OK: rep.OK, Events: rep.Events}
+	if !rep.OK {
+		c.Problem = fmt.Sprintf("#%d %s (%s)", rep.FirstBad, rep.Problem, rep.Reason)
+	}
+	return c
 }
 
-// observedKept says whether the acknowledged messages are all still stored.
-func observedKept(t *testing.T, st *store.Store, session string, ids ...int64) string {
+// observedKept counts which of the acknowledged messages are still stored.
+func observedKept(t *testing.T, st *store.Store, session string, ids ...int64) dockertest.Kept {
 	t.Helper()
+	k := dockertest.Kept{What: "messages", Acked: len(ids)}
 	ms, err := st.Messages(context.Background(), session)
 	if err != nil {
-		return "cannot read: " + err.Error()
+		k.Err = err.Error()
+		return k
 	}
 	have := map[int64]bool{}
 	for _, m := range ms {
 		have[m.ID] = true
 	}
-	missing := 0
 	for _, id := range ids {
-		if !have[id] {
-			missing++
+		if have[id] {
+			k.Found++
 		}
 	}
-	if missing > 0 {
-		return fmt.Sprintf("LOST %d of %d messages", missing, len(ids))
-	}
-	return fmt.Sprintf("all %d messages kept", len(ids))
+	return k
 }
 
 // observedOrphans counts running sandboxes of an installation that no
 // running turn uses.
-func observedOrphans(t *testing.T, svc *Service, keep ...string) string {
+func observedOrphans(t *testing.T, svc *Service, keep ...string) dockertest.Orphans {
 	t.Helper()
 	list, err := svc.Sandboxes(context.Background())
 	if err != nil {
-		return "cannot list: " + err.Error()
+		return dockertest.Orphans{Err: err.Error()}
 	}
-	n := 0
+	var o dockertest.Orphans
 	for _, sb := range list {
 		if sb.Running() && !contains(keep, sb.ID) {
-			n++
+			o.Running++
 		}
 	}
-	if n == 0 {
-		return "none"
-	}
-	return fmt.Sprintf("%d running", n)
+	return o
 }
 
 // sessionSandboxes are the ids of a chat's own sandboxes (warm, not orphans).
@@ -142,8 +138,9 @@ func TestFaultSlowEngine(t *testing.T) {
 		t.Errorf("the gate flapped on a slow engine: %+v", evs)
 	}
 	dockertest.ReportFault(t, dockertest.Fault{Fault: "slow engine (+2 s per connection)",
-		Sees: fmt.Sprintf("a slower answer (%s), no error, gate stays open", took.Round(100*time.Millisecond)),
-		Kept: observedKept(t, st, res.Session, m.ID), Chain: observedChain(t, st), Orphans: "n/a (sandbox in use)"})
+		Sees: fmt.Sprintf("turn %s after %s: %q; the gate closed %d times", status, took.Round(100*time.Millisecond), res.Text, len(evs)),
+		Kept: observedKept(t, st, res.Session, m.ID), Chain: observedChain(t, st),
+		Orphans: observedOrphans(t, svc, sessionSandboxes(t, svc, res.Session)...)})
 }
 
 // gateReason is the text the faces show while the gate is closed.

@@ -63,7 +63,7 @@ func toolResultsThisTurn(req llmtest.Request) int {
 // Berth's own work rather than the engine's exec. Run by `make bench`.
 func TestPerfAgentTurn(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)
@@ -112,7 +112,7 @@ func TestPerfAgentTurn(t *testing.T) {
 // once (cap 4 sandboxes), against one chat alone measured in the same run.
 func TestPerfConcurrentSessions(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)

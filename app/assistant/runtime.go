@@ -77,6 +77,7 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 	}
 	r.state = GateState{Docker: docker.Status{State: docker.Checking, Reason: "checking Docker…"}, Paused: svc.PausedReason()}
 	svc.OnUse = r.onUse
+	svc.OnDiskLow = func(st docker.Status) { r.setDisk(&st) }
 	return r
 }
 
@@ -126,6 +127,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 		for {
 			select {
 			case <-t.C:
+				r.checkDisk()
 				r.sweep(r.root)
 			case <-r.root.Done():
 				return

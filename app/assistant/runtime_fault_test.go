@@ -88,7 +88,7 @@ func TestFaultSandboxKilledMidExec(t *testing.T) {
 	}
 	verifyChain(t, st)
 	dockertest.ReportFault(t, dockertest.Fault{Fault: "sandbox killed mid-exec (docker kill)",
-		Sees: "tool result: " + firstLine(textOf(toolResultFor(t, fake, "long"))) + "; next call in a fresh sandbox",
+		Sees: "tool result: " + firstLine(textOf(toolResultFor(t, fake, "long"))) + fmt.Sprintf("; next call in sandbox %.12s, the killed one was %.12s", second, killed.ID),
 		Kept: observedKept(t, st, res.Session, m.ID), Chain: observedChain(t, st), Orphans: observedOrphans(t, svc, second)})
 }
 
@@ -130,7 +130,7 @@ func TestFaultDaemonKilledAndRestarted(t *testing.T) {
 	waitFile(t, filepath.Join(svc.Paths.GroupDir("main"), "long-started"))
 	stale := onlyRunning(t, svc, ev.Session)
 	d.Kill()
-	waitEvent(t, events, 30*time.Second, "a closed gate", func(ev Event) bool { return ev.Kind == EventGate && !ev.Gate.Open })
+	closed := waitEvent(t, events, 30*time.Second, "a closed gate", func(ev Event) bool { return ev.Kind == EventGate && !ev.Gate.Open })
 	res := wait(t, r, m1.ID)
 	status, msgs := messageStatus(t, st, res.Session, m1.ID)
 	if status != StatusInterrupted {
@@ -151,15 +151,17 @@ func TestFaultDaemonKilledAndRestarted(t *testing.T) {
 	waitEvent(t, events, 30*time.Second, "the message waiting for the gate", func(ev Event) bool {
 		return ev.Kind == EventWaitGate && ev.MessageID == m2.ID
 	})
-	if s, _ := messageStatus(t, st, res.Session, m2.ID); s != StatusPending {
-		t.Errorf("a message sent while Docker is down: got %s, want pending", s)
+	waiting, _ := messageStatus(t, st, res.Session, m2.ID)
+	if waiting != StatusPending {
+		t.Errorf("a message sent while Docker is down: got %s, want pending", waiting)
 	}
 
 	d.Start() // Kill waited for the old containerd to go
 
 	res2 := wait(t, r, m2.ID)
-	if s, _ := messageStatus(t, st, res.Session, m2.ID); s != StatusDone || res2.Text != "All done." {
-		t.Errorf("after the daemon came back: got status %s, text %q; want done, %q", s, res2.Text, "All done.")
+	after, _ := messageStatus(t, st, res.Session, m2.ID)
+	if after != StatusDone || res2.Text != "All done." {
+		t.Errorf("after the daemon came back: got status %s, text %q; want done, %q", after, res2.Text, "All done.")
 	}
 	if got := toolResultFor(t, fake, "again"); !strings.Contains(got, "back-42") {
 		t.Errorf("the call after the restart: got %s, want its output", got)
@@ -184,7 +186,7 @@ func TestFaultDaemonKilledAndRestarted(t *testing.T) {
 		}
 	}
 	dockertest.ReportFault(t, dockertest.Fault{Fault: "private dockerd SIGKILLed, restarted",
-		Sees: "turn interrupted; gate closed while down; the next message waits, then runs",
+		Sees: fmt.Sprintf("turn %s; %q; the next message %s, then %s", status, gateReason(closed), waiting, after),
 		Kept: observedKept(t, st, res.Session, m1.ID, m2.ID), Chain: observedChain(t, st), Orphans: observedOrphans(t, svc, fresh...)})
 }
 
@@ -271,13 +273,17 @@ func TestFaultBerthKilledMidTurn(t *testing.T) {
 		return len(auditOf(t, st, acked.session, "sandbox.reap")) > 0
 	})
 	interrupted := auditOf(t, st, acked.session, "turn.interrupted")
-	sees := "(none)"
+	sees := "nothing: no turn.interrupted event"
 	if len(interrupted) > 0 {
 		sees = "turn marked interrupted: " + interrupted[0].Summary
 	}
+	// The message, and the events the dead process committed (the chain
+	// verifies gap-free from #1, so they are #1 to the head it reached).
+	msg := observedKept(t, st, acked.session, acked.message)
+	kept := dockertest.Kept{What: "acknowledged messages and committed events", Err: msg.Err,
+		Acked: msg.Acked + int(acked.head), Found: msg.Found + int(min(rep.HeadSeq, acked.head))}
 	dockertest.ReportFault(t, dockertest.Fault{Fault: "Berth SIGKILLed mid-turn, restarted",
-		Sees: sees, Kept: observedKept(t, st, acked.session, acked.message) + fmt.Sprintf(", events to #%d", acked.head),
-		Chain: observedChain(t, st), Orphans: observedOrphans(t, svc)})
+		Sees: sees, Kept: kept, Chain: observedChain(t, st), Orphans: observedOrphans(t, svc)})
 }
 
 // crashChild is the Berth process TestFaultBerthKilledMidTurn kills: it

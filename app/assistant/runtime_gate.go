@@ -22,6 +22,7 @@ func (r *Runtime) setDocker(st docker.Status) {
 	}
 	if st.State == docker.Ready {
 		r.reapOnce()
+		r.checkDisk()
 	}
 	r.update()
 }
@@ -30,7 +31,7 @@ func (r *Runtime) setDocker(st docker.Status) {
 func (r *Runtime) update() {
 	r.mu.Lock()
 	was := r.state.Open
-	r.state.Open = r.state.Docker.State == docker.Ready && r.state.Paused == ""
+	r.state.Open = r.state.Docker.State == docker.Ready && r.state.Paused == "" && r.state.Disk == nil
 	now := r.state
 	var cancels []context.CancelCauseFunc
 	if was && !now.Open {
@@ -83,4 +84,7 @@ func (r *Runtime) Resume(ctx context.Context) error {
 }
 
 // Recheck asks for a fresh reading of Docker now (a face's Retry button).
-func (r *Runtime) Recheck() { r.gate.Poke() }
+func (r *Runtime) Recheck() {
+	r.checkDisk()
+	r.gate.Poke()
+}

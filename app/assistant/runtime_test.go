@@ -2,6 +2,8 @@ package assistant
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -105,7 +107,7 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 		case strings.Contains(raw, "tool_result"):
 			return llmtest.Reply{HoldAfter: 1} // a model that stalls until the turn is canceled
 		}
-		return llmtest.Reply{Text: []string{"Working on it. "}, ToolCalls: []llmtest.ToolCall{{ID: "t1", Name: "bash", Input: `{"command":"sleep 30"}`}}}
+		return llmtest.Reply{Text: []string{"Working on it. "}, ToolCalls: []llmtest.ToolCall{{ID: "t1", Name: "bash", Input: `{"command":"touch running; sleep 30"}`}}}
 	})
 	r := startRuntime(t, svc, engine, RuntimeConfig{})
 	events, unsub := r.Subscribe()
@@ -119,9 +121,9 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 	waitEvent(t, events, 30*time.Second, "the bash call", func(ev Event) bool {
 		return ev.Kind == EventAgent && ev.Agent.Kind == agent.EventToolStart
 	})
-	time.Sleep(300 * time.Millisecond) // the command is running
+	waitFile(t, filepath.Join(svc.Paths.GroupDir("main"), "running"))
 	proxy.Cut()
-	closed := waitEvent(t, events, 5*time.Second, "a closed gate", func(ev Event) bool { return ev.Kind == EventGate && !ev.Gate.Open })
+	closed := waitEvent(t, events, 30*time.Second, "a closed gate", func(ev Event) bool { return ev.Kind == EventGate && !ev.Gate.Open })
 	res := wait(t, r, m1.ID)
 	status, msgs := messageStatus(t, st, res.Session, m1.ID)
 	if status != StatusInterrupted {
@@ -142,14 +144,16 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 	waitEvent(t, events, 5*time.Second, "the message waiting for the gate", func(ev Event) bool {
 		return ev.Kind == EventWaitGate && ev.MessageID == m2.ID && strings.Contains(ev.Text, "not running")
 	})
-	if s, _ := messageStatus(t, st, res.Session, m2.ID); s != StatusPending {
-		t.Errorf("a message sent while Docker is down: got %s, want pending", s)
+	waiting, _ := messageStatus(t, st, res.Session, m2.ID)
+	if waiting != StatusPending {
+		t.Errorf("a message sent while Docker is down: got %s, want pending", waiting)
 	}
 
 	proxy.Restore()
 	res2 := wait(t, r, m2.ID)
-	if s, _ := messageStatus(t, st, res.Session, m2.ID); s != StatusDone || res2.Text != "All done." {
-		t.Errorf("after Docker came back: status %s, text %q", s, res2.Text)
+	after, _ := messageStatus(t, st, res.Session, m2.ID)
+	if after != StatusDone || res2.Text != "All done." {
+		t.Errorf("after Docker came back: status %s, text %q", after, res2.Text)
 	}
 	evs, _ := st.Events(ctx, store.Filter{Kind: "docker"})
 	var kinds []string
@@ -163,7 +167,7 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 		t.Errorf("chain: %+v %v", rep, err)
 	}
 	dockertest.ReportFault(t, dockertest.Fault{Fault: "engine socket cut mid-turn, restored",
-		Sees: "turn interrupted; \"" + gateReason(closed) + "\"; the next message waits, then runs",
+		Sees: fmt.Sprintf("turn %s; %q; the next message %s, then %s", status, gateReason(closed), waiting, after),
 		Kept: observedKept(t, st, res.Session, m1.ID, m2.ID), Chain: observedChain(t, st), Orphans: observedOrphans(t, svc, sessionSandboxes(t, svc, res.Session)...)})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/berth-app/berth/app/store"
@@ -11,8 +12,8 @@ import (
 )
 
 // spec is the sandbox a group's session gets: the group's settings over the
-// user's, the group folder read-write, and the group's mounts as stored
-// (without re-validation; see sandboxMounts).
+// user's, the group folder read-write, and the group's mounts as
+// sandboxMounts validated them.
 func (s *Service) spec(g Group, session string, stored []docker.Mount) docker.Spec {
 	c, gs := s.Config, g.Settings
 	pick := func(a, b string) string {
@@ -49,32 +50,44 @@ func (s *Service) spec(g Group, session string, stored []docker.Mount) docker.Sp
 	return spec.WithDefaults()
 }
 
-// storedMounts are the group's mounts as saved, in spec form.
-func (s *Service) storedMounts(ctx context.Context, group string) ([]docker.Mount, error) {
-	ms, err := s.Store.Mounts(ctx, group)
+// sandboxSpec is the spec a session's sandbox must have now: the group
+// folder, its mounts validated and scanned again, their masks.
+func (s *Service) sandboxSpec(ctx context.Context, g Group, session string) (docker.Spec, error) {
+	folder, err := s.groupFolder(g.Slug)
 	if err != nil {
-		return nil, err
+		return docker.Spec{}, err
 	}
-	out := make([]docker.Mount, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, docker.Mount{Host: m.HostPath, Container: docker.ExtraDir + "/" + m.Name, ReadOnly: m.ReadOnly})
+	// The engine binds the folder a path leads to, and the verification
+	// after the start refuses links on the way (/home is one on some
+	// systems): mount the resolved path. Nothing a sandbox can write lies
+	// above a group folder.
+	if g.Folder, err = filepath.EvalSymlinks(folder); err != nil {
+		return docker.Spec{}, fmt.Errorf("group folder: %w", err)
 	}
-	return out, nil
+	mounted, masks, err := s.sandboxMounts(ctx, g.Slug)
+	if err != nil {
+		return docker.Spec{}, err
+	}
+	spec := s.spec(g, session, mounted)
+	spec.Masks = masks
+	return spec, nil
 }
 
 // Sandbox returns the warm sandbox of a group's session, creating one when
 // there is none that is running, not about to expire, and made from the
-// group's current settings and mounts. created says which.
+// group's current settings, mounts and masks. created says which. The
+// mounts are validated and scanned for secrets again on every call (each
+// turn, each `berth exec`): a warm sandbox whose mounts gained a
+// secret-looking file since it started is replaced, not reused.
 func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker.Sandbox, created bool, err error) {
 	g, err := s.ensureGroup(ctx, group)
 	if err != nil {
 		return sb, false, err
 	}
-	stored, err := s.storedMounts(ctx, group)
+	spec, err := s.sandboxSpec(ctx, g, session)
 	if err != nil {
 		return sb, false, err
 	}
-	want := s.spec(g, session, stored)
 	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{Home: s.Paths.InstallID(), Group: group, Session: session})
 	if err != nil {
 		return sb, false, err
@@ -82,35 +95,38 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	now := s.now()
 	// Keep a margin so that a command does not start in a sandbox about to
 	// end by itself: a tenth of its life, a minute at most.
-	margin := min(time.Minute, want.MaxAge/10)
+	margin := min(time.Minute, spec.MaxAge/10)
 	for _, c := range list {
-		if c.Running() && !c.Expired(now.Add(margin)) && c.Spec == want.Digest() {
+		if !c.Running() {
+			continue
+		}
+		fits := !c.Expired(now.Add(margin)) && c.Spec == spec.Digest()
+		if fits && s.wasVerified(ctx, c) {
 			return c, false, nil
 		}
-		if c.Running() {
-			_ = s.stop(ctx, c, "replaced: its group's settings or mounts changed, or it is near its max age")
+		why := "replaced: its group's settings, its mounts or their masked files changed (a new secret-looking file?), or it is near its max age"
+		if fits {
+			why = "replaced: its start was never verified and audited (Berth stopped while it started?)"
 		}
+		_ = s.stop(ctx, c, why)
 	}
-	if _, err := s.groupFolder(group); err != nil {
-		return sb, false, err
-	}
-	// Mounts are validated again now: what was fine when added may not be.
-	mounted, masks, err := s.sandboxMounts(ctx, group)
-	if err != nil {
-		return sb, false, err
-	}
-	spec := want
-	spec.Mounts = append([]docker.Mount{{Host: g.Folder, Container: docker.GroupDir}}, mounted...)
-	spec.Masks = masks
 	sb, err = s.Engine.CreateSandbox(ctx, spec)
 	if err != nil {
 		_ = s.record(ctx, store.Event{Group: group, Session: session, Kind: "sandbox.error",
 			Summary: "could not start a sandbox: " + err.Error(), Detail: mustJSON(map[string]any{"spec": spec, "error": err.Error()})})
 		return sb, false, err
 	}
-	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: "sandbox.create",
-		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), spec.Network),
-		Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "spec": spec})}); err != nil {
+	ver, err := s.verifyMounts(ctx, sb, spec)
+	if err != nil {
+		return docker.Sandbox{}, false, err
+	}
+	verified := "mounts verified"
+	if !ver.Verified {
+		verified = ver.Why
+	}
+	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: EventSandboxCreate,
+		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s; %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), spec.Network, verified),
+		Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "spec": spec, "mounts": ver})}); err != nil {
 		// An unaudited sandbox must not be used.
 		_ = s.Engine.StopSandbox(context.WithoutCancel(ctx), sb.ID)
 		return docker.Sandbox{}, false, err

@@ -21,7 +21,7 @@ import (
 // its window and tray to these. Run by `make bench`.
 func TestPerfServe(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	dockertest.Client(t)
 	bin := filepath.Join(t.TempDir(), "berth")

@@ -33,11 +33,19 @@ type Config struct {
 	MaxTokens     int                    `json:"max_tokens,omitempty"`     // any model
 	Models        map[string]ModelLimits `json:"models,omitempty"`         // by "provider/model", e.g. "openai/qwen2.5-coder:7b"
 	StallTimeout  Duration               `json:"stall_timeout,omitempty"`  // end a reply silent this long; "" = 5m
+	// The disk guard stops commands when a disk they write has less room
+	// than the smaller of DiskFloorMB and DiskFloorPercent of its size
+	// (defaults: 2048 MiB and 5 %; app/disk).
+	DiskFloorMB      int64   `json:"disk_floor_mb,omitempty"`
+	DiskFloorPercent float64 `json:"disk_floor_percent,omitempty"`
 	// BlockedPatterns are the user's own patterns on top of Berth's: a
 	// mount whose path has a component containing one is refused.
 	BlockedPatterns []string `json:"blocked_patterns,omitempty"`
 	// AllowedRoots, when set, are the only folders mounts may come from.
 	AllowedRoots []AllowedRoot `json:"allowed_roots,omitempty"`
+	// ScanMaxFiles bounds the secret scan of each mount (files and folders
+	// visited); a mount with more is refused rather than half scanned.
+	ScanMaxFiles int `json:"scan_max_files,omitempty"`
 }
 
 // ModelLimits are the user's limits for one model.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-app/berth/docker/dockertest"
 )
 
 func TestResolveUnderBerthHome(t *testing.T) {
@@ -34,7 +36,7 @@ func TestResolveUnderBerthHome(t *testing.T) {
 
 func TestResolveXDG(t *testing.T) {
 	if runtime.GOOS == "darwin" {
-		t.Skip("macOS keeps both under ~/Library/Application Support/Berth")
+		dockertest.SkipDeliberately(t, "macOS keeps both under ~/Library/Application Support/Berth")
 	}
 	t.Setenv("BERTH_HOME", "")
 	t.Setenv("XDG_CONFIG_HOME", "/cfg")

@@ -3,6 +3,7 @@
 package mounts
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -276,9 +277,8 @@ func TestCheckEmptyHomeUsesOS(t *testing.T) {
 	t.Parallel()
 	home, err := os.UserHomeDir()
 	requireOrSkip(t, err == nil && home != "", "no home folder for this user")
-	if _, err := os.Stat(home); err != nil {
-		t.Skipf("home folder %q does not exist", home)
-	}
+	_, err = os.Stat(home)
+	requireOrSkip(t, err == nil, fmt.Sprintf("home folder %q does not exist", home))
 	d := Check(Request{HostPath: "~"}, Policy{})
 	if d.Allowed || (d.Rule != RuleHome && d.Rule != RuleSystem) {
 		t.Errorf("Check(~): got rule %q (%s), want %q", d.Rule, d.Reason, RuleHome)

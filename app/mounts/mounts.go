@@ -36,6 +36,9 @@ const (
 	RuleAllowedRoots    = "allowed-roots"
 	RuleWriteNotAllowed = "write-not-allowed"
 	RuleChanged         = "changed"
+	RuleInsideWritable  = "inside-writable"
+	RuleHoldsMount      = "holds-mount"
+	RuleScanIncomplete  = "scan-incomplete"
 	RuleOK              = "ok"
 )
 
@@ -63,6 +66,9 @@ type Policy struct {
 	AllowedRoots  []Root   // when non-empty, the path must be inside one of them
 	ExistingNames []string // mount names already used in the group
 	DockerSockets []string // socket paths to refuse on top of the defaults
+	// Sources are the folders sandboxes already see (group folders and the
+	// stored mounts of every group), for the rule against the symlink race.
+	Sources []Source
 }
 
 // Decision is the outcome of Check.
@@ -90,7 +96,11 @@ type Decision struct {
 //     folders, Docker socket folders and Berth's own folders, anything
 //     inside them and any folder holding them; anything that is neither a
 //     folder nor a regular file (single-file mounts are allowed);
-//  5. allowed-roots, write-not-allowed: the optional allowed roots.
+//  5. allowed-roots, write-not-allowed: the optional allowed roots;
+//  6. inside-writable, holds-mount: the path must not lie strictly inside
+//     a folder a sandbox can write (a group folder or a read-write mount
+//     in Policy.Sources, any group's), and a read-write mount must not hold
+//     another mount's folder (see checkWritable for why).
 //
 // A name taken from the folder (Request.Name empty) is checked last, so that
 // a forbidden folder is reported as forbidden rather than as a bad name.
@@ -129,6 +139,9 @@ func Check(req Request, p Policy) Decision {
 	if rule, why := checkRoots(resolved, req.Write, home, p.AllowedRoots); rule != "" {
 		return d.reject(rule, why+via)
 	}
+	if rule, why := checkWritable(abs, resolved, req.Write, home, p.Sources); rule != "" {
+		return d.reject(rule, why+via)
+	}
 
 	if req.Name == "" {
 		name := filepath.Base(resolved)
@@ -152,7 +165,8 @@ func Check(req Request, p Policy) Decision {
 // the policy may have changed, and a folder the sandbox can write to may
 // have had a component swapped for a symlink since (Docker follows links
 // when it mounts). m is the Decision stored when the mount was added; its
-// own name is not counted as taken. The mount is refused with rule
+// own name is not counted as taken, and p.Sources must not hold the mount
+// itself. The mount is refused with rule
 // "changed" when its path no longer resolves to m.Host.
 func Recheck(m Decision, p Policy) Decision {
 	p.ExistingNames = slices.DeleteFunc(slices.Clone(p.ExistingNames), func(n string) bool { return n == m.Name })

@@ -111,6 +111,25 @@ func components(p string) []string {
 // in the resolved path; this is how Check still sees it.
 func linkTrail(p string) []string {
 	var names []string
+	walkLinks(p, func(at, target string) {
+		names = append(names, filepath.Base(at))
+		names = append(names, components(target)...)
+	})
+	return names
+}
+
+// linkPaths returns the absolute path of every symlink met while following
+// the absolute path p.
+func linkPaths(p string) []string {
+	var out []string
+	walkLinks(p, func(at, _ string) { out = append(out, at) })
+	return out
+}
+
+// walkLinks follows the absolute path p the way the kernel does and calls
+// link with the location and target of every symlink met on the way. It
+// stops quietly where the path cannot be followed.
+func walkLinks(p string, link func(at, target string)) {
 	pending := strings.Split(filepath.ToSlash(p), "/")
 	cur := string(filepath.Separator)
 	for hops := 0; len(pending) > 0; {
@@ -126,27 +145,25 @@ func linkTrail(p string) []string {
 		next := filepath.Join(cur, c)
 		fi, err := os.Lstat(next)
 		if err != nil {
-			return names
+			return
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			cur = next
 			continue
 		}
 		if hops++; hops > maxLinkHops {
-			return names
+			return
 		}
 		target, err := os.Readlink(next)
 		if err != nil {
-			return names
+			return
 		}
-		names = append(names, c)
-		names = append(names, components(target)...)
+		link(next, target)
 		if filepath.IsAbs(target) {
 			cur = string(filepath.Separator)
 		}
 		pending = append(strings.Split(filepath.ToSlash(target), "/"), pending...)
 	}
-	return names
 }
 
 // forms returns the cleaned absolute path p and, when it differs and p

@@ -1,6 +1,7 @@
 package mounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,35 @@ type ScanResult struct {
 	Bytes           int64 // total size of the regular files seen
 	Truncated       bool  // the scan stopped at a limit: unseen files were not checked
 	TruncatedReason string
+	Limit           string `json:",omitempty"` // which limit stopped it: LimitFiles, LimitTime, LimitDepth, LimitCancelled
+}
+
+// The limits a scan can hit (ScanResult.Limit).
+const (
+	LimitFiles     = "files"
+	LimitTime      = "time"
+	LimitDepth     = "depth"
+	LimitCancelled = "cancelled"
+)
+
+// Incomplete says, with a fix, why a scan cannot be trusted to have found
+// every secret, or "" when it saw everything. Masking fails closed: a mount
+// whose scan is incomplete is refused, never mounted with the masks found
+// so far. setting names where the file limit is raised.
+func (r ScanResult) Incomplete(lim ScanLimits, setting string) string {
+	if !r.Truncated {
+		return ""
+	}
+	switch r.Limit {
+	case LimitFiles:
+		return fmt.Sprintf("this folder has more than %d files and folders, so it cannot be fully checked for secrets; mount a smaller folder or raise the limit (%s) in Settings",
+			cmp.Or(lim.MaxFiles, DefaultMaxFiles), setting)
+	case LimitTime:
+		return fmt.Sprintf("checking this folder for secrets took longer than %s; mount a smaller folder", cmp.Or(lim.MaxTime, DefaultMaxTime))
+	case LimitDepth:
+		return fmt.Sprintf("this folder nests deeper than %d levels, so it cannot be fully checked for secrets; mount a folder further down", cmp.Or(lim.MaxDepth, DefaultMaxDepth))
+	}
+	return "the check for secrets did not finish (" + r.TruncatedReason + "); try again"
 }
 
 // Scan walks the folder root (already resolved by the caller) and lists
@@ -135,27 +165,28 @@ func (s *scanner) stop() bool {
 	switch {
 	case s.ctx.Err() != nil:
 		s.err = s.ctx.Err()
-		s.truncate("the scan was cancelled")
+		s.truncate(LimitCancelled, "the scan was cancelled")
 	case s.seen >= s.lim.MaxFiles:
-		s.truncate(fmt.Sprintf("stopped after %d files and folders", s.lim.MaxFiles))
+		s.truncate(LimitFiles, fmt.Sprintf("stopped after %d files and folders", s.lim.MaxFiles))
 	case !s.now().Before(s.deadline):
-		s.truncate(fmt.Sprintf("stopped after %s", s.lim.MaxTime))
+		s.truncate(LimitTime, fmt.Sprintf("stopped after %s", s.lim.MaxTime))
 	}
 	return s.stopped
 }
 
 // truncate marks the scan as stopped early.
-func (s *scanner) truncate(why string) {
+func (s *scanner) truncate(limit, why string) {
 	s.stopped = true
-	s.note(why)
+	s.note(limit, why)
 }
 
 // note records that part of the folder was not scanned, keeping the first
 // reason given.
-func (s *scanner) note(why string) {
+func (s *scanner) note(limit, why string) {
 	s.res.Truncated = true
 	if s.res.TruncatedReason == "" {
 		s.res.TruncatedReason = why + "; the rest was not checked for secrets"
+		s.res.Limit = limit
 	}
 }
 
@@ -183,7 +214,7 @@ func (s *scanner) visit(dir *os.File, rel string, e fs.DirEntry, depth int) {
 		}
 		if depth >= s.lim.MaxDepth {
 			if _, err := child.ReadDir(1); !errors.Is(err, io.EOF) {
-				s.note(fmt.Sprintf("folders deeper than %d levels were not scanned", s.lim.MaxDepth))
+				s.note(LimitDepth, fmt.Sprintf("folders deeper than %d levels were not scanned", s.lim.MaxDepth))
 			}
 			child.Close()
 			return

@@ -95,11 +95,12 @@ func TestScanLimits(t *testing.T) {
 		clock     func() time.Time
 		wantTrunc string // substring of TruncatedReason; "" means not truncated
 		wantSeen  int    // Files+Dirs when set
+		wantFix   string // substring of Incomplete's reason
 	}{
-		{name: "max files", lim: ScanLimits{MaxFiles: 10}, wantTrunc: "after 10 files", wantSeen: 10},
+		{name: "max files", lim: ScanLimits{MaxFiles: 10}, wantTrunc: "after 10 files", wantSeen: 10, wantFix: "more than 10 files and folders, so it cannot be fully checked for secrets; mount a smaller folder or raise the limit (scan_max_files) in Settings"},
 		{name: "max files exactly reached", lim: ScanLimits{MaxFiles: 66}, wantSeen: 66},
-		{name: "max time", lim: ScanLimits{MaxTime: 5 * time.Second}, clock: fakeClock(), wantTrunc: "after 5s"},
-		{name: "max depth", lim: ScanLimits{MaxDepth: 2}, wantTrunc: "deeper than 2"},
+		{name: "max time", lim: ScanLimits{MaxTime: 5 * time.Second}, clock: fakeClock(), wantTrunc: "after 5s", wantFix: "longer than 5s; mount a smaller folder"},
+		{name: "max depth", lim: ScanLimits{MaxDepth: 2}, wantTrunc: "deeper than 2", wantFix: "deeper than 2 levels"},
 		{name: "defaults", wantSeen: 66},
 	}
 	for _, tc := range cases {
@@ -115,6 +116,9 @@ func TestScanLimits(t *testing.T) {
 			}
 			if got.Truncated != (tc.wantTrunc != "") || !strings.Contains(got.TruncatedReason, tc.wantTrunc) {
 				t.Errorf("got truncated %v (%q), want %q", got.Truncated, got.TruncatedReason, tc.wantTrunc)
+			}
+			if fix := got.Incomplete(tc.lim, "scan_max_files"); (fix == "") != (tc.wantFix == "") || !strings.Contains(fix, tc.wantFix) {
+				t.Errorf("got Incomplete %q, want %q", fix, tc.wantFix)
 			}
 			if tc.wantSeen != 0 && got.Files+got.Dirs != tc.wantSeen {
 				t.Errorf("got %d entries seen, want %d", got.Files+got.Dirs, tc.wantSeen)

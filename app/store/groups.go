@@ -33,6 +33,10 @@ type Mount struct {
 	ReadOnly bool
 	Masks    []string // secret files found at the last scan, relative to the mount
 	Created  time.Time
+	// MasksBefore are the masks before the last change of Masks, at
+	// MasksChanged (zero when they never changed since the mount was added).
+	MasksBefore  []string
+	MasksChanged time.Time
 }
 
 func (s *Store) writable(what string) error {
@@ -147,7 +151,8 @@ func (s *Store) AddMount(ctx context.Context, m Mount) (Mount, error) {
 	return m, nil
 }
 
-// UpdateMountMasks records the masks found by a new scan.
+// UpdateMountMasks records the masks found by a new scan. When they differ
+// from the stored ones, the old set is kept as MasksBefore with the time.
 func (s *Store) UpdateMountMasks(ctx context.Context, group, name string, masks []string) error {
 	if err := s.writable("update mount"); err != nil {
 		return err
@@ -156,7 +161,16 @@ func (s *Store) UpdateMountMasks(ctx context.Context, group, name string, masks 
 	if err != nil {
 		return err
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE mounts SET masks = ? WHERE group_slug = ? AND name = ?`, string(b), group, name)
+	res, err := s.w.ExecContext(ctx, `UPDATE mounts SET masks_before = masks, masks_changed = ?, masks = ?
+		WHERE group_slug = ? AND name = ? AND masks != ?`, formatTime(s.opts.Now().UTC()), string(b), group, name, string(b))
+	if err != nil {
+		return fmt.Errorf("update mount %s: %w", name, classify(err))
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return nil
+	}
+	// Unchanged, or no such mount: affected below tells which.
+	res, err = s.w.ExecContext(ctx, `UPDATE mounts SET masks = ? WHERE group_slug = ? AND name = ?`, string(b), group, name)
 	if err != nil {
 		return fmt.Errorf("update mount %s: %w", name, classify(err))
 	}
@@ -178,7 +192,7 @@ func (s *Store) RemoveMount(ctx context.Context, group, name string) error {
 // Mounts lists a group's mounts by name.
 func (s *Store) Mounts(ctx context.Context, group string) ([]Mount, error) {
 	rows, err := s.r.QueryContext(ctx,
-		`SELECT group_slug, name, host_path, readonly, masks, created FROM mounts WHERE group_slug = ? ORDER BY name`, group)
+		`SELECT group_slug, name, host_path, readonly, masks, created, masks_before, masks_changed FROM mounts WHERE group_slug = ? ORDER BY name`, group)
 	if err != nil {
 		return nil, fmt.Errorf("read mounts of %s: %w", group, classify(err))
 	}
@@ -186,14 +200,18 @@ func (s *Store) Mounts(ctx context.Context, group string) ([]Mount, error) {
 	var out []Mount
 	for rows.Next() {
 		var m Mount
-		var masks, created string
-		if err := rows.Scan(&m.Group, &m.Name, &m.HostPath, &m.ReadOnly, &masks, &created); err != nil {
+		var masks, created, before, changed string
+		if err := rows.Scan(&m.Group, &m.Name, &m.HostPath, &m.ReadOnly, &masks, &created, &before, &changed); err != nil {
 			return nil, fmt.Errorf("read mounts of %s: %w", group, err)
 		}
 		if err := json.Unmarshal([]byte(masks), &m.Masks); err != nil {
 			return nil, fmt.Errorf("mount %s: masks: %w", m.Name, err)
 		}
+		if err := json.Unmarshal([]byte(before), &m.MasksBefore); err != nil {
+			return nil, fmt.Errorf("mount %s: masks before: %w", m.Name, err)
+		}
 		m.Created, _ = time.Parse(timeLayout, created)
+		m.MasksChanged, _ = time.Parse(timeLayout, changed)
 		out = append(out, m)
 	}
 	return out, rows.Err()

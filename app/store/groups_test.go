@@ -55,8 +55,19 @@ func TestGroupsAndMounts(t *testing.T) {
 	if err := s.UpdateMountMasks(ctx, "work", "code", nil); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := s.Mounts(ctx, "work"); len(ms[0].Masks) != 0 {
-		t.Errorf("masks after update: %v", ms[0].Masks)
+	ms, _ = s.Mounts(ctx, "work")
+	if len(ms[0].Masks) != 0 || !reflect.DeepEqual(ms[0].MasksBefore, m.Masks) || ms[0].MasksChanged.IsZero() {
+		t.Errorf("masks after update: got %v (before %v at %v), want none, before %v with a time", ms[0].Masks, ms[0].MasksBefore, ms[0].MasksChanged, m.Masks)
+	}
+	changed := ms[0].MasksChanged
+	if err := s.UpdateMountMasks(ctx, "work", "code", []string{}); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := s.Mounts(ctx, "work"); !reflect.DeepEqual(ms[0].MasksBefore, m.Masks) || !ms[0].MasksChanged.Equal(changed) {
+		t.Errorf("an unchanged update moved the change record: before %v at %v", ms[0].MasksBefore, ms[0].MasksChanged)
+	}
+	if err := s.UpdateMountMasks(ctx, "work", "nope", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("masks of a missing mount: got %v", err)
 	}
 	if err := s.RemoveMount(ctx, "work", "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("remove a missing mount: got %v", err)

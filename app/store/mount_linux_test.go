@@ -143,6 +143,9 @@ func TestDiskFull(t *testing.T) {
 	final := verify(t, openReader(t, path))
 	wantOK(t, final, acked+1)
 	dockertest.ReportFault(t, dockertest.Fault{Fault: "disk full under BERTH_HOME (512 KiB tmpfs)",
-		Sees: full.Error(), Kept: fmt.Sprintf("all %d acknowledged events; appends go on when space frees", acked),
-		Chain: fmt.Sprintf("verifies (%d events)", final.Events), Orphans: "n/a"})
+		Sees: full.Error(),
+		Kept: dockertest.Kept{What: "acknowledged events", Acked: int(acked), Found: int(min(final.HeadSeq, acked)),
+			Note: fmt.Sprintf("#%d appended once space was freed", ev.Seq)},
+		Chain:   chainOf(final),
+		Orphans: dockertest.Orphans{NotApplicable: "no sandbox"}})
 }

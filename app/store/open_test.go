@@ -247,12 +247,13 @@ func TestOpenBadFiles(t *testing.T) {
 				}
 			}
 			if tc.name == "random bytes" {
-				kept := "the bad file is left as it was"
-				if after, _ := os.ReadFile(path); !bytes.Equal(after, tc.content) {
-					kept = "CHANGED the bad file"
+				kept := dockertest.Kept{What: "bytes of the bad file", Acked: len(tc.content)}
+				if after, _ := os.ReadFile(path); bytes.Equal(after, tc.content) {
+					kept.Found = len(after)
 				}
 				dockertest.ReportFault(t, dockertest.Fault{Fault: "corrupt database file", Sees: err.Error(), Kept: kept,
-					Chain: "not opened: no writes on top of a broken file", Orphans: "n/a"})
+					Chain:   dockertest.Chain{Unopened: "Open refused it, so nothing was written on top"},
+					Orphans: dockertest.Orphans{NotApplicable: "no sandbox"}})
 			}
 		})
 	}

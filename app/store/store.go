@@ -64,6 +64,9 @@ type Options struct {
 	// ReadOnly opens the database for reading only: no writer, no migrations,
 	// safe beside a running app. OpenReadOnly sets it.
 	ReadOnly bool
+	// Room is the room in bytes the audit log keeps for itself on its disk
+	// (see room.go): 0 means DefaultRoom, a negative value none.
+	Room int64
 }
 
 // Store is an open Berth database. Its methods are safe for concurrent use.
@@ -76,11 +79,13 @@ type Store struct {
 	insert     *sql.Stmt
 	minSpan    int64 // shortest range Verify walks in parallel; tests lower it
 
-	mu      sync.RWMutex // guards closed against sends on queue
-	closed  bool
-	queue   chan *request
-	stopped chan struct{} // closed when the writer goroutine has returned
-	dropped atomic.Int64  // events Record could not queue, not yet noted in the chain
+	mu       sync.RWMutex // guards closed against sends on queue
+	closed   bool
+	queue    chan *request
+	stopped  chan struct{} // closed when the writer goroutine has returned
+	dropped  atomic.Int64  // events Record could not queue, not yet noted in the chain
+	roomGone atomic.Bool   // the room file (see room.go) is missing
+	roomUsed atomic.Bool   // the room was used and the chain does not say so yet
 
 	errMu   sync.Mutex
 	lastErr error
@@ -164,6 +169,7 @@ func (s *Store) openWriter() error {
 	if notice != nil {
 		s.queue <- &request{r: *notice}
 	}
+	s.keepRoom()
 	go s.writer()
 	return nil
 }

@@ -138,17 +138,33 @@ func (s *Store) writeBatch(h *hasher, batch []*request) {
 		}}
 		batch = append([]*request{notice}, batch...)
 	}
+	var room *request
+	if s.roomUsed.Swap(false) { // by the last anchor write
+		room = s.roomNotice()
+		batch = append([]*request{room}, batch...)
+	}
 	head, err := s.commit(h, batch)
+	if err != nil && diskFull(err) && s.useRoom() {
+		s.roomUsed.Store(false)
+		if room == nil {
+			room = s.roomNotice()
+			batch = append([]*request{room}, batch...)
+		}
+		head, err = s.commit(h, batch)
+	}
 	if err != nil {
 		// The transaction rolled back: none of these rows exist. The next batch
 		// reads the head again inside its own transaction, so seq stays gap-free.
 		s.dropped.Add(dropped)
+		if room != nil {
+			s.roomUsed.Store(true) // say so with the next batch
+		}
 		err = fmt.Errorf("append audit event to %s: %w", s.path, classify(err))
 		lost := 0
 		for _, req := range batch {
 			if req.done != nil {
 				req.done <- result{err: err}
-			} else if req != notice {
+			} else if req != notice && req != room {
 				lost++
 			}
 		}
@@ -164,8 +180,15 @@ func (s *Store) writeBatch(h *hasher, batch []*request) {
 	}
 	// The anchor is written after the callers are answered: it may lag the
 	// database by a batch after a crash, which Verify and Open allow for.
-	if err := writeAnchor(s.anchorPath, head); err != nil {
+	err = writeAnchor(s.anchorPath, head)
+	if err != nil && diskFull(err) && s.useRoom() {
+		err = writeAnchor(s.anchorPath, head)
+	}
+	if err != nil {
 		s.fail(fmt.Errorf("write audit anchor: %w", err))
+	}
+	if s.roomGone.Load() {
+		s.keepRoom()
 	}
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,9 @@ type MountRow struct {
 	Masked    int    // secret files hidden from the sandbox
 	Status    string // "OK", or what is wrong with the folder now
 	Problem   bool
+	// MasksChange says when and how the set of masked files last changed
+	// ("" when it never did since the mount was added).
+	MasksChange string
 }
 
 // MountRows turns a group's stored mounts into rows; stat says whether a
@@ -43,6 +47,20 @@ func MountRows(ms []store.Mount, stat func(string) error) []MountRow {
 			Mode: ModeReadOnly, Masked: len(m.Masks), Status: "OK"}
 		if !m.ReadOnly {
 			r.Mode = ModeReadWrite
+		}
+		if !m.MasksChanged.IsZero() {
+			added, removed := 0, 0
+			for _, x := range m.Masks {
+				if !slices.Contains(m.MasksBefore, x) {
+					added++
+				}
+			}
+			for _, x := range m.MasksBefore {
+				if !slices.Contains(m.Masks, x) {
+					removed++
+				}
+			}
+			r.MasksChange = fmt.Sprintf("masks changed %s (+%d, −%d)", m.MasksChanged.Local().Format("2 Jan 15:04"), added, removed)
 		}
 		if stat != nil {
 			if err := stat(m.HostPath); err != nil {
@@ -56,7 +74,11 @@ func MountRows(ms []store.Mount, stat func(string) error) []MountRow {
 
 // Summary is a row's second line: mode and masked files.
 func (r MountRow) Summary() string {
-	return r.Mode + " · " + plural(r.Masked, "secret file", "secret files") + " masked"
+	s := r.Mode + " · " + plural(r.Masked, "secret file", "secret files") + " masked"
+	if r.MasksChange != "" {
+		s += " · " + r.MasksChange
+	}
+	return s
 }
 
 // CheckState is the inline result of checking a picked folder: nothing is

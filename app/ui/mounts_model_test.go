@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/mounts"
@@ -36,6 +37,11 @@ func TestMountRows(t *testing.T) {
 	}
 	if s := got[1].Summary(); s != "Read-write · 0 secret files masked" {
 		t.Errorf("summary: got %q", s)
+	}
+	at := time.Date(2026, 12, 1, 20, 5, 0, 0, time.Local)
+	changed := MountRows([]store.Mount{{Name: "src", HostPath: "/home/me/src", ReadOnly: true, Masks: []string{".env", "b.pem"}, MasksBefore: []string{".env", "a.key", "id_rsa"}, MasksChanged: at}}, nil)
+	if s := changed[0].Summary(); s != "Read-only · 2 secret files masked · masks changed 1 Dec 20:05 (+1, −2)" {
+		t.Errorf("summary after a change of masks: got %q", s)
 	}
 }
 

@@ -21,14 +21,38 @@ type Daemon struct {
 	t    testing.TB
 	dir  string
 	cmd  *exec.Cmd
+	opts DaemonOptions
 	Host string
+	// Namespace is the containerd namespace its containers live in
+	// (plugins live in Namespace + "-plugins").
+	Namespace string
+}
+
+// DaemonOptions change how a private dockerd is started.
+type DaemonOptions struct {
+	// Containerd is the address of a containerd to use instead of the one
+	// dockerd starts itself (dockerd also picks /run/containerd/containerd.sock
+	// by itself when a system containerd runs there).
+	Containerd string
+	// SystemNamespaces keeps dockerd's default containerd namespaces (moby,
+	// plugins.moby), as a system engine has; only for a test that plays the
+	// system's engine.
+	SystemNamespaces bool
 }
 
 // StartDaemon starts a private dockerd (root and a dockerd binary needed;
 // skipped otherwise, failed in CI) with its own socket, data and exec roots,
-// no bridge and no iptables, and loads the test image into it.
+// its own containerd namespaces, no bridge and no iptables, and loads the
+// test image into it.
 func StartDaemon(t testing.TB) *Daemon {
 	t.Helper()
+	return StartDaemonWith(t, DaemonOptions{})
+}
+
+// StartDaemonWith is StartDaemon with options.
+func StartDaemonWith(t testing.TB, opts DaemonOptions) *Daemon {
+	t.Helper()
+	skipWithoutEngine(t)
 	_, err := exec.LookPath("dockerd")
 	Require(t, err == nil, "dockerd is not installed (apt-get install docker.io)")
 	Require(t, os.Geteuid() == 0, "starting a private dockerd needs root")
@@ -36,7 +60,13 @@ func StartDaemon(t testing.TB) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Daemon{t: t, dir: dir, Host: "unix://" + filepath.Join(dir, "docker.sock")}
+	d := &Daemon{t: t, dir: dir, opts: opts, Host: "unix://" + filepath.Join(dir, "docker.sock"),
+		// Unique per daemon: where a system containerd is shared, a dockerd
+		// must not see (or clean up) another's containers.
+		Namespace: "berth-test-" + strings.TrimPrefix(filepath.Base(dir), "bd")}
+	if opts.SystemNamespaces {
+		d.Namespace = "moby"
+	}
 	t.Cleanup(func() {
 		d.Stop()
 		// Overlay mounts may linger for a moment after the daemon exits.
@@ -54,13 +84,20 @@ func (d *Daemon) Start() {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	d.cmd = exec.Command("dockerd",
+	args := []string{
 		"--data-root", filepath.Join(d.dir, "root"),
 		"--exec-root", filepath.Join(d.dir, "exec"),
 		"--pidfile", filepath.Join(d.dir, "dockerd.pid"),
 		"-H", d.Host,
 		"--iptables=false", "--ip6tables=false", "--bridge=none",
-		"--storage-driver=overlay2")
+		"--storage-driver=overlay2"}
+	if !d.opts.SystemNamespaces {
+		args = append(args, "--containerd-namespace", d.Namespace, "--containerd-plugins-namespace", d.Namespace+"-plugins")
+	}
+	if d.opts.Containerd != "" {
+		args = append(args, "--containerd", d.opts.Containerd)
+	}
+	d.cmd = exec.Command("dockerd", args...)
 	d.cmd.Stdout, d.cmd.Stderr = log, log
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {

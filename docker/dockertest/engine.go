@@ -19,6 +19,29 @@ const TestImage = "berth-test:busybox"
 // InCI reports whether missing prerequisites must fail rather than skip.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
+// NoEngineEnv, set to 1 (by `make test-unit`), skips every test that needs a
+// Docker engine, deliberately.
+const NoEngineEnv = "BERTH_NO_ENGINE"
+
+// DeliberatePrefix starts the reason of a skip that is by design (a
+// measurement, a generator, a helper process, `make test-unit`): the test
+// summary lets those through under CI and fails on any other skip.
+const DeliberatePrefix = "deliberate: "
+
+// SkipDeliberately skips a test that is not meant to run here, saying why.
+func SkipDeliberately(t testing.TB, why string) {
+	t.Helper()
+	t.Skip(DeliberatePrefix + why)
+}
+
+// skipWithoutEngine skips, deliberately, under `make test-unit`.
+func skipWithoutEngine(t testing.TB) {
+	t.Helper()
+	if os.Getenv(NoEngineEnv) == "1" {
+		SkipDeliberately(t, "needs a Docker engine, and "+NoEngineEnv+"=1 (make test-unit) runs only the tests that need none")
+	}
+}
+
 // Require skips the test when ok is false on a workstation, and fails it in CI.
 func Require(t testing.TB, ok bool, why string) {
 	t.Helper()
@@ -35,6 +58,7 @@ func Require(t testing.TB, ok bool, why string) {
 // docker context) and makes sure it answers and has the test image.
 func Client(t testing.TB) *docker.Client {
 	t.Helper()
+	skipWithoutEngine(t)
 	c, err := docker.New()
 	if err != nil {
 		Require(t, false, "no Docker client: "+err.Error())

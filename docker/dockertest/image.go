@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 
 	"github.com/berth-app/berth/docker"
@@ -38,6 +39,10 @@ func BusyboxRootfs() ([]byte, error) {
 			bin = p
 			break
 		}
+	}
+	if bin == "" && runtime.GOOS != "linux" {
+		return nil, fmt.Errorf("the test image %s is missing and cannot be built on %s: it needs a static Linux busybox at %s; "+
+			"build it on a Linux machine (`make test-image`), then `docker save %s | docker load` here", TestImage, runtime.GOOS, busyboxPaths[0], TestImage)
 	}
 	if bin == "" {
 		return nil, fmt.Errorf("no busybox binary found in %v: install busybox-static (`apt-get install busybox-static`)", busyboxPaths)

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +26,7 @@ type Proxy struct {
 	ln      net.Listener
 	conns   map[net.Conn]struct{}
 	latency time.Duration
+	paths   []string // of every request that went through, in order
 	wg      sync.WaitGroup
 }
 
@@ -153,7 +156,7 @@ func (p *Proxy) serve(c net.Conn, latency time.Duration) {
 	// Each direction ends on its own: an exec's stdin ends with a half-close
 	// while its output still flows back. Cut closes both at once.
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); closeWrite(up); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(io.MultiWriter(up, &requestLog{p: p}), c); closeWrite(up); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(c, up); closeWrite(c); done <- struct{}{} }()
 	<-done
 	<-done
@@ -167,3 +170,38 @@ func closeWrite(c net.Conn) {
 
 // String describes the proxy for test logs.
 func (p *Proxy) String() string { return fmt.Sprintf("proxy %s → %s", p.path, p.addr) }
+
+// Requested counts the requests that went through the proxy whose path
+// contains part (e.g. "/events"): a signal that a client has sent them.
+func (p *Proxy) Requested(part string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, path := range p.paths {
+		if strings.Contains(path, part) {
+			n++
+		}
+	}
+	return n
+}
+
+var requestLine = regexp.MustCompile(`(?:GET|HEAD|POST|PUT|DELETE) (/[^ \r\n]*) HTTP/1\.[01]\r\n`)
+
+// requestLog finds request lines in what a client sends, across writes.
+type requestLog struct {
+	p     *Proxy
+	carry []byte // the end of what came before, where a line may have begun
+}
+
+func (l *requestLog) Write(b []byte) (int, error) {
+	buf := append(l.carry, b...)
+	for _, m := range requestLine.FindAllSubmatchIndex(buf, -1) {
+		if m[1] > len(l.carry) { // not seen in an earlier write
+			l.p.mu.Lock()
+			l.p.paths = append(l.p.paths, string(buf[m[2]:m[3]]))
+			l.p.mu.Unlock()
+		}
+	}
+	l.carry = append([]byte(nil), buf[max(0, len(buf)-2048):]...)
+	return len(b), nil
+}

@@ -22,7 +22,7 @@ import (
 // CPU), next to `berth serve` measured in the same run. Run by `make bench`.
 func TestPerfDesktop(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	real := dockertest.Client(t)
 	dir := t.TempDir()

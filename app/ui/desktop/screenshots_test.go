@@ -28,15 +28,12 @@ import (
 func TestScreenshots(t *testing.T) {
 	out := os.Getenv("BERTH_SCREENSHOTS")
 	if out == "" {
-		t.Skip("a generator, not a test: run `make screenshots`")
+		dockertest.SkipDeliberately(t, "a generator, not a test: run `make screenshots`")
 	}
 	real := dockertest.Client(t)
 	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "berth")
-	if b, err := exec.Command("go", "build", "-o", bin, "../../..").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
+	bin := berthBinary(t, dir)
 	fake := llmtest.NewAnthropic(t)
 	fake.Queue(
 		llmtest.Reply{Text: []string{"I'll look at the project first."}, ToolCalls: []llmtest.ToolCall{{ID: "a", Name: "list_files", Input: `{"path":"/workspace/extra/project"}`}}},

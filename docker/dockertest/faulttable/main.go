@@ -1,13 +1,12 @@
 // Command faulttable prints the fault suite's table from the rows the tests
-// reported (see dockertest.ReportFault). Usage: faulttable FILE
+// reported (see dockertest.ReportFault) and exits 1 when a row shows lost
+// data, a broken chain or an orphan, or a line is not a row.
+// Usage: faulttable FILE
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
-	"text/tabwriter"
 
 	"github.com/berth-app/berth/docker/dockertest"
 )
@@ -23,26 +22,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer f.Close()
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAULT\tWHAT THE USER SEES\tACKNOWLEDGED DATA\tAUDIT CHAIN\tORPHAN SANDBOXES")
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	n := 0
-	for sc.Scan() {
-		var r dockertest.Fault
-		if json.Unmarshal(sc.Bytes(), &r) != nil {
-			continue
-		}
-		n++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Fault, clip(r.Sees, 70), r.Kept, r.Chain, r.Orphans)
+	if bad := dockertest.PrintFaults(os.Stdout, f); bad > 0 {
+		os.Exit(1)
 	}
-	tw.Flush()
-	fmt.Printf("%d faults injected\n", n)
-}
-
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
