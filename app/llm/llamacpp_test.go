@@ -41,6 +41,7 @@ type chunkFacts struct {
 	args                map[float64]string // tool call arguments by index
 	names               map[float64]string
 	prompt, completion  float64
+	cached              float64
 }
 
 func openaiFacts(t *testing.T, rec llmtest.Recording) chunkFacts {
@@ -53,6 +54,9 @@ func openaiFacts(t *testing.T, rec llmtest.Recording) chunkFacts {
 		if u, ok := ev["usage"].(map[string]any); ok {
 			f.prompt, _ = u["prompt_tokens"].(float64)
 			f.completion, _ = u["completion_tokens"].(float64)
+			if d, ok := u["prompt_tokens_details"].(map[string]any); ok {
+				f.cached, _ = d["cached_tokens"].(float64)
+			}
 		}
 		choices, _ := ev["choices"].([]any)
 		for _, c := range choices {
@@ -102,7 +106,7 @@ func TestLlamaCppReplayText(t *testing.T) {
 			}
 			want(t, "text", resp.Text(), f.text)
 			want(t, "model", resp.Model, f.model)
-			want(t, "usage", resp.Usage, llm.Usage{InputTokens: int64(f.prompt), OutputTokens: int64(f.completion)})
+			want(t, "usage", resp.Usage, llm.Usage{InputTokens: int64(f.prompt), OutputTokens: int64(f.completion), CacheRead: int64(f.cached)})
 			wantStop := llm.StopEndTurn
 			if f.finish == "length" {
 				wantStop = llm.StopMaxTokens

@@ -75,7 +75,7 @@ rec messages-text POST /v1/messages "$(messages 64)"
 # <tool_call> made likely: real grammar-constrained tool calls, whole and cut.
 serve -c 8192 --logit-bias 151657+10
 rec chat-tool POST /v1/chat/completions "$(chat 400 "$TOOLS")"
-rec chat-tool-cut POST /v1/chat/completions "$(chat 14 "$TOOLS")"
+rec chat-tool-cut POST /v1/chat/completions "$(chat 32 "$TOOLS")"
 rec messages-tool POST /v1/messages "$(messages 400 "$ATOOLS")"
 
 # A small context: /props says so, and a long request is refused.
