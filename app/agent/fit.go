@@ -24,13 +24,17 @@ func (t *turn) fit(ctx context.Context) error {
 	before := t.estimate(EstimateTokens(t.msgs))
 	var did []string
 
-	msgs, n := TrimToolResults(t.msgs, RecentStart(t.msgs, keepTurns))
+	keep, keepMsgs := keepTurns, keepMessages
+	if t.hard {
+		keep, keepMsgs = 1, 1 // the server refused the request: keep only the current turn whole
+	}
+	msgs, n := TrimToolResults(t.msgs, RecentStart(t.msgs, keep))
 	t.compacted(msgs, n, 0)
 	if n > 0 {
 		did = append(did, fmt.Sprintf("trimmed %d old tool outputs", n))
 	}
 	if !fits() {
-		if cut := RecentStart(t.msgs, keepTurns); cut > 0 {
+		if cut := RecentStart(t.msgs, keep); cut > 0 {
 			summary, err := t.summarise(ctx, t.msgs[:cut])
 			if err != nil {
 				return err
@@ -41,7 +45,7 @@ func (t *turn) fit(ctx context.Context) error {
 		}
 	}
 	if !fits() {
-		msgs, n := TrimToolResults(t.msgs, len(t.msgs)-keepMessages)
+		msgs, n := TrimToolResults(t.msgs, len(t.msgs)-keepMsgs)
 		t.compacted(msgs, n, 0)
 		if n > 0 {
 			did = append(did, fmt.Sprintf("trimmed %d tool outputs of this turn", n))

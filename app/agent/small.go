@@ -94,6 +94,7 @@ func (t *turn) refit(ctx context.Context, overflow error) (bool, error) {
 	}
 	before := t.res.TrimmedResults + t.res.SummarisedMessages
 	slimmed := t.slimmed
+	t.hard = true
 	if err := t.fit(ctx); err != nil {
 		return false, err
 	}

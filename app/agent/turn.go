@@ -31,6 +31,7 @@ type turn struct {
 	// really was (1: the estimate stands).
 	scale   float64
 	slimmed bool // the tool definitions were shortened for a small context
+	hard    bool // compact all but the current turn: the server refused a request as too big
 	res     Result
 }
 
