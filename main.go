@@ -14,5 +14,8 @@ func main() {
 	if len(os.Args) > 1 {
 		os.Exit(cli.Main(os.Args[1:]))
 	}
+	if code, ok := cli.PrepareDesktop(os.Stderr); !ok {
+		os.Exit(code) // no display: berth serve and the subcommands still work
+	}
 	os.Exit(desktop.Main(cli.OpenDesktop))
 }

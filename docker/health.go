@@ -125,18 +125,35 @@ func explainConnError(host string, err error) (State, string, string) {
 		return Misconfigured, "permission denied on " + where,
 			"add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again)"
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return Down, "Docker at " + where + " is not answering",
-			"restart Docker Desktop or `sudo systemctl restart docker`"
+		return Down, "Docker at " + where + " is not answering", startHint(host, "restart")
 	case errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) ||
 		client.IsErrConnectionFailed(err) || isNetErr(err):
-		return Down, "Docker is not running (" + where + ")",
-			"start Docker Desktop or `sudo systemctl start docker`"
+		return Down, "Docker is not running (" + where + ")", startHint(host, "start")
 	case cerrdefs.IsUnavailable(err) || cerrdefs.IsInternal(err):
-		return Down, "Docker at " + where + " is not healthy: " + firstLine(err.Error()),
-			"restart Docker Desktop or `sudo systemctl restart docker`"
+		return Down, "Docker at " + where + " is not healthy: " + firstLine(err.Error()), startHint(host, "restart")
 	}
 	return Down, "cannot reach Docker at " + where + ": " + firstLine(err.Error()),
 		"check DOCKER_HOST and your docker context (`docker context ls`)"
+}
+
+// startHint says how to start (or restart) the engine Berth talks to: the
+// system service only for the system socket, Docker Desktop for its own,
+// the user service for rootless Docker, and otherwise the endpoint itself.
+func startHint(host, verb string) string {
+	u, err := url.Parse(host)
+	if err != nil || u.Scheme != "unix" {
+		return verb + " Docker at " + host + ", or check DOCKER_HOST and your docker context (`docker context ls`)"
+	}
+	switch p := u.Path; {
+	case p == "/var/run/docker.sock" || p == "/run/docker.sock":
+		return verb + " Docker Desktop or `sudo systemctl " + verb + " docker`"
+	case strings.Contains(p, "/.docker/"):
+		return verb + " Docker Desktop"
+	case strings.HasPrefix(p, "/run/user/") || strings.HasPrefix(p, os.Getenv("XDG_RUNTIME_DIR")+"/") && os.Getenv("XDG_RUNTIME_DIR") != "":
+		return verb + " rootless Docker: `systemctl --user " + verb + " docker`"
+	default:
+		return verb + " the Docker engine that serves " + p + " (DOCKER_HOST or your docker context points there)"
+	}
 }
 
 func hostForHumans(host string) string {

@@ -34,6 +34,11 @@ func TestClassify(t *testing.T) {
 		{"image missing", probe{host: host, apiVersion: "1.41", image: "berth-sandbox:latest"}, Misconfigured, "sandbox image berth-sandbox:latest is missing", "run `make image` or click Build"},
 		{"runtime missing", probe{host: host, apiVersion: "1.41", runtime: "runsc", runtimes: []string{"runc"}}, Misconfigured, `runtime "runsc" is not installed`, "standard isolation"},
 		{"runtime present", probe{host: host, apiVersion: "1.41", runtime: "runsc", runtimes: []string{"runc", "runsc"}}, Ready, "ready", ""},
+		{"custom socket: no systemctl", probe{host: "unix:///tmp/engine/docker.sock", pingErr: connRefused}, Down, "Docker is not running (/tmp/engine/docker.sock)",
+			"start the Docker engine that serves /tmp/engine/docker.sock"},
+		{"rootless", probe{host: "unix:///run/user/1000/docker.sock", pingErr: connRefused}, Down, "not running", "`systemctl --user start docker`"},
+		{"docker desktop", probe{host: "unix:///home/a/.docker/desktop/docker.sock", pingErr: connRefused}, Down, "not running", "start Docker Desktop"},
+		{"remote engine not answering", probe{host: "tcp://10.0.0.9:2375", pingErr: fmt.Errorf("ping: %w", context.DeadlineExceeded)}, Down, "not answering", "restart Docker at tcp://10.0.0.9:2375"},
 		{"other error", probe{host: "tcp://10.0.0.9:2375", pingErr: errors.New("tls: bad certificate")}, Down, "cannot reach Docker at tcp://10.0.0.9:2375", "DOCKER_HOST"},
 	}
 	for _, c := range cases {

@@ -10,14 +10,7 @@ import (
 
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/docker/dockertest"
-	"github.com/zalando/go-keyring"
 )
-
-func TestMain(m *testing.M) {
-	// Tests never touch the real OS keyring.
-	keyring.MockInit()
-	os.Exit(m.Run())
-}
 
 const testKey = "sk-ant-test-CANARY-7f3a9c1e"
 

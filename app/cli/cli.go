@@ -47,11 +47,12 @@ var commands = map[string]command{
 	"audit":   {"verify, show or export the audit log", runAudit},
 	"image":   {"build the default sandbox image", runImage},
 	"serve":   {"run the assistant without a window (queues, idle sandboxes, control socket)", runServe},
+	"service": {"install, remove or check berth serve as your user service (systemd, launchd)", runService},
 	"pause":   {"pause the assistant: running turns stop and are kept, new ones wait", runPause},
 	"resume":  {"resume the assistant", runResume},
 	"session": {"list or delete a group's chats", runSession},
 	"task":    {"schedule the assistant: add, list, pause, run or remove a group's tasks", runTask},
-	"auth":    {"store or remove a model provider's API key (OS keyring)", runAuth},
+	"auth":    {"store or remove a model provider's API key (OS keyring, or a private key file)", runAuth},
 	"version": {"print Berth's version", runVersion},
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/docker"
 )
 
@@ -15,6 +16,11 @@ type doctorReport struct {
 	Runtime    string `json:"runtime,omitempty"`
 	ConfigDir  string `json:"config_dir"`
 	DataDir    string `json:"data_dir"`
+	// Keyring is "" when the OS keyring answers, else why not (keys then go
+	// to KeyFile).
+	Keyring string         `json:"keyring_unavailable,omitempty"`
+	KeyFile string         `json:"key_file"`
+	Service *serviceReport `json:"service,omitempty"`
 }
 
 func runDoctor(ctx context.Context, io IO, args []string) int {
@@ -30,6 +36,14 @@ func runDoctor(ctx context.Context, io IO, args []string) int {
 	defer e.close()
 	st := e.docker.Check(ctx, e.cfg.Image, e.cfg.Runtime)
 	rep := doctorReport{Status: st, HostSource: e.docker.Endpoint().Source, Runtime: e.cfg.Runtime, ConfigDir: e.paths.Config, DataDir: e.paths.Data}
+	rep.KeyFile, _ = llm.KeyFile()
+	if err := llm.KeyringStatus(); err != nil {
+		rep.Keyring = err.Error()
+	}
+	if svc, err := newService(); err == nil {
+		sr := serviceStatus(svc)
+		rep.Service = &sr
+	}
 	if *asJSON {
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
@@ -59,6 +73,14 @@ func printDoctor(io IO, r doctorReport) {
 	}
 	fmt.Fprintf(io.Out, "  · Settings        %s\n", r.ConfigDir)
 	fmt.Fprintf(io.Out, "  · Data            %s (never mountable)\n", r.DataDir)
+	if r.Keyring == "" {
+		fmt.Fprintln(io.Out, "  · API keys        the OS keyring")
+	} else {
+		fmt.Fprintf(io.Out, "  · API keys        %s (readable only by you) — %s\n", r.KeyFile, r.Keyring)
+	}
+	if r.Service != nil {
+		fmt.Fprintf(io.Out, "  · Service         %s\n", serviceLine(*r.Service))
+	}
 	if r.State == docker.Ready {
 		fmt.Fprintf(io.Out, "\nAssistant: ready — %s\n", r.Reason)
 		return

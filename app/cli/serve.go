@@ -8,6 +8,7 @@ import (
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/llm"
 )
 
 // runServe runs the assistant without a window: the health monitor, the
@@ -28,6 +29,10 @@ func runServe(ctx context.Context, io IO, args []string) int {
 	events, unsub := rt.Subscribe()
 	defer unsub()
 	fmt.Fprintf(io.Out, "Berth is running (data %s). Ctrl-C stops it.\n", p.Data)
+	if err := llm.KeyringStatus(); err != nil {
+		file, _ := llm.KeyFile()
+		fmt.Fprintf(io.Out, "API keys: %s — they are read from %s or the environment\n", err, file)
+	}
 	for {
 		select {
 		case ev := <-events:

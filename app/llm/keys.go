@@ -9,10 +9,6 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// keyringService is the service name Berth's keys are filed under in the OS
-// keyring; the user name is the provider ("anthropic", "openai").
-const keyringService = "berth"
-
 // ErrNoKey means no API key is stored for a provider and its environment
 // variable is empty. Local OpenAI-compatible servers need none.
 var ErrNoKey = errors.New("no API key")
@@ -23,66 +19,156 @@ type KeySource string
 // The places a key is looked for, in order.
 const (
 	SourceKeyring KeySource = "keyring" // the OS keyring
+	SourceFile    KeySource = "file"    // the key file (KeyFile), where there is no OS keyring
 	SourceEnv     KeySource = "env"     // ANTHROPIC_API_KEY or OPENAI_API_KEY
 	SourceNone    KeySource = ""
 )
+
+// KeyLocation says where a key is kept, for people.
+type KeyLocation struct {
+	Source KeySource
+	Path   string // SourceFile: the key file
+	Env    string // SourceEnv: the variable
+	// KeyringDown says why the OS keyring was not used ("" when it was
+	// reachable and answered): no keyring on this machine, or its error.
+	KeyringDown string
+}
+
+// String names the place: "the OS keyring", "/home/u/.config/berth/keys.json
+// (readable only by you)", "ANTHROPIC_API_KEY".
+func (l KeyLocation) String() string {
+	switch l.Source {
+	case SourceKeyring:
+		return "the OS keyring"
+	case SourceFile:
+		return l.Path + " (readable only by you)"
+	case SourceEnv:
+		return l.Env
+	}
+	return "nowhere"
+}
 
 // KeyEnvVar returns the environment variable that holds provider's key.
 func KeyEnvVar(provider string) string {
 	return strings.ToUpper(provider) + "_API_KEY"
 }
 
-// GetKey returns provider's API key from the OS keyring, or else from its
-// environment variable, and says which. With neither it returns an error
-// matching ErrNoKey that tells the user how to set one.
+// GetKey returns provider's API key and says where it was found: the OS
+// keyring, else the key file, else the provider's environment variable.
+// With none it returns an error matching ErrNoKey that tells the user how
+// to set one. It never starts a D-Bus session bus.
 func GetKey(provider string) (string, KeySource, error) {
-	if err := checkProvider(provider); err != nil {
-		return "", SourceNone, err
-	}
-	key, kerr := keyring.Get(keyringService, provider)
-	if kerr == nil && key != "" {
-		return key, SourceKeyring, nil
-	}
-	if v := os.Getenv(KeyEnvVar(provider)); v != "" {
-		return v, SourceEnv, nil
-	}
-	msg := fmt.Sprintf("%s: no API key — set it with `berth auth set %s` or %s", provider, provider, KeyEnvVar(provider))
-	if kerr != nil && !errors.Is(kerr, keyring.ErrNotFound) {
-		msg += fmt.Sprintf(" (the OS keyring could not be read: %v)", kerr)
-	}
-	return "", SourceNone, &keyError{msg: msg, err: ErrNoKey}
+	key, loc, err := LookupKey(provider)
+	return key, loc.Source, err
 }
 
-// SetKey stores provider's API key in the OS keyring.
-func SetKey(provider, key string) error {
+// LookupKey is GetKey with the whole location: the key file's path, and why
+// the OS keyring was not used.
+func LookupKey(provider string) (string, KeyLocation, error) {
 	if err := checkProvider(provider); err != nil {
-		return err
+		return "", KeyLocation{}, err
+	}
+	down := ""
+	if err := KeyringStatus(); err != nil {
+		down = err.Error()
+	} else {
+		key, err := keyring.Get(keyringService, provider)
+		switch {
+		case err == nil && key != "":
+			return key, KeyLocation{Source: SourceKeyring}, nil
+		case err != nil && !errors.Is(err, keyring.ErrNotFound):
+			down = fmt.Sprintf("the OS keyring could not be read: %v", err)
+		}
+	}
+	path, perr := KeyFile()
+	if perr == nil {
+		keys, err := readKeyFile(path)
+		if err != nil {
+			return "", KeyLocation{Path: path, KeyringDown: down}, err // fail closed: a key file others can read is not used
+		}
+		if key := keys[provider]; key != "" {
+			return key, KeyLocation{Source: SourceFile, Path: path, KeyringDown: down}, nil
+		}
+	}
+	if v := os.Getenv(KeyEnvVar(provider)); v != "" {
+		return v, KeyLocation{Source: SourceEnv, Env: KeyEnvVar(provider), KeyringDown: down}, nil
+	}
+	msg := fmt.Sprintf("%s: no API key — set it with `berth auth set %s` or %s", provider, provider, KeyEnvVar(provider))
+	if down != "" {
+		msg += " (" + down + ")"
+	}
+	return "", KeyLocation{KeyringDown: down}, &keyError{msg: msg, err: ErrNoKey}
+}
+
+// SetKey stores provider's API key: see StoreKey.
+func SetKey(provider, key string) error {
+	_, err := StoreKey(provider, key)
+	return err
+}
+
+// StoreKey stores provider's API key in the OS keyring, or, where there is
+// none or it refuses the key, in the key file, and says where it went (and
+// why not in the keyring). Once the keyring holds the key, a copy left in
+// the key file is removed. It fails only when neither place can take the
+// key; the error never holds the key.
+func StoreKey(provider, key string) (KeyLocation, error) {
+	if err := checkProvider(provider); err != nil {
+		return KeyLocation{}, err
 	}
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return fmt.Errorf("%s: the API key is empty", provider)
+		return KeyLocation{}, fmt.Errorf("%s: the API key is empty", provider)
 	}
-	if err := keyring.Set(keyringService, provider, key); err != nil {
-		return &keyError{
-			msg: strings.ReplaceAll(fmt.Sprintf("%s: store the API key in the OS keyring: %v — set %s instead",
-				provider, err, KeyEnvVar(provider)), key, "[redacted]"),
+	path, perr := KeyFile()
+	down := ""
+	if err := KeyringStatus(); err != nil {
+		down = err.Error()
+	} else if err := keyring.Set(keyringService, provider, key); err != nil {
+		down = redact(fmt.Sprintf("the OS keyring refused the key: %v", err), key)
+	} else {
+		loc := KeyLocation{Source: SourceKeyring}
+		if perr == nil {
+			if err := updateKeyFile(path, provider, ""); err != nil {
+				return loc, fmt.Errorf("%s: stored the API key in the OS keyring, but its old copy stays in the key file: %w", provider, err)
+			}
+		}
+		return loc, nil
+	}
+	if perr != nil {
+		return KeyLocation{KeyringDown: down}, &keyError{
+			msg: fmt.Sprintf("%s: store the API key: %s, and no key file: %v — set %s instead", provider, down, perr, KeyEnvVar(provider)),
+			err: perr,
+		}
+	}
+	if err := updateKeyFile(path, provider, key); err != nil {
+		return KeyLocation{KeyringDown: down}, &keyError{
+			msg: redact(fmt.Sprintf("%s: store the API key: %s, and %v — set %s instead", provider, down, err, KeyEnvVar(provider)), key),
 			err: err,
 		}
 	}
-	return nil
+	return KeyLocation{Source: SourceFile, Path: path, KeyringDown: down}, nil
 }
 
-// DeleteKey removes provider's API key from the OS keyring. A key that is
-// not there is not an error.
+// DeleteKey removes provider's API key from the OS keyring and the key
+// file. A key that is not there is not an error; the environment variable
+// is the user's to unset.
 func DeleteKey(provider string) error {
 	if err := checkProvider(provider); err != nil {
 		return err
 	}
-	err := keyring.Delete(keyringService, provider)
-	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
-		return fmt.Errorf("%s: delete the API key from the OS keyring: %w", provider, err)
+	var errs []error
+	if KeyringStatus() == nil {
+		err := keyring.Delete(keyringService, provider)
+		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("%s: delete the API key from the OS keyring: %w", provider, err))
+		}
 	}
-	return nil
+	if path, err := KeyFile(); err == nil {
+		if err := updateKeyFile(path, provider, ""); err != nil {
+			errs = append(errs, fmt.Errorf("%s: delete the API key: %w", provider, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // checkProvider refuses a provider name Berth does not know, so that keys
@@ -93,6 +179,9 @@ func checkProvider(provider string) error {
 	}
 	return nil
 }
+
+// redact removes key from a message that may quote it.
+func redact(msg, key string) string { return strings.ReplaceAll(msg, key, "[redacted]") }
 
 // keyError is a key-handling error whose text has been checked for secrets.
 type keyError struct {

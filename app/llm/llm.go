@@ -11,8 +11,11 @@
 // is an *Error that matches one of the sentinels below with errors.Is and says in
 // plain words what to do. No error string ever holds the API key.
 //
-// API keys live in the OS keyring (see GetKey and SetKey) with an environment
-// fallback; they are never written to config, the database, logs or a container.
+// API keys live in the OS keyring (see GetKey and StoreKey); where there is
+// none (a headless machine) in a key file only the user can read (KeyFile),
+// and the environment is the last fallback. Looking a key up never starts a
+// D-Bus session bus. Keys are never written to config, the database, logs or
+// a container.
 package llm
 
 import (

@@ -14,6 +14,9 @@ import (
 type Approvals struct {
 	mu      sync.Mutex
 	pending map[string]chan agent.Approval // by call id
+	// OnAsk, when set, is told each request (with the call's input) as Ask
+	// starts waiting, on the turn's goroutine; set it before the first Ask.
+	OnAsk func(req agent.ApprovalRequest)
 }
 
 func (a *Approvals) slot(callID string) chan agent.Approval {
@@ -34,6 +37,9 @@ func (a *Approvals) slot(callID string) chan agent.Approval {
 // (a stopped turn, a closed gate).
 func (a *Approvals) Ask(ctx context.Context, req agent.ApprovalRequest) (agent.Approval, error) {
 	ch := a.slot(req.CallID)
+	if a.OnAsk != nil {
+		a.OnAsk(req)
+	}
 	defer func() {
 		a.mu.Lock()
 		delete(a.pending, req.CallID)

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -28,14 +29,15 @@ type AuditView struct {
 	// the app's default is a save dialog. The name is a suggestion.
 	Save func(name string, write func(io.Writer) error)
 
-	group, session, kind *widget.Entry
-	list                 *widget.List
-	details              *widget.Label
-	verify               *widget.Label
-	status               *widget.Label
-	format               *widget.Select
-	selected             int64 // seq of the selected event, 0 for none
-	refreshQueued        bool
+	group, session *widget.Entry
+	kind           *widget.SelectEntry
+	list           *widget.List
+	details        *widget.Label
+	verify         *widget.Label
+	status         *widget.Label
+	format         *widget.Select
+	selected       int64 // seq of the selected event, 0 for none
+	refreshQueued  bool
 }
 
 // NewAuditView makes the audit viewer over the log; ctx bounds its reads.
@@ -57,11 +59,11 @@ func NewAuditWindow(app fyne.App, v *AuditView) fyne.Window {
 }
 
 func (v *AuditView) build() fyne.CanvasObject {
-	v.group, v.session, v.kind = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	v.group, v.session, v.kind = widget.NewEntry(), widget.NewEntry(), widget.NewSelectEntry(nil)
 	v.group.SetPlaceHolder("group")
 	v.session.SetPlaceHolder("session")
 	v.kind.SetPlaceHolder("kind, e.g. exec")
-	for _, e := range []*widget.Entry{v.group, v.session, v.kind} {
+	for _, e := range []*widget.Entry{v.group, v.session, &v.kind.Entry} {
 		e.OnSubmitted = func(string) { v.onFilter() }
 	}
 	filter := widget.NewButtonWithIcon("Filter", theme.SearchIcon(), v.onFilter)
@@ -86,19 +88,22 @@ func (v *AuditView) build() fyne.CanvasObject {
 	verify := widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), v.onVerify)
 	v.format = widget.NewSelect(ExportFormats, nil)
 	v.format.SetSelected(ExportFormats[0])
-	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), v.onExport)
+	// The export is of the whole log, whatever the filter: a part of the
+	// chain could not be verified on its own.
+	export := widget.NewButtonWithIcon("Export all…", theme.DocumentSaveIcon(), v.onExport)
 	v.verify = widget.NewLabel("")
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	bar := container.NewHBox(earlier, latest, verify, v.format, export)
 	bottom := container.NewVBox(container.NewBorder(nil, nil, bar, nil, v.verify), v.status)
 
-	v.load(v.pager.Latest(AuditQuery{}))
+	v.load(v.pager.Latest(AuditQuery{}), true)
 	return container.NewBorder(filters, bottom, nil, nil, split)
 }
 
-// load shows the pager's rows after it moved, or why it could not.
-func (v *AuditView) load(err error) {
+// load shows the pager's rows after it moved, or why it could not: from
+// the newest when newest (the viewer opens there), else from the top.
+func (v *AuditView) load(err error, newest bool) {
 	if err != nil {
 		v.status.SetText("Could not read the audit log: " + err.Error())
 	} else {
@@ -108,7 +113,12 @@ func (v *AuditView) load(err error) {
 	v.selected = 0
 	v.details.SetText("Select an event to see all of it.")
 	v.list.Refresh()
-	v.list.ScrollToTop()
+	v.kind.SetOptions(AuditKinds(v.pager.loadedEvents()))
+	if newest {
+		v.list.ScrollToBottom()
+	} else {
+		v.list.ScrollToTop()
+	}
 }
 
 func (v *AuditView) countText() string {
@@ -158,14 +168,14 @@ func (v *AuditView) Query() AuditQuery {
 	return AuditQuery{Group: v.group.Text, Session: v.session.Text, Kind: v.kind.Text}
 }
 
-func (v *AuditView) onFilter() { v.load(v.pager.Latest(v.Query())) }
+func (v *AuditView) onFilter() { v.load(v.pager.Latest(v.Query()), true) }
 
-func (v *AuditView) onLatest() { v.load(v.pager.Latest(v.Query())) }
+func (v *AuditView) onLatest() { v.load(v.pager.Latest(v.Query()), true) }
 
 func (v *AuditView) onEarlier() {
 	moved, err := v.pager.Earlier()
 	if err != nil || moved {
-		v.load(err)
+		v.load(err, false)
 		return
 	}
 	v.status.SetText(v.countText() + " — this is the start of the log.")
@@ -194,6 +204,7 @@ func (v *AuditView) onVerify() {
 
 func (v *AuditView) onExport() {
 	name, format := ExportName(v.format.Selected)
+	v.status.SetText("The export holds every event of the log, not only those the filter shows, so that its chain can be verified.")
 	v.Save(name, func(w io.Writer) error { return v.log.Export(v.ctx, w, format) })
 }
 
@@ -223,5 +234,10 @@ func (v *AuditView) saveDialog(name string, write func(io.Writer) error) {
 		})
 	}, v.win)
 	d.SetFileName(name)
+	// Start in Downloads or the home folder, never in a folder another
+	// dialog left behind (the mount picker's .ssh, say).
+	if dir, err := storage.ListerForURI(storage.NewFileURI(ExportFolder())); err == nil {
+		d.SetLocation(dir)
+	}
 	d.Show()
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,10 +140,45 @@ func TestAuditExport(t *testing.T) {
 				}
 			}
 			v.format.SetSelected(tc.format)
-			test.Tap(button(t, w, "Export…"))
+			test.Tap(button(t, w, "Export all…"))
 			if name != tc.file || out.String() != "exported as "+tc.storeFormat {
 				t.Errorf("got file %q with %q, want %q with %s", name, out.String(), tc.file, tc.storeFormat)
 			}
 		})
+	}
+}
+
+func TestAuditKinds(t *testing.T) {
+	t.Parallel()
+	evs := []store.Event{{Kind: "exec.start"}, {Kind: "exec.end"}, {Kind: "mount.reject"}, {Kind: "exec.start"}, {Kind: "gate"}}
+	want := []string{"exec", "exec.end", "exec.start", "gate", "mount", "mount.reject"}
+	if got := AuditKinds(evs); !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestExportFolder(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if got := ExportFolder(); got != home {
+		t.Errorf("without Downloads: got %q, want %q", got, home)
+	}
+	if err := os.Mkdir(filepath.Join(home, "Downloads"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if got := ExportFolder(); got != filepath.Join(home, "Downloads") {
+		t.Errorf("with Downloads: got %q", got)
+	}
+}
+
+// TestAuditOpensAtTheNewest: with more events than fit, the viewer opens
+// scrolled to the newest one.
+func TestAuditOpensAtTheNewest(t *testing.T) {
+	v, _, _ := openAudit(t, &fakeAudit{n: 150})
+	if v.list.GetScrollOffset() <= 0 {
+		t.Errorf("scroll offset %v: the viewer opened at the oldest event", v.list.GetScrollOffset())
+	}
+	if got := AuditKinds(v.pager.loadedEvents()); len(got) == 0 {
+		t.Error("the loaded events have no kinds to offer")
 	}
 }

@@ -16,29 +16,42 @@ import (
 
 // ChatView is the chat window's content: groups and their chats on the
 // left, the open chat on the right. Its state is a Conversation per chat;
-// the widgets are rebuilt from it after every change.
+// the transcript shows it and rebuilds only the items that change. Calls to
+// the assistant (store, runtime) never run on Fyne's thread: they run
+// through work and their results come back through do.
 type ChatView struct {
 	asst      Assistant
 	ctx       context.Context
 	approvals Approvals
 	// do runs a func on Fyne's thread; fyne.Do unless a test swaps it.
 	do func(func())
+	// work runs a call to the assistant off Fyne's thread; a goroutine
+	// unless a test swaps it.
+	work func(func())
 
 	groups   []assistant.Group
 	sessions map[string][]assistant.Session // by group
 	chats    map[string]*Conversation       // by session, as they were seen
 	conv     *Conversation                  // the open one
 
-	nav     *widget.Tree
-	header  *widget.Label
-	banner  *fyne.Container
-	items   *fyne.Container
-	scroll  *container.Scroll
-	status  *widget.Label
-	input   *messageEntry
-	sendBtn *widget.Button
-	right   *fyne.Container // laid out again after each render: the banner and Stop come and go
-	stopBtn *widget.Button
+	nav         *widget.List
+	navRows     []ChatRow // the chat list's rows: date headings and chats
+	groupSel    *widget.Select
+	search      *widget.Entry
+	chatMenu    *widget.Button
+	navSync     bool   // the selection is being set to the chat in view
+	navSelected string // the chat list's selected node, "" for none
+	header      *widget.Label
+	banner      *fyne.Container
+	list        *transcript
+	empty       *fyne.Container
+	status      *widget.Label
+	sending     bool // a message is being stored
+	shownBanner Banner
+	input       *messageEntry
+	sendBtn     *widget.Button
+	right       *fyne.Container // laid out again after each render: the banner and Stop come and go
+	stopBtn     *widget.Button
 
 	// OnBannerAction, when set, runs the closed gate's banner button
 	// (ActionResume, ActionBuild, ActionRetry); without it there is none.
@@ -46,89 +59,147 @@ type ChatView struct {
 	// Usage, when set, reads a chat's token usage for the header.
 	Usage func(ctx context.Context, session string) (llm.Usage, error)
 	usage map[string]llm.Usage // by session, refreshed on open and after each turn
+
+	// Admin, when set, renames and deletes chats and makes, renames and
+	// deletes groups; without it those menus are empty.
+	Admin ChatAdmin
+	// OnCloseWindow, when set, closes the window to the tray (Ctrl+W).
+	OnCloseWindow func()
+	// OnOpenSettings, when set, opens the settings (from a turn that failed
+	// for want of a working API key).
+	OnOpenSettings func()
+	win            fyne.Window // the window it is in, for dialogs
+	switcher       *switcher   // the open chat switcher, nil for none
+	// Setup, when set, is the first-run panel the empty chat shows while
+	// no provider is set up.
+	Setup    *SetupView
+	setupOn  bool
+	setupObj fyne.CanvasObject
+	emptyKey string
 }
 
-// refreshUsage reads a chat's token usage again.
+// refreshUsage reads a chat's token usage again, off Fyne's thread.
 func (v *ChatView) refreshUsage(session string) {
 	if v.Usage == nil || session == "" {
 		return
 	}
-	if u, err := v.Usage(v.ctx, session); err == nil {
-		if v.usage == nil {
-			v.usage = map[string]llm.Usage{}
+	v.work(func() {
+		u, err := v.Usage(v.ctx, session)
+		if err != nil {
+			return
 		}
-		v.usage[session] = u
-	}
+		v.do(func() {
+			if v.usage == nil {
+				v.usage = map[string]llm.Usage{}
+			}
+			v.usage[session] = u
+			if v.conv.Session == session {
+				v.renderFrame()
+			}
+		})
+	})
 }
 
 // NewChatView makes the chat window's content for the assistant; ctx bounds
 // the calls it makes.
 func NewChatView(ctx context.Context, a Assistant) *ChatView {
-	v := &ChatView{asst: a, ctx: ctx, do: fyne.Do, sessions: map[string][]assistant.Session{}, chats: map[string]*Conversation{}}
+	v := &ChatView{asst: a, ctx: ctx, do: fyne.Do, work: func(f func()) { go f() },
+		sessions: map[string][]assistant.Session{}, chats: map[string]*Conversation{}}
 	v.conv = &Conversation{Gate: a.Gate()}
+	v.approvals.OnAsk = func(req agent.ApprovalRequest) {
+		input := string(req.Input)
+		v.do(func() { v.onAsk(req.CallID, input) })
+	}
 	return v
+}
+
+// onAsk gives the card of a call waiting for approval the call's input, so
+// that it shows what it approves.
+func (v *ChatView) onAsk(callID, input string) {
+	for _, c := range v.chats {
+		if card := c.card(callID); card != nil {
+			card.Input = input
+			if c == v.conv {
+				v.render()
+			}
+			return
+		}
+	}
 }
 
 // NewChatWindow opens a window on the chat view, with its shortcuts.
 func NewChatWindow(app fyne.App, v *ChatView) fyne.Window {
 	w := app.NewWindow("Berth")
 	w.SetIcon(AppIcon())
+	v.win = w
 	w.SetContent(v.build())
-	w.Canvas().AddShortcut(newChatShortcut, func(fyne.Shortcut) { v.onNewChat() })
+	v.addShortcuts(w.Canvas())
+	w.Canvas().Focus(v.input) // typing starts at once
 	w.Resize(fyne.NewSize(960, 640))
 	return w
 }
 
 func (v *ChatView) build() fyne.CanvasObject {
-	v.nav = widget.NewTree(v.navChildren, v.navIsBranch,
-		func(bool) fyne.CanvasObject { return widget.NewLabel("group or chat title") },
-		v.navUpdate)
-	v.nav.OnSelected = v.onSelect
-	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), v.onNewChat)
-	left := container.NewBorder(newBtn, nil, nil, nil, v.nav)
+	left := v.buildNav()
 
 	v.header = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.header.Truncation = fyne.TextTruncateEllipsis
 	v.banner = container.NewVBox()
-	v.items = container.NewVBox()
-	v.scroll = container.NewVScroll(v.items)
+	v.list = newTranscript(func() []Item { return v.conv.Items }, v.itemObject)
+	v.empty = container.NewStack()
 	v.status = widget.NewLabel("")
 	v.status.Importance = widget.DangerImportance
 	v.status.Wrapping = fyne.TextWrapWord
-	v.input = newMessageEntry(v.onSend, v.onNewChat)
+	v.input = newMessageEntry(v.onSend, v.onStop, v.shortcuts())
 	v.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), v.onSend)
 	v.sendBtn.Importance = widget.HighImportance
 	v.stopBtn = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), v.onStop)
 	bottom := container.NewVBox(v.status, container.NewBorder(nil, nil, nil, container.NewHBox(v.stopBtn, v.sendBtn), v.input))
-	v.right = container.NewBorder(container.NewVBox(v.header, v.banner), bottom, nil, nil, v.scroll)
+	help := widget.NewButtonWithIcon("", theme.HelpIcon(), v.ShowHelp)
+	help.Importance = widget.LowImportance
+	v.chatMenu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), func() { v.showChatMenu(v.conv.Session, v.chatMenu) })
+	v.chatMenu.Importance = widget.LowImportance
+	v.right = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.chatMenu, help), v.header), v.banner), bottom, nil, nil, container.NewStack(v.list.box, v.empty))
 
 	split := container.NewHSplit(left, v.right)
 	split.Offset = 0.25
 	v.reload()
+	v.checkSetup()
 	v.render()
 	return split
 }
 
-// reload reads the groups and their chats for the left side.
+// reload reads the groups and their chats for the left side, off Fyne's
+// thread.
 func (v *ChatView) reload() {
-	groups, err := v.asst.Groups(v.ctx)
-	if err != nil {
-		v.status.SetText("Could not read the groups: " + err.Error())
-		return
-	}
-	v.groups = groups
-	for _, g := range groups {
-		ss, err := v.asst.Sessions(v.ctx, g.Slug)
+	v.work(func() {
+		groups, err := v.asst.Groups(v.ctx)
 		if err != nil {
-			v.status.SetText("Could not read the chats of " + g.Name + ": " + err.Error())
-			continue
+			v.do(func() { v.status.SetText("Could not read the groups: " + err.Error()) })
+			return
 		}
-		v.sessions[g.Slug] = ss
-	}
-	if v.conv.Group == "" {
-		v.conv.Group = v.defaultGroup()
-	}
-	v.nav.Refresh()
-	v.nav.OpenAllBranches()
+		sessions := map[string][]assistant.Session{}
+		var problems []string
+		for _, g := range groups {
+			ss, err := v.asst.Sessions(v.ctx, g.Slug)
+			if err != nil {
+				problems = append(problems, "Could not read the chats of "+g.Name+": "+err.Error())
+				continue
+			}
+			sessions[g.Slug] = ss
+		}
+		v.do(func() {
+			v.groups, v.sessions = groups, sessions
+			if len(problems) > 0 {
+				v.status.SetText(strings.Join(problems, "\n"))
+			}
+			if v.conv.Group == "" {
+				v.conv.Group = v.defaultGroup()
+			}
+			v.refreshNav()
+			v.renderFrame()
+		})
+	})
 }
 
 func (v *ChatView) defaultGroup() string {
@@ -147,40 +218,6 @@ func (v *ChatView) groupName(slug string) string {
 	return slug
 }
 
-// Tree node ids: "" is the root, "g:SLUG" a group, "s:ID" a chat.
-func (v *ChatView) navChildren(uid widget.TreeNodeID) []widget.TreeNodeID {
-	var out []widget.TreeNodeID
-	if uid == "" {
-		for _, g := range v.groups {
-			out = append(out, "g:"+g.Slug)
-		}
-		return out
-	}
-	if slug, ok := strings.CutPrefix(uid, "g:"); ok {
-		for _, ss := range v.sessions[slug] {
-			out = append(out, "s:"+ss.ID)
-		}
-	}
-	return out
-}
-
-func (v *ChatView) navIsBranch(uid widget.TreeNodeID) bool {
-	return uid == "" || strings.HasPrefix(uid, "g:")
-}
-
-func (v *ChatView) navUpdate(uid widget.TreeNodeID, _ bool, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	if slug, ok := strings.CutPrefix(uid, "g:"); ok {
-		l.TextStyle.Bold = true
-		l.SetText(v.groupName(slug))
-		return
-	}
-	l.TextStyle.Bold = false
-	if ss, ok := v.session(strings.TrimPrefix(uid, "s:")); ok {
-		l.SetText(or(ss.Title, "Untitled chat"))
-	}
-}
-
 func (v *ChatView) session(id string) (assistant.Session, bool) {
 	for _, list := range v.sessions {
 		for _, ss := range list {
@@ -192,33 +229,39 @@ func (v *ChatView) session(id string) (assistant.Session, bool) {
 	return assistant.Session{}, false
 }
 
-func (v *ChatView) onSelect(uid widget.TreeNodeID) {
-	if slug, ok := strings.CutPrefix(uid, "g:"); ok {
-		v.NewChat(slug)
-		return
-	}
-	if ss, ok := v.session(strings.TrimPrefix(uid, "s:")); ok {
-		v.Open(ss)
-	}
-}
-
-// Open shows a chat: as last seen when it is live, else from its history.
+// Open shows a chat: as last seen when it is live, else from its history,
+// read off Fyne's thread.
 func (v *ChatView) Open(ss assistant.Session) {
 	v.status.SetText("")
 	if c, ok := v.chats[ss.ID]; ok {
-		v.conv = c
-		v.render()
+		v.show(c)
 		return
 	}
 	c := &Conversation{Group: ss.Group, Session: ss.ID, Gate: v.conv.Gate}
-	msgs, err := v.asst.Messages(v.ctx, ss.ID)
-	if err != nil {
-		v.status.SetText("Could not read this chat: " + err.Error())
-	}
-	c.Items = HistoryItems(msgs)
 	v.chats[ss.ID] = c
-	v.conv = c
+	v.show(c)
 	v.refreshUsage(ss.ID)
+	v.work(func() {
+		msgs, err := v.asst.Messages(v.ctx, ss.ID)
+		v.do(func() {
+			if err != nil {
+				v.status.SetText("Could not read this chat: " + err.Error())
+			}
+			// Events that arrived meanwhile stay after the history.
+			c.Items = append(HistoryItems(msgs), c.Items...)
+			if v.conv == c {
+				v.list.reset()
+				v.render()
+			}
+		})
+	})
+}
+
+// show puts a conversation in view.
+func (v *ChatView) show(c *Conversation) {
+	v.conv = c
+	v.list.reset()
+	v.refreshNav()
 	v.render()
 }
 
@@ -231,9 +274,8 @@ func (v *ChatView) NewChat(group string) {
 	if group == "" {
 		group = v.defaultGroup()
 	}
-	v.conv = &Conversation{Group: group, Gate: v.conv.Gate}
 	v.status.SetText("")
-	v.render()
+	v.show(&Conversation{Group: group, Gate: v.conv.Gate})
 	v.input.SetText("")
 	if c := fyne.CurrentApp().Driver().CanvasForObject(v.input); c != nil {
 		c.Focus(v.input)
@@ -244,32 +286,49 @@ func (v *ChatView) onNewChat() { v.NewChat("") }
 
 func (v *ChatView) onSend() {
 	text := strings.TrimSpace(v.input.Text)
-	if text == "" || !v.conv.InputEnabled() {
+	if text == "" || !v.conv.InputEnabled() || v.sending {
 		return
 	}
-	if v.send(text) {
-		v.input.SetText("")
-	}
+	typed := v.input.Text
+	v.send(text, func() {
+		if v.input.Text == typed { // not what the user typed since
+			v.input.SetText("")
+		}
+	})
 }
 
-// send sends text in the open chat; false (and the reason shown) if it
-// could not be stored.
-func (v *ChatView) send(text string) bool {
+// send stores text in the open chat off Fyne's thread and queues its turn;
+// sent runs (on Fyne's thread) once it is stored. If it cannot be stored
+// the reason is shown and nothing is lost.
+func (v *ChatView) send(text string, sent func()) {
 	c := v.conv
-	fresh := c.Session == ""
-	msg, err := v.asst.Send(v.ctx, assistant.ChatRequest{Group: c.Group, Session: c.Session, Text: text, Approve: v.approvals.Ask})
-	if err != nil {
-		v.status.SetText("Not sent: " + err.Error())
-		return false
-	}
-	v.status.SetText("")
-	c.Sent(msg.ID, msg.Session, text)
-	v.chats[c.Session] = c
-	if fresh {
-		v.reload()
-	}
-	v.render()
-	return true
+	v.sending = true
+	v.sendBtn.Disable()
+	req := assistant.ChatRequest{Group: c.Group, Session: c.Session, Text: text, Approve: v.approvals.Ask}
+	v.work(func() {
+		msg, err := v.asst.Send(v.ctx, req)
+		v.do(func() {
+			v.sending = false
+			if err != nil {
+				v.status.SetText("Not sent: " + err.Error())
+				v.renderFrame()
+				return
+			}
+			v.status.SetText("")
+			fresh := c.Session == ""
+			c.Sent(msg.ID, msg.Session, text)
+			v.chats[c.Session] = c
+			if sent != nil {
+				sent()
+			}
+			if fresh {
+				v.reload() // the new chat joins the list and is selected there
+			}
+			if v.conv == c {
+				v.render()
+			}
+		})
+	})
 }
 
 func (v *ChatView) onStop() {
@@ -277,15 +336,27 @@ func (v *ChatView) onStop() {
 	if id == 0 {
 		return
 	}
-	if err := v.asst.Cancel(v.ctx, id); err != nil {
-		v.status.SetText("Could not stop: " + err.Error())
-	}
+	v.conv.Stopping(id)
+	v.render()
+	v.work(func() {
+		if err := v.asst.Cancel(v.ctx, id); err != nil {
+			v.do(func() { v.status.SetText("Could not stop: " + err.Error()) })
+		}
+	})
 }
 
-func (v *ChatView) onRetry(text string) {
-	if v.conv.InputEnabled() {
-		v.send(text)
+// onRetry sends an ended turn's message again in place of that turn.
+func (v *ChatView) onRetry(id int64) {
+	if !v.conv.InputEnabled() || v.sending {
+		return
 	}
+	c := v.conv
+	text, ok := c.Retry(id)
+	if !ok {
+		return
+	}
+	v.render()
+	v.send(text, nil)
 }
 
 func (v *ChatView) onAnswer(card *ToolCard, ans agent.Approval) {
@@ -299,63 +370,16 @@ func (v *ChatView) onExpand(card *ToolCard) {
 	v.render()
 }
 
+// SetupDone hides the first-run panel (the provider checked out).
+func (v *ChatView) SetupDone() {
+	v.setupOn = false
+	v.render()
+}
+
 // Group is the group of the chat on screen ("main" before any).
 func (v *ChatView) Group() string {
 	if v.conv != nil && v.conv.Group != "" {
 		return v.conv.Group
 	}
 	return assistant.DefaultGroup
-}
-
-// Watch applies the runtime's events on Fyne's thread until ctx ends.
-func (v *ChatView) Watch(ctx context.Context) {
-	ch, cancel := v.asst.Subscribe()
-	// The gate may have changed between building the view and subscribing:
-	// start from the state as it is now.
-	g := v.asst.Gate()
-	v.do(func() { v.Handle(assistant.Event{Kind: assistant.EventGate, Gate: &g}) })
-	go func() {
-		defer cancel()
-		for {
-			select {
-			case ev, ok := <-ch:
-				if !ok {
-					return
-				}
-				v.do(func() { v.Handle(ev) })
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-}
-
-// Handle applies one runtime event; call it on Fyne's thread.
-func (v *ChatView) Handle(ev assistant.Event) {
-	changed := false
-	for _, c := range v.chats {
-		if c != v.conv {
-			c.Apply(ev)
-		}
-	}
-	if v.conv.Apply(ev) {
-		changed = true
-	}
-	if ev.Kind == assistant.EventGate {
-		changed = true
-	}
-	if ev.Kind == assistant.EventTurnEnd {
-		v.refreshUsage(ev.Session)
-		changed = changed || ev.Session == v.conv.Session
-	}
-	if changed {
-		v.render()
-	}
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

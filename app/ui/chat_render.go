@@ -1,9 +1,10 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
-	"time"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -11,46 +12,101 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/llm"
 )
 
 // EmptyTitle is what an empty chat says first.
 const EmptyTitle = "Start a chat — the assistant works only inside a sandbox"
 
-// render rebuilds the right side from the open conversation.
+// untitled is what a chat without a title is called.
+const untitled = "Untitled chat"
+
+// render brings the right side up to date with the open conversation: the
+// frame, and the transcript's changed items only.
 func (v *ChatView) render() {
+	v.renderFrame()
+	v.list.sync()
+	if len(v.conv.Items) == 0 {
+		if key := fmt.Sprint(v.groupName(v.conv.Group), v.setupOn); key != v.emptyKey || len(v.empty.Objects) == 0 {
+			v.emptyKey = key
+			var setup fyne.CanvasObject
+			if v.setupOn {
+				setup = v.setupObject()
+			}
+			v.empty.Objects = []fyne.CanvasObject{container.NewVScroll(emptyState(v.groupName(v.conv.Group), setup))}
+			v.empty.Refresh()
+		}
+		v.empty.Show()
+		v.list.box.Hide()
+	} else if v.empty.Visible() {
+		v.empty.Objects, v.emptyKey = nil, ""
+		v.empty.Hide()
+		v.list.box.Show()
+	}
+}
+
+// setupObject is the first-run panel, built once.
+func (v *ChatView) setupObject() fyne.CanvasObject {
+	if v.setupObj == nil {
+		v.setupObj = v.Setup.build()
+		v.Setup.ShowGate(v.conv.Gate)
+	}
+	return v.setupObj
+}
+
+// checkSetup decides, off Fyne's thread, whether the first-run panel shows.
+func (v *ChatView) checkSetup() {
+	if v.Setup == nil {
+		return
+	}
+	v.work(func() {
+		c, err := v.Setup.store.Load()
+		key, _, _ := v.Setup.store.Key(cmp.Or(c.Provider, llm.Anthropic))
+		v.do(func() {
+			v.setupOn = err == nil && SetupNeeded(c, key)
+			v.render()
+		})
+	})
+}
+
+// renderFrame updates what surrounds the transcript: the header, the
+// banner, the input and Stop.
+func (v *ChatView) renderFrame() {
 	c := v.conv
 	title := "New chat in " + v.groupName(c.Group)
 	if ss, ok := v.session(c.Session); ok {
-		title = or(ss.Title, "Untitled chat") + " · " + v.groupName(c.Group)
+		title = cmp.Or(ss.Title, untitled) + " · " + v.groupName(c.Group)
 	}
 	if u, ok := v.usage[c.Session]; ok && u.InputTokens+u.OutputTokens > 0 {
 		title += fmt.Sprintf(" · %d tokens", u.InputTokens+u.OutputTokens)
 	}
 	v.header.SetText(title)
 
-	v.banner.Objects = nil
-	if b := BannerFor(c.Gate); b.Show {
-		if v.OnBannerAction == nil {
-			b.Action = ""
+	b := BannerFor(c.Gate)
+	if v.OnBannerAction == nil {
+		b.Action = ""
+	}
+	if b != v.shownBanner {
+		v.shownBanner = b
+		v.banner.Objects = nil
+		if b.Show {
+			v.banner.Objects = []fyne.CanvasObject{bannerBox(b, v.OnBannerAction)}
 		}
-		v.banner.Objects = []fyne.CanvasObject{bannerBox(b, v.OnBannerAction)}
+		v.banner.Refresh()
+		v.right.Refresh()
+		if v.list.follow {
+			v.list.list.ScrollToBottom() // the banner took room from the transcript
+		}
 	}
-
-	var objs []fyne.CanvasObject
-	if len(c.Items) == 0 {
-		objs = append(objs, emptyState(v.groupName(c.Group)))
-	}
-	for i := range c.Items {
-		objs = append(objs, v.itemObject(&c.Items[i]))
-	}
-	v.items.Objects = objs
 
 	if c.InputEnabled() {
 		v.input.Enable()
-		v.sendBtn.Enable()
 	} else {
 		v.input.Disable()
+	}
+	if c.InputEnabled() && !v.sending {
+		v.sendBtn.Enable()
+	} else {
 		v.sendBtn.Disable()
 	}
 	if c.Busy() != 0 {
@@ -58,11 +114,9 @@ func (v *ChatView) render() {
 	} else {
 		v.stopBtn.Hide()
 	}
-	v.right.Refresh()
-	v.scroll.ScrollToBottom()
 }
 
-func emptyState(group string) fyne.CanvasObject {
+func emptyState(group string, setup fyne.CanvasObject) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle(EmptyTitle, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
 	body := widget.NewLabelWithStyle(
@@ -70,11 +124,25 @@ func emptyState(group string) fyne.CanvasObject {
 			"happens in a Docker sandbox that sees only this group's folder and the folders you mounted — and each call is in the audit log.",
 		fyne.TextAlignCenter, fyne.TextStyle{})
 	body.Wrapping = fyne.TextWrapWord
+	if setup != nil {
+		return container.NewVBox(title, body, setup)
+	}
 	return container.NewVBox(title, body)
 }
 
+// Banner colours: a blocked assistant is an error, a pause the user chose
+// is not.
+var (
+	blockedTint = color.NRGBA{R: 0xdc, G: 0x4a, B: 0x26, A: 0x30}
+	pausedTint  = color.NRGBA{R: 0x80, G: 0x80, B: 0x80, A: 0x28}
+)
+
 func bannerBox(b Banner, onAction func(action string)) fyne.CanvasObject {
-	bg := canvas.NewRectangle(color.NRGBA{R: 0xdc, G: 0x4a, B: 0x26, A: 0x30})
+	tint := blockedTint
+	if b.Kind != BannerBlocked {
+		tint = pausedTint
+	}
+	bg := canvas.NewRectangle(tint)
 	bg.CornerRadius = theme.InputRadiusSize()
 	title := widget.NewLabelWithStyle(b.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	box := container.NewVBox(title)
@@ -84,11 +152,11 @@ func bannerBox(b Banner, onAction func(action string)) fyne.CanvasObject {
 		box.Add(reason)
 	}
 	if b.Hint != "" {
-		hint := widget.NewLabelWithStyle(b.Hint, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+		hint := widget.NewRichText(HintSegments(b.Hint)...)
 		hint.Wrapping = fyne.TextWrapWord
 		box.Add(hint)
 	}
-	box.Add(widget.NewLabel("Typing is off until the assistant can work; messages you sent wait and run then."))
+	box.Add(widget.NewLabel(b.Typing))
 	if b.Action != "" && onAction != nil {
 		action := b.Action
 		box.Add(container.NewHBox(widget.NewButton(action, func() { onAction(action) })))
@@ -96,6 +164,7 @@ func bannerBox(b Banner, onAction func(action string)) fyne.CanvasObject {
 	return container.NewStack(bg, box)
 }
 
+// itemObject makes the object that shows one item.
 func (v *ChatView) itemObject(it *Item) fyne.CanvasObject {
 	switch it.Kind {
 	case ItemUser:
@@ -106,12 +175,17 @@ func (v *ChatView) itemObject(it *Item) fyne.CanvasObject {
 		return rt
 	case ItemTool:
 		return v.cardObject(it.Card)
+	case ItemTurnEnd:
+		return v.turnEndObject(it)
 	}
 	l := widget.NewLabelWithStyle(it.Text, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	l.Wrapping = fyne.TextWrapWord
 	l.Importance = widget.LowImportance
 	return l
 }
+
+// userTint sets the user's messages apart from the assistant's.
+var userTint = color.NRGBA{R: 0x3d, G: 0x7e, B: 0xd6, A: 0x22}
 
 func (v *ChatView) userObject(it *Item) fyne.CanvasObject {
 	who := widget.NewLabelWithStyle("You", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -124,78 +198,32 @@ func (v *ChatView) userObject(it *Item) fyne.CanvasObject {
 		note.Importance = widget.WarningImportance
 		box.Add(note)
 	}
+	bg := canvas.NewRectangle(userTint)
+	bg.CornerRadius = theme.InputRadiusSize()
+	return container.NewStack(bg, box)
+}
+
+// turnEndObject says how a turn ended, after its last item, with Retry.
+func (v *ChatView) turnEndObject(it *Item) fyne.CanvasObject {
+	note := widget.NewLabelWithStyle(it.Text, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.WarningImportance
+	buttons := container.NewHBox()
 	if it.CanRetry() {
-		again := it.Text
-		box.Add(container.NewHBox(widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { v.onRetry(again) })))
+		id := it.MessageID
+		buttons.Add(widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { v.onRetry(id) }))
 	}
-	return box
+	if KeyProblem(it.Text) && v.OnOpenSettings != nil {
+		buttons.Add(widget.NewButtonWithIcon("Open Settings", theme.SettingsIcon(), v.OnOpenSettings))
+	}
+	if len(buttons.Objects) == 0 {
+		return note
+	}
+	return container.NewVBox(note, buttons)
 }
 
-func (v *ChatView) cardObject(card *ToolCard) fyne.CanvasObject {
-	content := container.NewVBox()
-	if card.Output != "" {
-		out, more := PreviewOf(card.Output)
-		if card.Expanded {
-			out = card.Output
-		}
-		l := widget.NewLabelWithStyle(out, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-		l.Wrapping = fyne.TextWrapBreak
-		content.Add(l)
-		if more {
-			label := "Show full output"
-			if card.Expanded {
-				label = "Show less"
-			}
-			content.Add(container.NewHBox(widget.NewButton(label, func() { v.onExpand(card) })))
-		}
-	}
-	if card.Asking {
-		allow := widget.NewButton("Allow once", func() { v.onAnswer(card, agent.AllowOnce) })
-		allow.Importance = widget.HighImportance
-		always := widget.NewButton("Always for this group", func() { v.onAnswer(card, agent.AllowAlways) })
-		deny := widget.NewButton("Deny", func() { v.onAnswer(card, agent.Deny) })
-		deny.Importance = widget.DangerImportance
-		content.Add(widget.NewLabel("The assistant wants to run this in the sandbox. Allow it?"))
-		content.Add(container.NewHBox(allow, always, deny))
-	}
-	return widget.NewCard("", "", container.NewVBox(
-		widget.NewLabelWithStyle(card.Summary, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}),
-		widget.NewLabel(CardStatus(*card)),
-		content,
-	))
-}
-
-// CardStatus is the one line under a tool call: what state it is in, or
-// how it ended.
-func CardStatus(c ToolCard) string {
-	switch {
-	case c.Asking:
-		return "Waiting for your approval"
-	case c.Running:
-		if c.Answer != "" && c.Answer != agent.Deny.String() {
-			return "Running in the sandbox… (you chose " + c.Answer + ")"
-		}
-		return "Running in the sandbox…"
-	case c.Err != "":
-		return "Could not run: " + c.Err
-	case c.Answer == agent.Deny.String():
-		return "Denied by you — not run"
-	case c.Past && c.IsError:
-		return "Failed"
-	case c.Past:
-		return "Done"
-	case c.ExitCode < 0:
-		return "Not run"
-	}
-	return fmt.Sprintf("exit %d · %s", c.ExitCode, roundDuration(c.Duration))
-}
-
-func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d >= 10*time.Second:
-		return d.Round(time.Second)
-	case d >= time.Second:
-		return d.Round(100 * time.Millisecond)
-	}
-	return d.Round(time.Millisecond)
+// KeyProblem reports whether a failed turn's reason is a missing or
+// refused API key, which Settings fixes.
+func KeyProblem(reason string) bool {
+	return strings.Contains(reason, llm.ErrNoKey.Error()) || strings.Contains(reason, llm.ErrAuth.Error())
 }

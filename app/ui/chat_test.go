@@ -20,6 +20,7 @@ import (
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden markup files in testdata/")
@@ -54,11 +55,15 @@ func openChat(t *testing.T, f *fakeAssistant) (*ChatView, fyne.Window) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	v := NewChatView(context.Background(), f)
+	v.work = inline // the store calls' own goroutine is tested in TestChatOffTheUIThread
 	w := NewChatWindow(a, v)
 	t.Cleanup(w.Close)
 	w.Resize(fyne.NewSize(800, 600))
 	return v, w
 }
+
+// inline runs work on the caller's goroutine, in order.
+func inline(f func()) { f() }
 
 // walk calls fn on o and everything it shows.
 func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
@@ -120,6 +125,14 @@ func TestChatGolden(t *testing.T) {
 				agent.Event{Kind: agent.EventApproval, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"})
 		}},
 		{"chat_gate_closed.xml", downGate, func(*ChatView) {}},
+		{"chat_paused.xml", assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"}, func(*ChatView) {}},
+		{"chat_stopped.xml", openGate, func(v *ChatView) {
+			running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make -j8 " + strings.Repeat("target ", 60)})
+			v.conv.Stopping(7)
+			v.Handle(agentEv("s1", agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
+				Output: "interrupted: the user stopped the turn while this call ran; it was killed"}))
+			v.Handle(assistant.Event{Kind: assistant.EventTurnEnd, Session: "s1", MessageID: 7, Status: assistant.StatusInterrupted})
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,7 +225,7 @@ func TestChatApprovalButtons(t *testing.T) {
 		want   agent.Approval
 	}{
 		{"Allow once", agent.AllowOnce},
-		{"Always for this group", agent.AllowAlways},
+		{AlwaysLabel("bash"), agent.AllowAlways},
 		{"Deny", agent.Deny},
 	}
 	for _, tc := range tests {
@@ -280,7 +293,7 @@ func TestChatOpenHistory(t *testing.T) {
 		{ID: 2, Role: "assistant", Content: `{"parts":[{"Kind":"text","Text":"Hello!"}]}`},
 	}}
 	v, _ := openChat(t, f)
-	v.nav.Select("s:s1")
+	clickChat(t, v, "s1")
 	if got := summary(v.conv); !slices.Equal(got, []string{"user hi [done] ", "assistant Hello!"}) {
 		t.Errorf("items: got %q", got)
 	}

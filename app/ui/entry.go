@@ -6,22 +6,21 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// newChatShortcut is Ctrl+N (Cmd+N on macOS).
-var newChatShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}
-
 // messageEntry is the multi-line box the user types in: Enter sends,
 // Shift+Enter starts a new line (Fyne's own multi-line entry does the
-// opposite), and Ctrl+N starts a new chat even while it has the focus
-// (a focused widget gets shortcuts before the window does).
+// opposite), Tab and Shift+Tab move the focus instead of typing
+// whitespace, Esc stops the running turn, and the window's shortcuts work
+// even while it has the focus (a focused widget gets shortcuts before the
+// window does).
 type messageEntry struct {
 	widget.Entry
-	onSend    func()
-	onNewChat func()
-	shift     bool
+	onSend, onStop func()
+	shortcuts      []shortcut
+	shift          bool
 }
 
-func newMessageEntry(onSend, onNewChat func()) *messageEntry {
-	e := &messageEntry{onSend: onSend, onNewChat: onNewChat}
+func newMessageEntry(onSend, onStop func(), shortcuts []shortcut) *messageEntry {
+	e := &messageEntry{onSend: onSend, onStop: onStop, shortcuts: shortcuts}
 	e.MultiLine = true
 	e.Wrapping = fyne.TextWrapWord
 	e.SetMinRowsVisible(3)
@@ -29,6 +28,10 @@ func newMessageEntry(onSend, onNewChat func()) *messageEntry {
 	e.ExtendBaseWidget(e)
 	return e
 }
+
+// AcceptsTab is false: Tab leaves the box for Send, the transcript and the
+// chat list.
+func (e *messageEntry) AcceptsTab() bool { return false }
 
 // KeyDown notes Shift, then lets the entry handle the key.
 func (e *messageEntry) KeyDown(k *fyne.KeyEvent) {
@@ -46,11 +49,17 @@ func (e *messageEntry) KeyUp(k *fyne.KeyEvent) {
 	e.Entry.KeyUp(k)
 }
 
-// TypedKey sends on Enter and adds a line on Shift+Enter.
+// TypedKey sends on Enter, adds a line on Shift+Enter and stops on Esc.
 func (e *messageEntry) TypedKey(k *fyne.KeyEvent) {
-	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !e.shift && !e.Disabled() {
+	switch {
+	case (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !e.shift && !e.Disabled():
 		if e.onSend != nil {
 			e.onSend()
+		}
+		return
+	case k.Name == fyne.KeyEscape:
+		if e.onStop != nil {
+			e.onStop()
 		}
 		return
 	}
@@ -58,13 +67,15 @@ func (e *messageEntry) TypedKey(k *fyne.KeyEvent) {
 	e.Entry.TypedKey(k)
 }
 
-// TypedShortcut catches Ctrl+N; everything else is the entry's.
+// TypedShortcut runs the window's shortcuts; everything else is the entry's.
 func (e *messageEntry) TypedShortcut(s fyne.Shortcut) {
-	if cs, ok := s.(*desktop.CustomShortcut); ok && cs.KeyName == newChatShortcut.KeyName && cs.Modifier == newChatShortcut.Modifier {
-		if e.onNewChat != nil {
-			e.onNewChat()
+	if cs, ok := s.(*desktop.CustomShortcut); ok {
+		for _, sc := range e.shortcuts {
+			if sc.key.KeyName == cs.KeyName && sc.key.Modifier == cs.Modifier {
+				sc.run()
+				return
+			}
 		}
-		return
 	}
 	e.Entry.TypedShortcut(s)
 }

@@ -22,20 +22,29 @@ type storedParts struct {
 func HistoryItems(msgs []store.Message) []Item {
 	var items []Item
 	cards := map[string]*ToolCard{}
+	turn := -1 // the index of the current turn's user item
+	endTurn := func() {
+		if turn < 0 {
+			return
+		}
+		u := items[turn]
+		if note := pastEnd(u.Status); note != "" {
+			items = append(items, Item{Kind: ItemTurnEnd, MessageID: u.MessageID, Status: u.Status, Text: note, Retry: u.Text})
+		}
+	}
 	for _, m := range msgs {
 		switch m.Role {
 		case "user":
+			endTurn()
+			// A turn sent again with Retry replaces the one it retried.
+			if turn >= 0 && items[turn].Text == m.Content && (items[turn].Status == assistant.StatusInterrupted || items[turn].Status == assistant.StatusFailed) {
+				items = items[:turn]
+			}
 			it := Item{Kind: ItemUser, MessageID: m.ID, Text: m.Content, Status: m.Status}
-			switch m.Status {
-			case assistant.StatusInterrupted:
-				it.Note = "Interrupted — the partial answer is kept."
-			case assistant.StatusFailed:
-				it.Note = "Failed."
-			case assistant.StatusCanceled:
-				it.Note = "Canceled."
-			case assistant.StatusPending:
+			if m.Status == assistant.StatusPending {
 				it.Note = "Waiting to run."
 			}
+			turn = len(items)
 			items = append(items, it)
 		case "assistant", "tool":
 			var sp storedParts
@@ -50,7 +59,7 @@ func HistoryItems(msgs []store.Message) []Item {
 						items = append(items, Item{Kind: ItemAssistant, Text: p.Text})
 					}
 				case llm.PartToolUse:
-					card := &ToolCard{CallID: p.ToolUseID, Tool: p.ToolName, Summary: CallSummary(p.ToolName, p.Input), ExitCode: -1, Past: true}
+					card := &ToolCard{CallID: p.ToolUseID, Tool: p.ToolName, Summary: CallSummary(p.ToolName, p.Input), Input: string(p.Input), ExitCode: -1, Past: true}
 					cards[p.ToolUseID] = card
 					items = append(items, Item{Kind: ItemTool, Card: card})
 				case llm.PartToolResult:
@@ -61,7 +70,21 @@ func HistoryItems(msgs []store.Message) []Item {
 			}
 		}
 	}
+	endTurn()
 	return items
+}
+
+// pastEnd is what a stored turn that did not finish says after its items.
+func pastEnd(status string) string {
+	switch status {
+	case assistant.StatusInterrupted:
+		return "Interrupted — the partial answer is kept."
+	case assistant.StatusFailed:
+		return "Failed."
+	case assistant.StatusCanceled:
+		return "Canceled."
+	}
+	return ""
 }
 
 // CallSummary is a one-line description of a tool call from its input, like

@@ -7,7 +7,7 @@ import (
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/docker"
+	"github.com/berth-app/berth/app/llm"
 )
 
 // ItemKind is what one entry of a conversation is.
@@ -18,16 +18,18 @@ const (
 	ItemUser      ItemKind = iota // a message the user typed
 	ItemAssistant                 // the assistant's text (markdown)
 	ItemTool                      // a tool call card
-	ItemNotice                    // something Berth says (retries, compaction, failures)
+	ItemNotice                    // something Berth says (retries, compaction)
+	ItemTurnEnd                   // how a turn ended when it did not finish: after its last item, with Retry
 )
 
 // Item is one entry of a conversation, as the chat window shows it.
 type Item struct {
 	Kind      ItemKind
-	MessageID int64  // ItemUser: the stored message
+	MessageID int64  // ItemUser, ItemTurnEnd: the stored message
 	Text      string // the user's or assistant's text, or the notice
-	Status    string // ItemUser: assistant.Status* ("" for a sent message not queued yet)
+	Status    string // ItemUser, ItemTurnEnd: assistant.Status* ("" for a sent message not queued yet)
 	Note      string // ItemUser: what it waits for ("Waiting: Docker is not running")
+	Retry     string // ItemTurnEnd: the text Retry sends again
 	Streaming bool   // ItemAssistant: more text may come
 	Card      *ToolCard
 }
@@ -37,6 +39,7 @@ type ToolCard struct {
 	CallID   string
 	Tool     string
 	Summary  string // e.g. "bash: make test"
+	Input    string // the call's input as JSON, when known (history, an approval)
 	Running  bool
 	Asking   bool   // waiting for the user's approval
 	Answer   string // the user's answer, once given ("allow once", "deny"…)
@@ -47,6 +50,7 @@ type ToolCard struct {
 	Err      string // the sandbox could not run the call
 	Expanded bool   // the full output shows
 	Past     bool   // read back from history: exit code and duration were not kept
+	Cut      string // why the call was cut short, in the user's words ("you stopped it", "Docker went down: …")
 }
 
 // PreviewLines is how many output lines a collapsed card shows.
@@ -59,6 +63,53 @@ type Conversation struct {
 	Session string // "" for a new chat not sent yet
 	Items   []Item
 	Gate    assistant.GateState
+	// stopping holds the messages whose turn the user asked to stop, so that
+	// their end says so (and a turn cut by Docker does not).
+	stopping map[int64]bool
+}
+
+// Stopping notes that the user asked to stop a message's turn and marks its
+// running call as cut by the user.
+func (c *Conversation) Stopping(id int64) {
+	if c.stopping == nil {
+		c.stopping = map[int64]bool{}
+	}
+	c.stopping[id] = true
+	c.cutRunning(CutByUser)
+}
+
+// Why a call was cut short, as its card says.
+const (
+	CutByUser = "you stopped it"
+)
+
+// cutRunning marks the calls that run or wait now as cut short, for why.
+func (c *Conversation) cutRunning(why string) {
+	for i := range c.Items {
+		if card := c.Items[i].Card; card != nil && (card.Running || card.Asking) && card.Cut == "" {
+			card.Cut = why
+		}
+	}
+}
+
+// Retry takes the ended turn of message id out of the conversation and
+// returns the text to send again; false if there is no such turn.
+func (c *Conversation) Retry(id int64) (string, bool) {
+	start, end := -1, -1
+	for i, it := range c.Items {
+		if it.Kind == ItemUser && it.MessageID == id {
+			start = i
+		}
+		if it.Kind == ItemTurnEnd && it.MessageID == id && start >= 0 {
+			end = i
+		}
+	}
+	if start < 0 || end < 0 {
+		return "", false
+	}
+	text := c.Items[end].Retry
+	c.Items = append(c.Items[:start], c.Items[end+1:]...)
+	return text, true
 }
 
 // Busy is the message whose turn runs or waits in this chat, 0 for none;
@@ -101,6 +152,13 @@ func (c *Conversation) Apply(ev assistant.Event) bool {
 			return false
 		}
 		c.Gate = *ev.Gate
+		if !c.Gate.Open && c.Gate.Paused == "" {
+			if r, _ := c.Gate.Reason(); r != "" {
+				c.cutRunning("Docker went down: " + r)
+			} else {
+				c.cutRunning("Docker went down")
+			}
+		}
 		return true
 	}
 	if ev.Session == "" || ev.Session != c.Session {
@@ -197,6 +255,9 @@ func (c *Conversation) agent(ev agent.Event) bool {
 		if card == nil {
 			return false
 		}
+		if !ev.IsError {
+			card.Cut = "" // it finished before the stop reached it
+		}
 		card.Running, card.Asking = false, false
 		card.ExitCode, card.Duration, card.Output, card.IsError = ev.ExitCode, ev.Duration, ev.Output, ev.IsError
 	case agent.EventSandboxError:
@@ -237,70 +298,42 @@ func (c *Conversation) end(ev assistant.Event) bool {
 		return true
 	}
 	it.Status, it.Note = ev.Status, ""
+	text := it.Text
+	note := ""
 	switch ev.Status {
 	case assistant.StatusInterrupted:
-		it.Note = "Interrupted — the partial answer is kept."
-		if r, _ := c.Gate.Reason(); !c.Gate.Open && r != "" {
-			it.Note = "Interrupted: " + r + "."
+		note = "Interrupted — the partial answer is kept."
+		switch r, _ := c.Gate.Reason(); {
+		case c.stopping[ev.MessageID]:
+			note = "Stopped by you — the partial answer is kept."
+		case !c.Gate.Open && c.Gate.Paused == "" && r != "":
+			note = "Interrupted: Docker went down (" + r + "). The partial answer is kept."
 		}
 	case assistant.StatusFailed:
-		it.Note = "Failed: " + ev.Err
+		note = failedNote(ev.Err)
 	case assistant.StatusCanceled:
-		it.Note = "Canceled."
+		note = "Canceled."
+	}
+	delete(c.stopping, ev.MessageID)
+	if note != "" {
+		c.Items = append(c.Items, Item{Kind: ItemTurnEnd, MessageID: ev.MessageID, Status: ev.Status, Text: note, Retry: text})
 	}
 	return true
 }
 
-// CanRetry reports whether a user message's turn may be sent again.
-func (it Item) CanRetry() bool {
-	return it.Kind == ItemUser && (it.Status == assistant.StatusInterrupted || it.Status == assistant.StatusFailed)
-}
-
-// Banner is what the chat window says about a closed gate.
-type Banner struct {
-	Show   bool
-	Title  string // what is wrong, in a few words
-	Reason string // the one-line reason
-	Hint   string // what to do
-	Action string // a button that may fix it: "Resume", "Build image", "Retry"; "" for none
-}
-
-// Banner actions.
-const (
-	ActionResume = "Resume"
-	ActionBuild  = "Build image"
-	ActionRetry  = "Retry"
-)
-
-// BannerFor says why the gate is closed and what to do; Show is false
-// while it is open.
-func BannerFor(g assistant.GateState) Banner {
-	if g.Open {
-		return Banner{}
-	}
-	reason, hint := g.Reason()
-	b := Banner{Show: true, Reason: reason, Hint: hint}
+// failedNote says why a turn failed; a key problem points to Settings,
+// where the desktop app fixes it, not to a terminal command.
+func failedNote(reason string) string {
 	switch {
-	case g.Paused != "":
-		b.Title, b.Action = "Paused by you", ActionResume
-		if hint == "" {
-			b.Hint = "Resume it from the tray menu."
-		}
-	case g.Docker.State == docker.Down:
-		b.Title, b.Action = "Docker is not running — the assistant is blocked", ActionRetry
-		if hint == "" {
-			b.Hint = "Start Docker; waiting messages run as soon as it is ready."
-		}
-	case g.Docker.State == docker.Misconfigured:
-		b.Title, b.Action = "Docker needs attention — the assistant is blocked", ActionRetry
-		if g.Docker.Image != "" && !g.Docker.ImagePresent && strings.Contains(g.Docker.Reason, "is missing") {
-			b.Action = ActionBuild
-		}
-	default:
-		b.Title = "Checking Docker…"
-		if reason == "checking Docker…" {
-			b.Reason = ""
-		}
+	case strings.Contains(reason, llm.ErrNoKey.Error()):
+		return "Failed: no API key for the model provider — paste one in Settings."
+	case strings.Contains(reason, llm.ErrAuth.Error()):
+		return "Failed: the API key was refused — paste a new one in Settings."
 	}
-	return b
+	return "Failed: " + PlainHint(reason)
+}
+
+// CanRetry reports whether an ended turn may be sent again.
+func (it Item) CanRetry() bool {
+	return it.Kind == ItemTurnEnd && it.Retry != "" && (it.Status == assistant.StatusInterrupted || it.Status == assistant.StatusFailed)
 }

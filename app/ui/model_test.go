@@ -39,6 +39,12 @@ func summary(c *Conversation) []string {
 			out = append(out, "tool "+it.Card.Summary+": "+CardStatus(*it.Card))
 		case ItemNotice:
 			out = append(out, "notice "+it.Text)
+		case ItemTurnEnd:
+			s := "end " + it.Text
+			if it.CanRetry() {
+				s += " [retry]"
+			}
+			out = append(out, s)
 		}
 	}
 	return out
@@ -113,7 +119,7 @@ func TestConversationApply(t *testing.T) {
 				agentEv(s, agent.Event{Kind: agent.EventApproval, CallID: "c1"}),
 				agentEv(s, agent.Event{Kind: agent.EventApprovalAnswer, CallID: "c1", Approval: agent.Deny}),
 				agentEv(s, agent.Event{Kind: agent.EventToolEnd, CallID: "c1", ExitCode: -1, IsError: true})},
-			want: []string{"user hello [running] ", "tool bash: rm -rf build: Denied by you — not run"},
+			want: []string{"user hello [running] ", "tool bash: rm -rf build: You denied this — not run"},
 			busy: 1, input: true,
 		},
 		{
@@ -121,14 +127,17 @@ func TestConversationApply(t *testing.T) {
 			events: []assistant.Event{{Kind: assistant.EventTurnStart, Session: s, MessageID: 1},
 				agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"}),
 				{Kind: assistant.EventGate, Gate: &downGate},
+				agentEv(s, agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
+					Output: "interrupted: the user stopped the turn while this call ran; it was killed"}),
 				{Kind: assistant.EventTurnEnd, Session: s, MessageID: 1, Status: assistant.StatusInterrupted}},
-			want: []string{"user hello [interrupted] Interrupted: cannot connect to the Docker daemon.", "tool bash: make: Not run"},
+			want: []string{"user hello [interrupted] ", "tool bash: make: Cut short — Docker went down: cannot connect to the Docker daemon",
+				"end Interrupted: Docker went down (cannot connect to the Docker daemon). The partial answer is kept. [retry]"},
 		},
 		{
 			name: "failed turn says why",
 			events: []assistant.Event{{Kind: assistant.EventTurnStart, Session: s, MessageID: 1},
 				{Kind: assistant.EventTurnEnd, Session: s, MessageID: 1, Status: assistant.StatusFailed, Err: "the API key was refused"}},
-			want:  []string{"user hello [failed] Failed: the API key was refused"},
+			want:  []string{"user hello [failed] ", "end Failed: the API key was refused — paste a new one in Settings. [retry]"},
 			input: true,
 		},
 		{
@@ -184,20 +193,21 @@ func TestBannerFor(t *testing.T) {
 	}{
 		{"open", openGate, Banner{}},
 		{"docker down", downGate, Banner{Show: true, Title: "Docker is not running — the assistant is blocked",
-			Reason: "cannot connect to the Docker daemon", Hint: "start Docker: `sudo systemctl start docker`", Action: ActionRetry}},
+			Reason: "cannot connect to the Docker daemon", Hint: "start Docker: `sudo systemctl start docker`", Action: ActionRetry, Typing: typingOffDocker}},
 		{"down without a hint", assistant.GateState{Docker: docker.Status{State: docker.Down, Reason: "daemon gone"}},
 			Banner{Show: true, Title: "Docker is not running — the assistant is blocked", Reason: "daemon gone",
-				Hint: "Start Docker; waiting messages run as soon as it is ready.", Action: ActionRetry}},
+				Hint: "Start Docker; waiting messages run as soon as it is ready.", Action: ActionRetry, Typing: typingOffDocker}},
 		{"misconfigured", assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Reason: "image missing", Hint: "make image"}},
-			Banner{Show: true, Title: "Docker needs attention — the assistant is blocked", Reason: "image missing", Hint: "make image", Action: ActionRetry}},
+			Banner{Show: true, Title: "Docker needs attention — the assistant is blocked", Reason: "image missing", Hint: "make image", Action: ActionRetry, Typing: typingOffDocker}},
 		{"sandbox image missing", assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Image: "berth-sandbox:latest",
 			Reason: "sandbox image berth-sandbox:latest is missing", Hint: "run `make image` or click Build"}},
 			Banner{Show: true, Title: "Docker needs attention — the assistant is blocked", Reason: "sandbox image berth-sandbox:latest is missing",
-				Hint: "run `make image` or click Build", Action: ActionBuild}},
+				Hint: "run `make image` or click Build", Action: ActionBuild, Typing: typingOffDocker}},
 		{"paused", assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"},
-			Banner{Show: true, Title: "Paused by you", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`", Action: ActionResume}},
+			Banner{Show: true, Kind: BannerPaused, Title: "Paused by you", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`",
+				Action: ActionResume, Typing: typingOffPaused}},
 		{"checking", assistant.GateState{Docker: docker.Status{State: docker.Checking, Reason: "checking Docker…"}},
-			Banner{Show: true, Title: "Checking Docker…"}},
+			Banner{Show: true, Kind: BannerChecking, Title: "Checking Docker…", Typing: typingOffDocker}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,7 +229,9 @@ func TestCardStatus(t *testing.T) {
 		{"asking", ToolCard{Running: true, Asking: true}, "Waiting for your approval"},
 		{"running", ToolCard{Running: true}, "Running in the sandbox…"},
 		{"running once allowed", ToolCard{Running: true, Answer: "allow once"}, "Running in the sandbox… (you chose allow once)"},
-		{"denied", ToolCard{Answer: "deny", ExitCode: -1}, "Denied by you — not run"},
+		{"denied", ToolCard{Answer: "deny", ExitCode: -1}, "You denied this — not run"},
+		{"stopped by the user", ToolCard{Cut: CutByUser, IsError: true, ExitCode: -1}, "Stopped by you"},
+		{"stopped, but it had finished", ToolCard{Cut: CutByUser, ExitCode: 0, Duration: time.Second}, "exit 0 · 1s"},
 		{"sandbox error", ToolCard{Err: "the sandbox stopped", ExitCode: -1}, "Could not run: the sandbox stopped"},
 		{"ended", ToolCard{ExitCode: 2, Duration: 15300 * time.Millisecond}, "exit 2 · 15s"},
 		{"fast", ToolCard{ExitCode: 0, Duration: 12345 * time.Microsecond}, "exit 0 · 12ms"},
@@ -249,12 +261,59 @@ func TestHistoryItems(t *testing.T) {
 	}
 	got := summary(&Conversation{Items: HistoryItems(msgs)})
 	want := []string{"user list the files [done] ", "assistant Sure.", "tool bash: ls -la: Done",
-		"user and now? [interrupted] Interrupted — the partial answer is kept.", "notice A stored message could not be read."}
+		"user and now? [interrupted] ", "notice A stored message could not be read.", "end Interrupted — the partial answer is kept. [retry]"}
 	if !slices.Equal(got, want) {
 		t.Errorf("items:\ngot  %q\nwant %q", got, want)
 	}
-	if items := HistoryItems(msgs); items[2].Card.Output != "a\nb" || !items[3].CanRetry() {
-		t.Errorf("tool output %q, retry %v; want %q, true", items[2].Card.Output, items[3].CanRetry(), "a\nb")
+	if items := HistoryItems(msgs); items[2].Card.Output != "a\nb" || items[2].Card.Input != `{"command":"ls -la"}` {
+		t.Errorf("tool output %q, input %q; want %q and the call's input", items[2].Card.Output, items[2].Card.Input, "a\nb")
+	}
+}
+
+// TestHistoryRetried: a turn sent again with Retry replaces, in the stored
+// history too, the failed turn it retried.
+func TestHistoryRetried(t *testing.T) {
+	t.Parallel()
+	msgs := []store.Message{
+		{ID: 1, Role: "user", Content: "deploy", Status: assistant.StatusFailed},
+		{ID: 2, Role: "user", Content: "deploy", Status: assistant.StatusDone},
+		{ID: 3, Role: "assistant", Content: `{"parts":[{"Kind":"text","Text":"Deployed."}]}`},
+		{ID: 4, Role: "user", Content: "again?", Status: assistant.StatusFailed},
+	}
+	got := summary(&Conversation{Items: HistoryItems(msgs)})
+	want := []string{"user deploy [done] ", "assistant Deployed.", "user again? [failed] ", "end Failed. [retry]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("items:\ngot  %q\nwant %q", got, want)
+	}
+}
+
+// TestConversationStopAndRetry: after Stop, the end of the turn says the
+// user stopped it, after the tool card it cut; Retry takes the whole turn
+// out so that it is sent again in its place.
+func TestConversationStopAndRetry(t *testing.T) {
+	t.Parallel()
+	const s = "chat-1"
+	c := &Conversation{Group: "work", Gate: openGate}
+	c.Sent(1, s, "build it")
+	c.Apply(assistant.Event{Kind: assistant.EventTurnStart, Session: s, MessageID: 1})
+	c.Apply(agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"}))
+	c.Stopping(1)
+	c.Apply(agentEv(s, agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
+		Output: "interrupted: the user stopped the turn while this call ran; it was killed"}))
+	c.Apply(assistant.Event{Kind: assistant.EventTurnEnd, Session: s, MessageID: 1, Status: assistant.StatusInterrupted})
+	want := []string{"user build it [interrupted] ", "tool bash: make: Stopped by you", "end Stopped by you — the partial answer is kept. [retry]"}
+	if got := summary(c); !slices.Equal(got, want) {
+		t.Fatalf("items:\ngot  %q\nwant %q", got, want)
+	}
+	if out := ShownOutput(*c.Items[1].Card); out != "" {
+		t.Errorf("the card shows the words written for the model: %q", out)
+	}
+	text, ok := c.Retry(1)
+	if !ok || text != "build it" || len(c.Items) != 0 {
+		t.Errorf("retry: got %q, %v, %d items left; want the text and none", text, ok, len(c.Items))
+	}
+	if _, ok := c.Retry(1); ok {
+		t.Error("a turn retried twice")
 	}
 }
 

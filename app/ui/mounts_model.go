@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -199,7 +200,7 @@ type GroupForm struct {
 
 // GroupFormFrom fills the fields from a group's settings.
 func GroupFormFrom(gs assistant.GroupSettings) GroupForm {
-	f := GroupForm{Image: gs.Image, Network: gs.Network, Approval: or(gs.Approval, assistant.ApprovalAuto)}
+	f := GroupForm{Image: gs.Image, Network: gs.Network, Approval: cmp.Or(gs.Approval, assistant.ApprovalAuto)}
 	if gs.MemoryMB != 0 {
 		f.MemoryMB = strconv.FormatInt(gs.MemoryMB, 10)
 	}
@@ -224,7 +225,7 @@ func (f GroupForm) Changes(old assistant.GroupSettings) ([]string, error) {
 	}
 	add("image", before.Image, f.Image)
 	add("network", before.Network, f.Network)
-	add("approval", before.Approval, or(f.Approval, assistant.ApprovalAuto))
+	add("approval", before.Approval, cmp.Or(f.Approval, assistant.ApprovalAuto))
 	for _, n := range []struct {
 		key, was, now, what string
 		min                 float64

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"strings"
@@ -131,13 +132,13 @@ func (v *MountsView) load() {
 	}
 	var names []string
 	for _, g := range groups {
-		names = append(names, or(g.Name, g.Slug))
+		names = append(names, cmp.Or(g.Name, g.Slug))
 	}
 	v.groupSel.SetOptions(names)
 	for _, g := range groups {
 		if g.Slug == v.group.Slug {
 			v.group = g
-			v.groupSel.Selected = or(g.Name, g.Slug)
+			v.groupSel.Selected = cmp.Or(g.Name, g.Slug)
 			v.groupSel.Refresh()
 		}
 	}
@@ -154,7 +155,7 @@ func (v *MountsView) SetGroup(slug string) {
 
 func (v *MountsView) onGroup(name string) {
 	for _, g := range v.groups {
-		if or(g.Name, g.Slug) == name && g.Slug != v.group.Slug {
+		if cmp.Or(g.Name, g.Slug) == name && g.Slug != v.group.Slug {
 			v.SetGroup(g.Slug)
 		}
 	}

@@ -9,20 +9,32 @@ import (
 type Note struct{ Title, Body string }
 
 // NoteFor decides whether an event deserves a desktop notification: Docker
-// going down or coming back (a change of the gate, wasOpen being the state
+// going down or coming back (a change of the gate, was being the gate
 // before), and, while the window is hidden, an approval waiting or an answer
-// finished. Everything else stays in the window.
-func NoteFor(ev assistant.Event, wasOpen, hidden bool) (Note, bool) {
+// finished. A pause is the user's own doing and is not news; everything else
+// stays in the window.
+func NoteFor(ev assistant.Event, was assistant.GateState, hidden bool) (Note, bool) {
 	switch ev.Kind {
 	case assistant.EventGate:
-		if ev.Gate == nil || ev.Gate.Open == wasOpen {
+		g := ev.Gate
+		if g == nil || g.Open == was.Open {
 			return Note{}, false
 		}
-		if ev.Gate.Open {
-			return Note{"Berth is ready", "Docker is back; waiting messages run now."}, true
+		if g.Open {
+			if was.Paused != "" {
+				return Note{}, false // resumed by the user
+			}
+			return Note{"Berth is ready again", "Docker is back; waiting messages run now."}, true
 		}
-		reason, hint := ev.Gate.Reason()
-		return Note{"Berth is blocked", reason + " — " + hint}, true
+		if g.Paused != "" {
+			return Note{}, false
+		}
+		b := BannerFor(*g)
+		body := b.Reason
+		if b.Hint != "" {
+			body += " — " + PlainHint(b.Hint)
+		}
+		return Note{b.Title, body}, true
 	case assistant.EventAgent:
 		if hidden && ev.Agent != nil && ev.Agent.Kind == agent.EventApproval {
 			return Note{"Berth needs your approval", ev.Agent.Summary}, true

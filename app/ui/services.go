@@ -67,3 +67,17 @@ func (c configFiles) Save(cfg config.Config) error { return config.Save(c.dir, c
 func (configFiles) Key(provider string) (string, llm.KeySource, error) { return llm.GetKey(provider) }
 
 func (configFiles) SetKey(provider, key string) error { return llm.SetKey(provider, key) }
+
+// ChatAdmin is what the chat window needs to rename and delete chats and to
+// create, rename and delete groups. *assistant.Service satisfies it.
+type ChatAdmin interface {
+	RenameSession(ctx context.Context, id, title string) error
+	RemoveSession(ctx context.Context, id string) error
+	AddGroup(ctx context.Context, slug, name string, gs assistant.GroupSettings) (assistant.Group, error)
+	// SetGroup applies KEY=VALUE changes; "name=…" renames.
+	SetGroup(ctx context.Context, slug string, changes []string) (assistant.Group, error)
+	// RemoveGroup deletes a group; without purge its folder stays on disk.
+	RemoveGroup(ctx context.Context, slug string, purge bool) error
+}
+
+var _ ChatAdmin = (*assistant.Service)(nil)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -46,8 +47,8 @@ type SettingsErrors map[string]string
 
 // SettingsFormFrom fills the fields from the settings.
 func SettingsFormFrom(c config.Config) SettingsForm {
-	f := SettingsForm{Provider: or(c.Provider, llm.Anthropic), Model: c.Model, BaseURL: c.BaseURL, Image: c.Image,
-		Network: or(c.Network, "none"), BlockedPatterns: strings.Join(c.BlockedPatterns, "\n")}
+	f := SettingsForm{Provider: cmp.Or(c.Provider, llm.Anthropic), Model: c.Model, BaseURL: c.BaseURL, Image: c.Image,
+		Network: cmp.Or(c.Network, "none"), BlockedPatterns: strings.Join(c.BlockedPatterns, "\n")}
 	if c.MemoryMB != 0 {
 		f.MemoryMB = strconv.FormatInt(c.MemoryMB, 10)
 	}
@@ -197,14 +198,17 @@ func KeyStatus(provider, key string, src llm.KeySource) string {
 		if provider == llm.OpenAI {
 			return "No key stored — paste one, or leave it empty for a local server that needs none"
 		}
-		return "No key stored — paste one to keep it in the OS keyring"
+		return "No key stored — paste one to keep it in the OS keyring (or, where there is none, in a file only you can read)"
 	}
 	masked := "•••• (a short key)"
 	if r := []rune(key); len(r) >= 12 {
 		masked = string(r[:3]) + "…" + string(r[len(r)-4:])
 	}
-	if src == llm.SourceEnv {
+	switch src {
+	case llm.SourceEnv:
 		return masked + " from " + llm.KeyEnvVar(provider) + " (none in the OS keyring)"
+	case llm.SourceFile:
+		return masked + " stored in Berth's key file " + llm.KeyFileName + ", readable only by you (no OS keyring here)"
 	}
 	return masked + " stored in the OS keyring"
 }

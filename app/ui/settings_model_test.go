@@ -118,7 +118,8 @@ func TestKeyStatus(t *testing.T) {
 		{"anthropic", "sk-ant-api03-0123456789abcd", llm.SourceKeyring, "sk-…abcd stored in the OS keyring"},
 		{"openai", "sk-proj-0123456789wxyz", llm.SourceEnv, "sk-…wxyz from OPENAI_API_KEY (none in the OS keyring)"},
 		{"anthropic", "short", llm.SourceKeyring, "•••• (a short key) stored in the OS keyring"},
-		{"anthropic", "", llm.SourceNone, "No key stored — paste one to keep it in the OS keyring"},
+		{"anthropic", "sk-ant-api03-0123456789abcd", llm.SourceFile, "sk-…abcd stored in Berth's key file keys.json, readable only by you (no OS keyring here)"},
+		{"anthropic", "", llm.SourceNone, "No key stored — paste one to keep it in the OS keyring (or, where there is none, in a file only you can read)"},
 		{"openai", "", llm.SourceNone, "No key stored — paste one, or leave it empty for a local server that needs none"},
 	}
 	for _, tc := range tests {

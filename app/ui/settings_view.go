@@ -181,6 +181,8 @@ func (v *SettingsView) showErrors(errs SettingsErrors) {
 	}
 }
 
+// onSave saves the settings, then stores a new API key on its own: a key
+// that cannot be stored is reported next to the key and loses nothing else.
 func (v *SettingsView) onSave() {
 	f := v.form()
 	c, errs := f.Apply(v.cfg)
@@ -190,22 +192,37 @@ func (v *SettingsView) onSave() {
 		v.status.SetText("Not saved: fix the fields marked above.")
 		return
 	}
-	if key := strings.TrimSpace(f.APIKey); key != "" {
-		if err := v.store.SetKey(c.Provider, key); err != nil {
-			v.showErrors(SettingsErrors{FieldAPIKey: err.Error()})
-			v.status.SetText("Not saved: the API key could not be stored.")
-			return
-		}
-		v.key.SetText("")
-	}
 	if err := v.store.Save(c); err != nil {
 		v.status.SetText("Not saved: " + err.Error())
 		return
 	}
 	v.cfg = c
+	msg := "Saved. New sandboxes use these settings; running ones keep theirs until they are replaced."
+	if key := strings.TrimSpace(f.APIKey); key != "" {
+		if err := v.store.SetKey(c.Provider, key); err != nil {
+			v.showErrors(SettingsErrors{FieldAPIKey: "The key was not stored: " + err.Error()})
+			v.showKey(c.Provider)
+			v.status.Importance = widget.WarningImportance
+			v.status.SetText("Saved everything but the API key (see above); the key you pasted is still in its box.")
+			return
+		}
+		v.key.SetText("")
+	}
 	v.showKey(c.Provider)
 	v.status.Importance = widget.SuccessImportance
-	v.status.SetText("Saved. New sandboxes use these settings; running ones keep theirs until they are replaced.")
+	v.status.SetText(msg)
+}
+
+// Reload shows the saved settings again, dropping edits that were not
+// saved (the window is opened anew).
+func (v *SettingsView) Reload() {
+	if v.provider == nil {
+		return // not built yet: build loads them
+	}
+	v.key.SetText("")
+	v.status.SetText("")
+	v.showErrors(nil)
+	v.load()
 }
 
 func (v *SettingsView) onLogin(on bool) {

@@ -89,13 +89,36 @@ func TestSettingsErrorsInline(t *testing.T) {
 	}
 }
 
+// TestSettingsKeyringFails: a key that cannot be stored does not stop the
+// other settings from being saved; its failure is said next to the key,
+// and the pasted key stays in its box.
 func TestSettingsKeyringFails(t *testing.T) {
 	s := &fakeSettings{cfg: stored, SetKeyFunc: func(string, string) error { return errors.New("no keyring: dbus not running") }}
 	v, w := openSettings(t, s, nil)
+	v.baseURL.SetText("http://localhost:11434/v1")
 	test.Type(v.key, "sk-ant-api03-0123456789abcd")
 	test.Tap(button(t, w, "Save"))
-	if len(s.saved) != 0 || !strings.Contains(v.errs[FieldAPIKey].Text, "dbus") {
-		t.Errorf("saved %d, key error %q; want nothing saved and the keyring's error shown", len(s.saved), v.errs[FieldAPIKey].Text)
+	if len(s.saved) != 1 || s.saved[0].BaseURL != "http://localhost:11434/v1" {
+		t.Fatalf("saved %d times (%+v); want the base URL saved despite the key", len(s.saved), s.saved)
+	}
+	if !strings.Contains(v.errs[FieldAPIKey].Text, "dbus") || !strings.Contains(v.status.Text, "everything but the API key") {
+		t.Errorf("key error %q, status %q; want the keyring's error by the key and a status that says the rest was saved", v.errs[FieldAPIKey].Text, v.status.Text)
+	}
+	if v.key.Text == "" {
+		t.Error("the pasted key was dropped")
+	}
+}
+
+// TestSettingsReload: reopening Settings shows what is saved, not edits
+// that were never saved.
+func TestSettingsReload(t *testing.T) {
+	s := &fakeSettings{cfg: stored}
+	v, _ := openSettings(t, s, nil)
+	v.model.SetText("an unsaved edit")
+	v.key.SetText("sk-half-pasted")
+	v.Reload()
+	if v.model.Text != stored.Model || v.key.Text != "" {
+		t.Errorf("after reload: model %q, key %q; want %q and empty", v.model.Text, v.key.Text, stored.Model)
 	}
 }
 

@@ -10,6 +10,10 @@ import (
 	"github.com/berth-app/berth/docker"
 )
 
+// AppName is Berth's name as the user sees it: window titles, the tray,
+// the sender of notifications.
+const AppName = "Berth"
+
 // DockerState is Docker's health as the tray shows it.
 type DockerState int
 
@@ -87,11 +91,21 @@ func StatusLine(st TrayState) string {
 	case st.Docker == DockerReady:
 		return "Docker ready · " + sandboxCount(st.Sandboxes)
 	case st.Docker == DockerDown:
-		return "Docker is not running — assistant paused"
+		return "Docker is not running — assistant blocked"
 	case st.Docker == DockerMisconfigured:
-		return "Docker needs attention — assistant paused"
+		return "Docker needs attention — assistant blocked"
 	}
 	return "Checking Docker…"
+}
+
+// Tooltip is the tray icon's tooltip: the status line, and why Docker is
+// not ready when it is not.
+func Tooltip(st TrayState) string {
+	line := "Berth — " + StatusLine(st)
+	if !st.Paused && st.Docker != DockerReady && st.Reason != "" {
+		line += "\n" + st.Reason
+	}
+	return line
 }
 
 func sandboxCount(n int) string {
@@ -131,7 +145,7 @@ func TrayMenu(st TrayState, act TrayActions) *fyne.Menu {
 		fyne.NewMenuItem("Audit log", call(act.OnAudit)),
 		fyne.NewMenuItem("Settings", call(act.OnSettings)),
 	)
-	return fyne.NewMenu("Berth", items...)
+	return fyne.NewMenu(AppName, items...)
 }
 
 // taskItems are the tray's lines about scheduled tasks: the next one due,

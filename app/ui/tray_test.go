@@ -2,12 +2,14 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"slices"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/assets"
@@ -74,7 +76,7 @@ func TestTrayMenuLabels(t *testing.T) {
 		{
 			name: "docker down says why",
 			st:   TrayState{Docker: DockerDown, Reason: "cannot connect to unix:///var/run/docker.sock", Groups: groups[:1]},
-			want: []string{"Docker is not running — assistant paused (disabled)", "cannot connect to unix:///var/run/docker.sock (disabled)", "---",
+			want: []string{"Docker is not running — assistant blocked (disabled)", "cannot connect to unix:///var/run/docker.sock (disabled)", "---",
 				"Open chat", "New chat in ▸ Work", "---", "Tasks…", "---",
 				"Pause assistant", "Rotate sandboxes", "Stop all sandboxes (disabled)", "---", "Mounts…", "Audit log", "Settings"},
 			icon: IconDown,
@@ -82,7 +84,7 @@ func TestTrayMenuLabels(t *testing.T) {
 		{
 			name: "misconfigured",
 			st:   TrayState{Docker: DockerMisconfigured, Reason: "sandbox image berth-sandbox:latest is missing", Sandboxes: 1},
-			want: []string{"Docker needs attention — assistant paused (disabled)", "sandbox image berth-sandbox:latest is missing (disabled)", "---",
+			want: []string{"Docker needs attention — assistant blocked (disabled)", "sandbox image berth-sandbox:latest is missing (disabled)", "---",
 				"Open chat", "New chat in ▸ No groups yet (disabled)", "---", "Tasks…", "---",
 				"Pause assistant", "Rotate sandboxes", "Stop all sandboxes", "---", "Mounts…", "Audit log", "Settings"},
 			icon: IconDown,
@@ -256,5 +258,43 @@ func TestIcons(t *testing.T) {
 			t.Errorf("icons %v and %v share the resource %s", prev, k, name)
 		}
 		seen[name] = k
+	}
+}
+
+func TestTooltip(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		st   TrayState
+		want string
+	}{
+		{"ready", TrayState{Docker: DockerReady, Sandboxes: 2}, "Berth — Docker ready · 2 sandboxes"},
+		{"down, with the reason", TrayState{Docker: DockerDown, Reason: "cannot connect"}, "Berth — Docker is not running — assistant blocked\ncannot connect"},
+		{"paused", TrayState{Docker: DockerDown, Reason: "cannot connect", Paused: true}, "Berth — Paused by you"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Tooltip(tc.st); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHintSegments(t *testing.T) {
+	t.Parallel()
+	segs := HintSegments("start Docker: `sudo systemctl start docker`, then retry")
+	var got []string
+	for _, s := range segs {
+		ts := s.(*widget.TextSegment)
+		got = append(got, fmt.Sprintf("%s|%v", ts.Text, ts.Style == widget.RichTextStyleCodeInline))
+	}
+	want := []string{"start Docker: |false", "sudo systemctl start docker|true", ", then retry|false"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := PlainHint("run `make image`"); got != "run make image" {
+		t.Errorf("plain: got %q", got)
 	}
 }

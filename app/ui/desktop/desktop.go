@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/app"
 	fynedesktop "fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/systray"
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/ui"
@@ -40,12 +43,27 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 		fmt.Fprintln(os.Stderr, "berth:", err)
 		return 1
 	}
+	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: ui.AppName})
+	userConfig := os.Getenv("XDG_CONFIG_HOME") // launch at login writes there
+	if os.Getenv("BERTH_HOME") != "" {
+		// Fyne keeps its preferences under the user's config folder
+		// (XDG_CONFIG_HOME/fyne/ID); BERTH_HOME promises everything under it.
+		os.Setenv("XDG_CONFIG_HOME", filepath.Join(inst.ConfigDir, "desktop"))
+	}
 	a := app.NewWithID(AppID)
 	a.SetIcon(ui.AppIcon())
-	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service)}
+	d := &desktopApp{app: a, inst: inst, ui: ui.Connect(inst.Runtime, inst.Service), userConfig: userConfig}
 	d.view = ui.NewChatView(ctx, d.ui)
-	d.win = ui.NewChatWindow(a, d.view)
 	d.view.Usage = inst.Service.Usage
+	d.view.OnOpenSettings = d.showSettings
+	d.view.Admin = inst.Service
+	setup := ui.NewSetupView(ui.ConfigFiles(inst.ConfigDir))
+	setup.BuildImage = inst.BuildImage
+	setup.OnSettings = d.showSettings
+	setup.OnAddFolder = func() { d.showMounts(ctx) }
+	setup.OnDone = d.view.SetupDone
+	d.view.Setup = setup
+	d.win = ui.NewChatWindow(a, d.view)
 	d.tasks = ui.ConnectTasks(inst.Service, inst.Scheduler)
 	if inst.Scheduler != nil {
 		inst.Scheduler.Approve = d.view.AskForTask
@@ -64,10 +82,10 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 		d.view.Open(ss) // pick up where the user left off
 	}
 	// Closing the window hides it: the assistant lives in the tray.
-	d.win.SetCloseIntercept(func() {
-		d.hidden.Store(true)
-		d.win.Hide()
-	})
+	ui.RestoreSize(a.Preferences(), ui.WindowChat, d.win, fyne.NewSize(960, 640))
+	a.Lifecycle().SetOnStopped(func() { ui.SaveSize(a.Preferences(), ui.WindowChat, d.win) })
+	d.win.SetCloseIntercept(d.hide)
+	d.view.OnCloseWindow = d.hide
 	inst.Runtime.OnShow = func() { fyne.Do(d.show) }
 	d.view.Watch(ctx)
 	// Fyne starts its system tray only if the menu is set before Run.
@@ -110,13 +128,15 @@ type desktopApp struct {
 	view *ui.ChatView
 	win  fyne.Window
 
-	hidden     atomic.Bool // the chat window is closed to the tray
-	wasOpen    bool        // the gate as last seen, for notifications
-	openedOnce bool        // the gate has opened since start-up
+	userConfig string              // XDG_CONFIG_HOME as Berth was started with
+	hidden     atomic.Bool         // the chat window is closed to the tray
+	was        assistant.GateState // the gate as last seen, for notifications
+	openedOnce bool                // the gate has opened since start-up
 
 	// The other windows are made on first use and kept: closing hides them.
 	mountsWin, auditWin, settingsWin, tasksWin fyne.Window
 	mounts                                     *ui.MountsView
+	settings                                   *ui.SettingsView
 	tasks                                      ui.TaskService
 	tasksView                                  *ui.TasksView
 }
@@ -125,7 +145,7 @@ func (d *desktopApp) showTasks(ctx context.Context) {
 	group := d.view.Group()
 	if d.tasksWin == nil {
 		d.tasksView = ui.NewTasksView(ctx, d.tasks, group)
-		d.tasksWin = keep(ui.NewTasksWindow(d.app, d.tasksView))
+		d.tasksWin = d.keep(ui.WindowTasks, ui.NewTasksWindow(d.app, d.tasksView), fyne.NewSize(720, 680))
 	} else {
 		d.tasksView.SetGroup(group)
 	}
@@ -133,8 +153,16 @@ func (d *desktopApp) showTasks(ctx context.Context) {
 	d.tasksWin.RequestFocus()
 }
 
-func keep(w fyne.Window) fyne.Window {
-	w.SetCloseIntercept(w.Hide)
+// keep makes closing a secondary window hide it (remembering its size),
+// and opens it centred at the size it had.
+func (d *desktopApp) keep(name string, w fyne.Window, def fyne.Size) fyne.Window {
+	p := d.app.Preferences()
+	ui.RestoreSize(p, name, w, def)
+	w.SetCloseIntercept(func() {
+		ui.SaveSize(p, name, w)
+		w.Hide()
+	})
+	w.CenterOnScreen()
 	return w
 }
 
@@ -142,7 +170,7 @@ func (d *desktopApp) showMounts(ctx context.Context) {
 	group := d.view.Group()
 	if d.mountsWin == nil {
 		d.mounts = ui.NewMountsView(ctx, d.inst.Service, group)
-		d.mountsWin = keep(ui.NewMountsWindow(d.app, d.mounts))
+		d.mountsWin = d.keep(ui.WindowMounts, ui.NewMountsWindow(d.app, d.mounts), fyne.NewSize(720, 640))
 	} else {
 		d.mounts.SetGroup(group)
 	}
@@ -152,7 +180,7 @@ func (d *desktopApp) showMounts(ctx context.Context) {
 
 func (d *desktopApp) showAudit(ctx context.Context) {
 	if d.auditWin == nil {
-		d.auditWin = keep(ui.NewAuditWindow(d.app, ui.NewAuditView(ctx, d.inst.Store)))
+		d.auditWin = d.keep(ui.WindowAudit, ui.NewAuditWindow(d.app, ui.NewAuditView(ctx, d.inst.Store)), fyne.NewSize(1000, 640))
 	}
 	d.auditWin.Show()
 	d.auditWin.RequestFocus()
@@ -164,14 +192,26 @@ func (d *desktopApp) showSettings() {
 		v.BuildImage = d.inst.BuildImage
 		if exe, err := os.Executable(); err == nil {
 			home, _ := os.UserHomeDir()
-			as := ui.Autostart{GOOS: runtime.GOOS, Home: home, ConfigDir: os.Getenv("XDG_CONFIG_HOME"), Exec: exe}
+			as := ui.Autostart{GOOS: runtime.GOOS, Home: home, ConfigDir: d.userConfig, Exec: exe}
 			v.LaunchAtLogin = as.Enabled()
 			v.OnLaunchAtLogin = as.Set
 		}
-		d.settingsWin = keep(ui.NewSettingsWindow(d.app, v))
+		d.settings = v
+		d.settingsWin = d.keep(ui.WindowSettings, ui.NewSettingsWindow(d.app, v), fyne.NewSize(720, 760))
+	} else {
+		d.settings.Reload() // the saved settings, not edits left unsaved
 	}
 	d.settingsWin.Show()
 	d.settingsWin.RequestFocus()
+}
+
+// hide closes the chat window to the tray and gives the memory it no
+// longer needs back to the system.
+func (d *desktopApp) hide() {
+	ui.SaveSize(d.app.Preferences(), ui.WindowChat, d.win)
+	d.hidden.Store(true)
+	d.win.Hide()
+	go debug.FreeOSMemory()
 }
 
 func (d *desktopApp) show() {
@@ -188,19 +228,22 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 	defer unsub()
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
-	d.wasOpen = d.ui.Gate().Open
-	d.openedOnce = d.wasOpen
+	d.was = d.ui.Gate()
+	d.openedOnce = d.was.Open
 	d.refreshTray(ctx)
 	for {
 		select {
-		case ev := <-events:
+		case ev, ok := <-events:
+			if !ok {
+				return // the runtime stopped
+			}
 			// The gate opening at start-up is not news; later changes are.
 			starting := ev.Kind == assistant.EventGate && ev.Gate != nil && ev.Gate.Open && !d.openedOnce
-			if note, ok := ui.NoteFor(ev, d.wasOpen, d.hidden.Load()); ok && !starting {
+			if note, ok := ui.NoteFor(ev, d.was, d.hidden.Load()); ok && !starting {
 				d.notify(note.Title, note.Body)
 			}
 			if ev.Kind == assistant.EventGate && ev.Gate != nil {
-				d.wasOpen = ev.Gate.Open
+				d.was = *ev.Gate
 				d.openedOnce = d.openedOnce || ev.Gate.Open
 			}
 			switch ev.Kind {
@@ -228,7 +271,8 @@ func (d *desktopApp) refreshTray(ctx context.Context) {
 	})
 }
 
-// trayContent is the whole tray menu and icon for the current state.
+// trayContent is the whole tray menu and icon for the current state; it
+// sets the tray's tooltip to the status line too.
 func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource) {
 	n, _ := d.ui.RunningSandboxes(ctx)
 	groups, _ := d.ui.Groups(ctx)
@@ -239,6 +283,9 @@ func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource
 			st.Tasks = append(st.Tasks, ui.TrayTask{ID: t.ID, Title: t.Title})
 		}
 	}
+	// Fyne has no tooltip API; its tray is fyne.io/systray, whose tooltip
+	// is safe to set at any time.
+	systray.SetTooltip(ui.Tooltip(st))
 	menu := ui.TrayMenu(st, d.trayActions(ctx))
 	// Fyne 2.8.1 appends its own Quit only after building the tray from the
 	// menu, so a rebuilt menu would lose it; bring our own, last, with
@@ -280,6 +327,11 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 	}
 }
 
+// notify shows a desktop notification from "Berth" (Fyne's own sends the
+// app id as the sender's name); where that cannot be done, Fyne's.
 func (d *desktopApp) notify(title, text string) {
+	if sendNotification(ui.AppName, title, text) == nil {
+		return
+	}
 	d.app.SendNotification(fyne.NewNotification(title, text))
 }

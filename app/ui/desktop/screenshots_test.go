@@ -17,6 +17,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/berth-app/berth/app/agent"
+	berthhome "github.com/berth-app/berth/app/home"
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/docker/dockertest"
 )
@@ -56,6 +58,7 @@ func TestScreenshots(t *testing.T) {
 			t.Fatalf("berth %s: %v\n%s", strings.Join(args, " "), err, b)
 		}
 	}
+	firstRun(t, bin, out, dir)
 	run("mount", "add", "-g", "main", project)
 	run("chat", "--yes", "What is in my project? Write me a short note.")
 
@@ -96,6 +99,104 @@ func TestScreenshots(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	savePNG(t, screenshot(t, display), filepath.Join(out, "blocked.png"))
 	proxy.Restore()
+	approvalShot(t, bin, out, dir)
+}
+
+// firstRun screenshots a fresh install with no API key: the setup panel.
+func firstRun(t *testing.T, bin, out, dir string) {
+	t.Helper()
+	real := dockertest.Client(t)
+	root := filepath.Join(dir, "first")
+	home := filepath.Join(root, "home")
+	id := installID(t, home)
+	os.MkdirAll(root, 0o700)
+	display := startXvfb(t)
+	bus := startBus(t, root)
+	app := startApp(t, bin, root, display, bus, "BERTH_HOME="+home, "BERTH_IMAGE="+dockertest.TestImage,
+		"DOCKER_HOST="+real.Endpoint().Host, "ANTHROPIC_API_KEY=")
+	defer func() {
+		app.Process.Signal(syscall.SIGKILL)
+		app.Wait()
+		real.Reap(context.Background(), id, time.Now().Add(100*365*24*time.Hour))
+	}()
+	waitReady(t, app, bus)
+	time.Sleep(1500 * time.Millisecond) // let the window settle
+	savePNG(t, screenshot(t, display), filepath.Join(out, "first-run.png"))
+}
+
+// approvalShot screenshots an edit_file approval with its diff, in a group
+// that asks before every call; the message is typed with xdotool.
+func approvalShot(t *testing.T, bin, out, dir string) {
+	t.Helper()
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Log("no approval screenshot: xdotool is not installed")
+		return
+	}
+	real := dockertest.Client(t)
+	fake := llmtest.NewAnthropic(t)
+	fake.Queue(llmtest.Reply{Text: []string{"I'll fix the greeting."}, ToolCalls: []llmtest.ToolCall{{ID: "e", Name: "edit_file",
+		Input: `{"path":"/workspace/group/hello.go","old_string":"fmt.Println(\"helo\")","new_string":"fmt.Println(\"hello\")"}`}}})
+	root := filepath.Join(dir, "approval")
+	home := filepath.Join(root, "home")
+	id := installID(t, home)
+	seedAskingGroup(t, home)
+	os.MkdirAll(root, 0o700)
+	display := startXvfb(t)
+	bus := startBus(t, root)
+	app := startApp(t, bin, root, display, bus, "BERTH_HOME="+home, "BERTH_IMAGE="+dockertest.TestImage,
+		"DOCKER_HOST="+real.Endpoint().Host, "ANTHROPIC_BASE_URL="+fake.URL, "ANTHROPIC_API_KEY=sk-screenshots")
+	defer func() {
+		app.Process.Signal(syscall.SIGKILL)
+		app.Wait()
+		real.Reap(context.Background(), id, time.Now().Add(100*365*24*time.Hour))
+	}()
+	waitReady(t, app, bus)
+	for _, args := range [][]string{{"search", "--sync", "--onlyvisible", "--name", "^Berth$", "windowfocus", "--sync"},
+		{"type", "--delay", "20", "Fix the typo in hello.go"}, {"key", "Return"}} {
+		c := exec.Command("xdotool", args...)
+		c.Env = append(os.Environ(), "DISPLAY="+display)
+		if b, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("xdotool %v: %v: %s", args, err, b)
+		}
+	}
+	p, err := berthhome.Resolve() // BERTH_HOME is this home (installID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := p.DB
+	waitFor(t, 30*time.Second, "the approval", func() bool { return hasEvent(t, db, agent.AuditApprovalAsk) })
+	time.Sleep(1500 * time.Millisecond) // let the window settle
+	savePNG(t, screenshot(t, display), filepath.Join(out, "approval.png"))
+}
+
+// startApp starts berth under display and bus with XDG folders in root.
+func startApp(t *testing.T, bin, root, display, bus string, env ...string) *exec.Cmd {
+	t.Helper()
+	for _, d := range []string{"xdg-config", "xdg-cache", "xdg-data"} {
+		os.MkdirAll(filepath.Join(root, d), 0o700)
+	}
+	app := exec.Command(bin)
+	app.Env = append(append(os.Environ(), env...), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus,
+		"XDG_CONFIG_HOME="+root+"/xdg-config", "XDG_CACHE_HOME="+root+"/xdg-cache", "XDG_DATA_HOME="+root+"/xdg-data", "XDG_RUNTIME_DIR="+root)
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// waitReady waits for the app's tray to say Docker is ready.
+func waitReady(t *testing.T, app *exec.Cmd, bus string) {
+	t.Helper()
+	conn, err := dbus.Connect(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tray := conn.Object(fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", app.Process.Pid), "/StatusNotifierItem/menu")
+	eventually(t, 30*time.Second, "Docker ready", func() ([]menuItem, bool) {
+		items, err := layout(tray)
+		return items, err == nil && len(items) > 0 && strings.HasPrefix(items[0].label, "Docker ready")
+	})
 }
 
 // savePNG turns an XWD screen dump (ZPixmap, 32 bits per pixel, as Xvfb
