@@ -2,12 +2,12 @@ package assistant
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/config"
@@ -57,7 +57,8 @@ func NewProvider(cfg config.Config, name, model string) (llm.Provider, string, e
 	if err != nil && !errors.Is(err, llm.ErrNoKey) {
 		return nil, "", err
 	}
-	p, err := llm.New(name, llm.Config{APIKey: key, BaseURL: cfg.BaseURL, Model: model})
+	p, err := llm.New(name, llm.Config{APIKey: key, BaseURL: cfg.BaseURL, Model: model,
+		MaxTokens: cfg.Limits(name, model).MaxTokens, StallTimeout: time.Duration(cfg.StallTimeout)})
 	return p, model, err
 }
 
@@ -128,10 +129,16 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 		_ = s.Store.SetMessageStatus(context.WithoutCancel(ctx), msg.ID, StatusFailed)
 		return res, err
 	}
-	history, _, err := s.History(ctx, req.Session, msg.ID)
+	hist, err := s.readHistory(ctx, req.Session, msg.ID)
 	if err != nil {
 		return fail(err)
 	}
+	if err := s.reportUnreadable(ctx, g.Slug, req.Session, hist.unreadable, req.OnEvent); err != nil {
+		return fail(err)
+	}
+	history := hist.msgs
+	limits := s.modelLimits(ctx, provider, model)
+	s.warnServer(ctx, g.Slug, req.Session, limits, history, req.OnEvent)
 	system, err := s.systemPrompt(ctx, g)
 	if err != nil {
 		return fail(err)
@@ -141,6 +148,7 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 		Provider: provider, Model: model,
 		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
 		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now, HostTools: s.taskTools(g.Slug, g.Settings.Tools),
+		ContextTokens: limits.contextTokens, MaxTokens: limits.maxTokens,
 		Record: func(ctx context.Context, ev agent.AuditEvent) error {
 			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(or(ev.Actor, "agent")),
 				Summary: ev.Summary, Detail: mustJSON(ev.Detail)})
@@ -154,22 +162,9 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 
 	// Whatever happened, what the turn produced is kept.
 	wctx := context.WithoutCancel(ctx)
-	var ids []map[string]any
-	for _, m := range turn.Messages {
-		role, content := encodeMessage(m)
-		stored, err := s.Store.AddMessage(wctx, store.Message{Session: req.Session, Role: role, Content: content, Status: StatusDone})
-		if err != nil {
-			return res, errors.Join(turnErr, err)
-		}
-		ids = append(ids, map[string]any{"message_id": stored.ID, "role": role, "sha256": stored.SHA256})
-	}
-	if turn.Compacted && len(turn.Context) > 0 {
-		// The model sees the compacted context from now on; the full history
-		// stays in the database.
-		b, _ := json.Marshal(storedContext{Messages: turn.Context})
-		if _, err := s.Store.AddMessage(wctx, store.Message{Session: req.Session, Role: roleContext, Content: string(b), Status: StatusDone}); err != nil {
-			return res, errors.Join(turnErr, err)
-		}
+	ids, err := s.storeTurn(wctx, req.Session, turn)
+	if err != nil {
+		return res, errors.Join(turnErr, err)
 	}
 	status := StatusDone
 	switch {
@@ -192,6 +187,7 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 		Detail:  mustJSON(detail)}); err != nil {
 		return res, errors.Join(turnErr, err)
 	}
+	turnErr = interruptedErr(status, turnErr)
 	if turnErr != nil && !errors.Is(turnErr, context.Canceled) && isProviderErr(turnErr) {
 		return res, &ProviderError{Err: turnErr}
 	}
