@@ -59,6 +59,7 @@ type Config struct {
 	MaxCallTimeout time.Duration // the most bash's timeout_s may ask for; 0: DefaultMaxCallTimeout
 	OutputCap      int           // bytes of one call's output the model sees; 0: DefaultOutputCap
 	ContextTokens  int           // the model's context budget; 0: DefaultContextTokens
+	MaxTokens      int           // the most tokens one reply may have; 0: the provider's default
 
 	Now func() time.Time // nil: time.Now
 }

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -164,15 +165,21 @@ func (t *turn) recordResult(ctx context.Context, c llm.ToolCall, summary string,
 
 // recordRequest writes the model.request event of one model request.
 func (t *turn) recordRequest(ctx context.Context, purpose string, messages int, resp llm.Response, err error, start time.Time) error {
+	// The model is the one the server says answered: an alias or a local
+	// server's default may differ from the one asked for.
+	model := cmp.Or(resp.Model, t.cfg.Model)
 	detail := map[string]any{
-		"provider": t.cfg.Provider.Name(), "model": t.cfg.Model, "purpose": purpose, "messages": messages,
+		"provider": t.cfg.Provider.Name(), "model": model, "requested_model": t.cfg.Model, "purpose": purpose, "messages": messages,
 		"input_tokens": resp.Usage.InputTokens, "output_tokens": resp.Usage.OutputTokens,
 		"stop_reason": string(resp.StopReason), "duration_ms": t.cfg.Now().Sub(start).Milliseconds(),
+	}
+	if resp.Usage.CacheRead > 0 || resp.Usage.CacheWrite > 0 {
+		detail["cache_read_tokens"], detail["cache_write_tokens"] = resp.Usage.CacheRead, resp.Usage.CacheWrite
 	}
 	if purpose == "turn" {
 		detail["tools"] = len(t.tools)
 	}
-	summary := fmt.Sprintf("%s %s: %d messages", t.cfg.Provider.Name(), t.cfg.Model, messages)
+	summary := fmt.Sprintf("%s %s: %d messages", t.cfg.Provider.Name(), model, messages)
 	if err != nil {
 		detail["error"] = err.Error()
 		summary += " (failed)"

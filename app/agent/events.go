@@ -21,6 +21,8 @@ const (
 	EventRetry          EventKind = "retry"           // Err, Attempt, Wait: the provider retries a failed request
 	EventSandboxError   EventKind = "sandbox_error"   // Tool, CallID, Err: the sandbox could not run a call; it may need replacing
 	EventCompacted      EventKind = "compacted"       // Text: how the history was shortened to fit the context
+	EventToolProgress   EventKind = "tool_progress"   // Tool, CallID, Bytes: the model is still writing a tool call's arguments
+	EventNotice         EventKind = "notice"          // Text: something the user should know (a reply cut at the output limit, a retry, a skipped message)
 )
 
 // PreviewBytes is how much of a tool's output an EventToolEnd carries.
@@ -43,4 +45,5 @@ type Event struct {
 	Err      error
 	Attempt  int           // EventRetry: the attempt about to start (2 = first retry)
 	Wait     time.Duration // EventRetry: the wait before it
+	Bytes    int           // EventToolProgress: bytes of arguments written so far
 }

@@ -15,21 +15,26 @@ import (
 // marker, and Berth keeps the full history.
 func (t *turn) fit(ctx context.Context) error {
 	limit := t.cfg.ContextTokens * fillPercent / 100
-	fixed := estimateFixed(t.system, t.tools)
-	fits := func() bool { return fixed+EstimateTokens(t.msgs) <= limit }
+	t.slim(limit)
+	fixed := t.estimate(estimateFixed(t.system, t.tools))
+	fits := func() bool { return fixed+t.estimate(EstimateTokens(t.msgs)) <= limit }
 	if fits() {
 		return nil
 	}
-	before := EstimateTokens(t.msgs)
+	before := t.estimate(EstimateTokens(t.msgs))
 	var did []string
 
-	msgs, n := TrimToolResults(t.msgs, RecentStart(t.msgs, keepTurns))
+	keep, keepMsgs := keepTurns, keepMessages
+	if t.hard {
+		keep, keepMsgs = 1, 1 // the server refused the request: keep only the current turn whole
+	}
+	msgs, n := TrimToolResults(t.msgs, RecentStart(t.msgs, keep))
 	t.compacted(msgs, n, 0)
 	if n > 0 {
 		did = append(did, fmt.Sprintf("trimmed %d old tool outputs", n))
 	}
 	if !fits() {
-		if cut := RecentStart(t.msgs, keepTurns); cut > 0 {
+		if cut := RecentStart(t.msgs, keep); cut > 0 {
 			summary, err := t.summarise(ctx, t.msgs[:cut])
 			if err != nil {
 				return err
@@ -40,7 +45,7 @@ func (t *turn) fit(ctx context.Context) error {
 		}
 	}
 	if !fits() {
-		msgs, n := TrimToolResults(t.msgs, len(t.msgs)-keepMessages)
+		msgs, n := TrimToolResults(t.msgs, len(t.msgs)-keepMsgs)
 		t.compacted(msgs, n, 0)
 		if n > 0 {
 			did = append(did, fmt.Sprintf("trimmed %d tool outputs of this turn", n))
@@ -51,6 +56,15 @@ func (t *turn) fit(ctx context.Context) error {
 			before, strings.Join(did, ", "))})
 	}
 	return nil
+}
+
+// estimate corrects a token estimate by what a server said of an earlier
+// request's real size.
+func (t *turn) estimate(tokens int) int {
+	if t.scale <= 1 {
+		return tokens
+	}
+	return int(float64(tokens) * t.scale)
 }
 
 // compacted makes msgs the conversation the model sees and counts what
@@ -82,8 +96,7 @@ func (t *turn) summarise(ctx context.Context, msgs []llm.Message) (string, error
 				t.emit(Event{Kind: EventRetry, Err: ev.Err, Attempt: ev.Attempt, Wait: ev.Wait})
 			}
 		})
-		t.res.Usage.InputTokens += resp.Usage.InputTokens
-		t.res.Usage.OutputTokens += resp.Usage.OutputTokens
+		t.res.Usage.Add(resp.Usage)
 		if recErr := t.recordRequest(ctx, "summary", len(chunk), resp, err, start); recErr != nil {
 			return "", recErr
 		}

@@ -62,7 +62,7 @@ func (t *turn) parse(c llm.ToolCall) (call, error) {
 		return parseCall(c.Name, c.Input, c.Err, t.cfg.Tools)
 	}
 	if c.Err != nil {
-		return nil, c.Err
+		return nil, badInput(c.Name, c.Input, c.Err)
 	}
 	line, err := h.Describe(c.Input)
 	if err != nil {

@@ -91,6 +91,18 @@ func Tools(enabled []string) []llm.Tool {
 	return out
 }
 
+// badInput is the error the model gets for a call whose input is not a JSON
+// object: it quotes the input and says how to do better.
+func badInput(name string, input json.RawMessage, inputErr error) error {
+	if errors.Is(inputErr, errCutOff) {
+		return fmt.Errorf("your reply was cut at the output limit while you wrote the input for %s, so it is incomplete (%s); "+
+			"call it again with shorter input — write a long file in parts (write_file, then bash with >> or edit_file)",
+			name, oneLine(string(input), 200))
+	}
+	return fmt.Errorf("the input for %s is not a JSON object (%s); call it again with valid JSON arguments",
+		name, oneLine(string(input), 200))
+}
+
 // parseCall checks that the model may call name with input and reads the
 // input. Its errors are for the model.
 func parseCall(name string, input json.RawMessage, inputErr error, enabled []string) (call, error) {
@@ -103,8 +115,7 @@ func parseCall(name string, input json.RawMessage, inputErr error, enabled []str
 			name, strings.Join(enabledNames(enabled), ", "))
 	}
 	if inputErr != nil {
-		return nil, fmt.Errorf("the input for %s is not a JSON object (%s); call it again with valid JSON arguments",
-			name, oneLine(string(input), 200))
+		return nil, badInput(name, input, inputErr)
 	}
 	return spec.parse(name, input)
 }

@@ -24,7 +24,15 @@ type turn struct {
 	always []string      // tools not to ask about: the group's and those allowed "always" this turn
 	calls  int           // tool calls run or refused so far
 	atEnd  bool          // the limit of tool calls was reached: the model was told to answer
-	res    Result
+	// refitted is set once a context overflow was answered by compacting
+	// and retrying: a second one ends the turn.
+	refitted bool
+	// scale corrects the token estimate once a server said how big a request
+	// really was (1: the estimate stands).
+	scale   float64
+	slimmed bool // the tool definitions were shortened for a small context
+	hard    bool // compact all but the current turn: the server refused a request as too big
+	res     Result
 }
 
 func newTurn(cfg Config, sb Sandbox, system string, history []llm.Message) *turn {
@@ -71,6 +79,9 @@ func (t *turn) run(ctx context.Context) error {
 			return t.stop(ctx, err)
 		}
 		t.res.StopReason = string(resp.StopReason)
+		if resp.StopReason == llm.StopMaxTokens {
+			markCut(calls)
+		}
 		if len(calls) == 0 {
 			return nil
 		}
@@ -81,6 +92,20 @@ func (t *turn) run(ctx context.Context) error {
 		}
 		if err := t.runCalls(ctx, calls); err != nil {
 			return t.stop(ctx, err)
+		}
+	}
+}
+
+// errCutOff marks tool input that is malformed because the reply was cut at
+// the output limit.
+var errCutOff = errors.New("the reply was cut at the output limit")
+
+// markCut marks the malformed calls of a reply that was cut at the output
+// limit, so that the model is told why their input is incomplete.
+func markCut(calls []llm.ToolCall) {
+	for i := range calls {
+		if calls[i].Err != nil {
+			calls[i].Err = errors.Join(calls[i].Err, errCutOff)
 		}
 	}
 }
@@ -158,17 +183,36 @@ func (t *turn) refuseRest(results *llm.Message, calls []llm.ToolCall, why string
 }
 
 // ask sends the conversation to the model, streaming its reply to the faces,
-// and records the request.
+// and records the request. A request the server refuses for not fitting its
+// context is compacted harder and sent once more (see refit).
 func (t *turn) ask(ctx context.Context) (llm.Response, error) {
+	resp, err := t.askOnce(ctx)
+	if errors.Is(err, llm.ErrContextFull) && !t.refitted {
+		t.refitted = true
+		if ok, ferr := t.refit(ctx, err); ferr != nil {
+			return resp, errors.Join(err, ferr)
+		} else if ok {
+			return t.askOnce(ctx)
+		}
+	}
+	return resp, err
+}
+
+// askOnce makes one model request of the turn.
+func (t *turn) askOnce(ctx context.Context) (llm.Response, error) {
 	start := t.cfg.Now()
 	var streamed strings.Builder
 	resp, err := t.cfg.Provider.Stream(ctx, llm.Request{
-		Model: t.cfg.Model, System: t.system, Messages: t.msgs, Tools: t.tools,
+		Model: t.cfg.Model, System: t.system, Messages: t.msgs, Tools: t.tools, MaxTokens: t.cfg.MaxTokens,
 	}, func(ev llm.Event) {
 		switch ev.Kind {
 		case llm.EventText:
 			streamed.WriteString(ev.Text)
 			t.emit(Event{Kind: EventText, Text: ev.Text})
+		case llm.EventToolInput:
+			if ev.ToolCall != nil {
+				t.emit(Event{Kind: EventToolProgress, Tool: ev.ToolCall.Name, CallID: ev.ToolCall.ID, Bytes: ev.Bytes})
+			}
 		case llm.EventUsage:
 			if ev.Usage != nil {
 				t.emit(Event{Kind: EventUsage, Usage: *ev.Usage})
@@ -182,10 +226,25 @@ func (t *turn) ask(ctx context.Context) (llm.Response, error) {
 		resp.Message.Role = llm.RoleAssistant
 		resp.Message.Parts = append([]llm.Part{{Kind: llm.PartText, Text: streamed.String()}}, resp.Message.Parts...)
 	}
-	t.res.Usage.InputTokens += resp.Usage.InputTokens
-	t.res.Usage.OutputTokens += resp.Usage.OutputTokens
+	if err == nil && resp.StopReason == llm.StopMaxTokens {
+		t.emit(Event{Kind: EventNotice, Text: cutNotice(resp, t.cfg.MaxTokens)})
+	}
+	t.res.Usage.Add(resp.Usage)
 	recErr := t.recordRequest(ctx, "turn", len(t.msgs), resp, err, start)
 	return resp, errors.Join(err, recErr)
+}
+
+// cutNotice says that a reply was cut at the output limit.
+func cutNotice(resp llm.Response, maxTokens int) string {
+	limit := "the output limit"
+	if maxTokens > 0 {
+		limit = fmt.Sprintf("the output limit of %d tokens", maxTokens)
+	}
+	msg := "The model's reply was cut at " + limit
+	if len(resp.ToolCalls()) > 0 {
+		return msg + " while it wrote a tool call; its arguments are incomplete, and the model is told so."
+	}
+	return msg + "; raise max_tokens in Settings for longer replies."
 }
 
 // result returns what the turn did.

@@ -3,12 +3,12 @@ package assistant
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/config"
@@ -63,7 +63,8 @@ func NewProvider(cfg config.Config, name, model string) (llm.Provider, string, e
 	if err != nil && !errors.Is(err, llm.ErrNoKey) {
 		return nil, "", err
 	}
-	p, err := llm.New(name, llm.Config{APIKey: key, BaseURL: cfg.BaseURL, Model: model})
+	p, err := llm.New(name, llm.Config{APIKey: key, BaseURL: cfg.BaseURL, Model: model,
+		MaxTokens: cfg.Limits(name, model).MaxTokens, StallTimeout: time.Duration(cfg.StallTimeout)})
 	return p, model, err
 }
 
@@ -134,6 +135,7 @@ func (s *Service) Answer(ctx context.Context, req ChatRequest, msg store.Message
 	if err := s.keepTurn(context.WithoutCancel(ctx), t, turn, res.Status, turnErr); err != nil {
 		return res, errors.Join(turnErr, err)
 	}
+	turnErr = interruptedErr(res.Status, turnErr)
 	if turnErr != nil && !errors.Is(turnErr, context.Canceled) && isProviderErr(turnErr) {
 		return res, &ProviderError{Err: turnErr}
 	}
@@ -181,9 +183,16 @@ func (s *Service) startTurn(ctx context.Context, req ChatRequest, msg store.Mess
 		return t, &ProviderError{Err: err}
 	}
 	t.model, t.prov = model, provider.Name()
-	if t.history, _, err = s.History(ctx, req.Session, msg.ID); err != nil {
+	hist, err := s.readHistory(ctx, req.Session, msg.ID)
+	if err != nil {
 		return t, err
 	}
+	if err := s.reportUnreadable(ctx, g.Slug, req.Session, hist.unreadable, req.OnEvent); err != nil {
+		return t, err
+	}
+	t.history = hist.msgs
+	limits := s.modelLimits(ctx, provider, model)
+	s.warnServer(ctx, g.Slug, req.Session, limits, t.history, req.OnEvent)
 	if t.system, err = s.systemPrompt(ctx, g); err != nil {
 		return t, err
 	}
@@ -192,6 +201,7 @@ func (s *Service) startTurn(ctx context.Context, req ChatRequest, msg store.Mess
 		Provider: provider, Model: model,
 		Tools: g.Settings.Tools, ApprovalMode: agent.ApprovalMode(cmp.Or(g.Settings.Approval, ApprovalAuto)), AlwaysAllowed: g.Settings.AlwaysAllow,
 		Approve: req.Approve, OnEvent: req.OnEvent, Now: s.Now, HostTools: s.taskTools(g.Slug, g.Settings.Tools),
+		ContextTokens: limits.contextTokens, MaxTokens: limits.maxTokens,
 		Record: func(ctx context.Context, ev agent.AuditEvent) error {
 			return s.record(ctx, store.Event{Group: g.Slug, Session: req.Session, Kind: ev.Kind, Actor: store.Actor(cmp.Or(ev.Actor, agent.ActorAgent)),
 				Summary: ev.Summary, Detail: mustJSON(ev.Detail)})
@@ -204,15 +214,24 @@ func (s *Service) startTurn(ctx context.Context, req ChatRequest, msg store.Mess
 // turn's audit event, in one transaction.
 func (s *Service) keepTurn(ctx context.Context, t turnSetup, turn agent.Result, status string, turnErr error) error {
 	var msgs []store.Message
+	var errs []error
 	for _, m := range turn.Messages {
-		role, content := encodeMessage(m)
+		role, content, err := encodeMessage(m)
+		if err != nil {
+			errs = append(errs, err) // never store what cannot be read back
+			continue
+		}
 		msgs = append(msgs, store.Message{Session: t.session, Role: role, Content: content, Status: StatusDone})
 	}
 	if turn.Compacted && len(turn.Context) > 0 {
 		// The model sees the compacted context from now on; the full history
 		// stays in the database.
-		b, _ := json.Marshal(storedContext{Messages: turn.Context})
-		msgs = append(msgs, store.Message{Session: t.session, Role: roleContext, Content: string(b), Status: StatusDone})
+		content, err := encodeContext(turn.Context)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			msgs = append(msgs, store.Message{Session: t.session, Role: roleContext, Content: content, Status: StatusDone})
+		}
 	}
 	detail := map[string]any{"status": status, "tool_calls": turn.ToolCalls, "model": t.model, "provider": t.prov,
 		"input_tokens": turn.Usage.InputTokens, "output_tokens": turn.Usage.OutputTokens, "stop_reason": turn.StopReason}
@@ -223,12 +242,12 @@ func (s *Service) keepTurn(ctx context.Context, t turnSetup, turn agent.Result, 
 		Event: store.Event{Group: t.group.Slug, Session: t.session, Kind: AuditTurnEnd, Actor: store.ActorAgent,
 			Summary: fmt.Sprintf("turn %s: %d tool calls, %d+%d tokens", status, turn.ToolCalls, turn.Usage.InputTokens, turn.Usage.OutputTokens),
 			Detail:  mustJSON(detail)}}); err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
 	if len(turn.AlwaysAllowed) > 0 {
 		s.rememberAlways(ctx, t.group.Slug, turn.AlwaysAllowed)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func isProviderErr(err error) bool {

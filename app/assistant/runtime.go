@@ -28,7 +28,7 @@ type RuntimeConfig struct {
 	Tick         time.Duration // how often idle sandboxes are looked for (default 15 s)
 	// OneShot is a runtime for one CLI command (`berth chat`): it runs only
 	// the turns sent to it (earlier pending messages wait for a long-running
-	// Berth) and keeps the warm sandboxes of earlier runs for reuse.
+	// Berth) and leaves the chat sandboxes of other runs alone.
 	OneShot bool
 }
 

@@ -64,3 +64,7 @@ func (r *Runtime) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 		}
 	}
 }
+
+// Service is the service the runtime drives (a one-shot command stops its
+// chat's sandbox through it as it exits).
+func (r *Runtime) Service() *Service { return r.svc }

@@ -93,7 +93,15 @@ func (s *Service) RemoveSession(ctx context.Context, id string) error {
 // text as it was typed, everything else (assistant text with tool calls, tool
 // results) as JSON parts, so that a chat resumes exactly.
 type storedMessage struct {
-	Parts []llm.Part `json:"parts"`
+	Parts []storedPart `json:"parts"`
+}
+
+// storedPart is an llm.Part as stored. Tool input that is not valid JSON (a
+// reply cut by a length limit, a small model's mistake) cannot travel as a
+// json.RawMessage, so it is kept verbatim in InputText instead.
+type storedPart struct {
+	llm.Part
+	InputText string `json:",omitempty"`
 }
 
 // Message roles in the store.
@@ -108,18 +116,80 @@ const (
 
 // storedContext is the content of a context checkpoint.
 type storedContext struct {
-	Messages []llm.Message `json:"messages"`
+	Messages []storedMessageRole `json:"messages"`
 }
 
-func encodeMessage(m llm.Message) (role, content string) {
+// storedMessageRole is one message of a checkpoint.
+type storedMessageRole struct {
+	Role  llm.Role
+	Parts []storedPart
+}
+
+// toStored returns parts in their stored form.
+func toStored(parts []llm.Part) []storedPart {
+	out := make([]storedPart, len(parts))
+	for i, p := range parts {
+		out[i] = storedPart{Part: p}
+		if len(p.Input) > 0 && !json.Valid(p.Input) {
+			out[i].Part.Input, out[i].InputText = nil, string(p.Input)
+		}
+	}
+	return out
+}
+
+// fromStored returns stored parts as the model's parts.
+func fromStored(parts []storedPart) []llm.Part {
+	out := make([]llm.Part, len(parts))
+	for i, p := range parts {
+		out[i] = p.Part
+		if p.InputText != "" {
+			out[i].Input = json.RawMessage(p.InputText)
+		}
+	}
+	return out
+}
+
+// encodeMessage returns how m is stored. It never returns content that
+// decodeMessage cannot read back.
+func encodeMessage(m llm.Message) (role, content string, err error) {
 	if m.Role == llm.RoleUser && len(m.Parts) == 1 && m.Parts[0].Kind == llm.PartText {
-		return roleUser, m.Parts[0].Text
+		return roleUser, m.Parts[0].Text, nil
 	}
-	b, _ := json.Marshal(storedMessage{Parts: m.Parts})
+	role = roleTool
 	if m.Role == llm.RoleAssistant {
-		return roleAssistant, string(b)
+		role = roleAssistant
 	}
-	return roleTool, string(b)
+	b, err := json.Marshal(storedMessage{Parts: toStored(m.Parts)})
+	if err != nil {
+		return role, "", fmt.Errorf("encode %s message: %w", role, err)
+	}
+	return role, string(b), nil
+}
+
+// encodeContext returns how a context checkpoint is stored.
+func encodeContext(msgs []llm.Message) (string, error) {
+	sc := storedContext{Messages: make([]storedMessageRole, len(msgs))}
+	for i, m := range msgs {
+		sc.Messages[i] = storedMessageRole{Role: m.Role, Parts: toStored(m.Parts)}
+	}
+	b, err := json.Marshal(sc)
+	if err != nil {
+		return "", fmt.Errorf("encode context checkpoint: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeContext reads a context checkpoint.
+func decodeContext(m store.Message) ([]llm.Message, error) {
+	var sc storedContext
+	if err := json.Unmarshal([]byte(m.Content), &sc); err != nil {
+		return nil, fmt.Errorf("message %d (context checkpoint): %w", m.ID, err)
+	}
+	out := make([]llm.Message, len(sc.Messages))
+	for i, sm := range sc.Messages {
+		out[i] = llm.Message{Role: sm.Role, Parts: fromStored(sm.Parts)}
+	}
+	return out, nil
 }
 
 func decodeMessage(m store.Message) (llm.Message, error) {
@@ -135,7 +205,7 @@ func decodeMessage(m store.Message) (llm.Message, error) {
 		if m.Role == roleTool {
 			role = llm.RoleUser
 		}
-		return llm.Message{Role: role, Parts: sm.Parts}, nil
+		return llm.Message{Role: role, Parts: fromStored(sm.Parts)}, nil
 	}
 	return llm.Message{}, fmt.Errorf("message %d: unknown role %q", m.ID, m.Role)
 }
@@ -143,13 +213,30 @@ func decodeMessage(m store.Message) (llm.Message, error) {
 // History is a chat's messages in the model's form, up to and including the
 // message upTo (0: all). User messages that never got an answer (pending,
 // failed, canceled) are left out, except upTo itself: the model sees what
-// was actually discussed.
+// was actually discussed. Stored messages that cannot be read are skipped
+// (see readHistory).
 func (s *Service) History(ctx context.Context, session string, upTo int64) ([]llm.Message, []store.Message, error) {
+	h, err := s.readHistory(ctx, session, upTo)
+	return h.msgs, h.stored, err
+}
+
+// history is a chat read back for the model.
+type history struct {
+	msgs       []llm.Message
+	stored     []store.Message
+	unreadable []error // stored messages that could not be read, and were skipped
+}
+
+// readHistory reads a chat for the model. A stored message that cannot be
+// read (written by an older Berth) is skipped and reported in unreadable,
+// never a dead chat; tool calls and results it leaves without their partner
+// are dropped so that the conversation stays valid for the providers.
+func (s *Service) readHistory(ctx context.Context, session string, upTo int64) (history, error) {
+	var h history
 	stored, err := s.Store.Messages(ctx, session)
 	if err != nil {
-		return nil, nil, err
+		return h, err
 	}
-	var out []llm.Message
 	if upTo > 0 {
 		for i, m := range stored {
 			if m.ID > upTo {
@@ -158,13 +245,15 @@ func (s *Service) History(ctx context.Context, session string, upTo int64) ([]ll
 			}
 		}
 	}
+	h.stored = stored
 	for i, m := range stored {
 		if m.Role == roleContext {
-			var sc storedContext
-			if err := json.Unmarshal([]byte(m.Content), &sc); err != nil {
-				return nil, nil, fmt.Errorf("message %d: %w", m.ID, err)
+			msgs, err := decodeContext(m)
+			if err != nil {
+				h.unreadable = append(h.unreadable, err)
+				continue
 			}
-			out = append([]llm.Message{}, sc.Messages...)
+			h.msgs = msgs
 			continue
 		}
 		if m.Role == roleUser && (m.Status == StatusPending || m.Status == StatusFailed || m.Status == StatusCanceled) && i != len(stored)-1 {
@@ -172,11 +261,46 @@ func (s *Service) History(ctx context.Context, session string, upTo int64) ([]ll
 		}
 		lm, err := decodeMessage(m)
 		if err != nil {
-			return nil, nil, err
+			h.unreadable = append(h.unreadable, err)
+			continue
 		}
-		out = append(out, lm)
+		h.msgs = append(h.msgs, lm)
 	}
-	return out, stored, nil
+	if len(h.unreadable) > 0 {
+		h.msgs = pairToolCalls(h.msgs)
+	}
+	return h, nil
+}
+
+// pairToolCalls drops tool calls whose results are missing and results whose
+// calls are missing, so that a history with a message skipped is still one
+// the providers accept. Messages left empty are dropped.
+func pairToolCalls(msgs []llm.Message) []llm.Message {
+	calls, results := map[string]bool{}, map[string]bool{}
+	for _, m := range msgs {
+		for _, p := range m.Parts {
+			switch p.Kind {
+			case llm.PartToolUse:
+				calls[p.ToolUseID] = true
+			case llm.PartToolResult:
+				results[p.ToolUseID] = true
+			}
+		}
+	}
+	var out []llm.Message
+	for _, m := range msgs {
+		var parts []llm.Part
+		for _, p := range m.Parts {
+			if (p.Kind == llm.PartToolUse && !results[p.ToolUseID]) || (p.Kind == llm.PartToolResult && !calls[p.ToolUseID]) {
+				continue
+			}
+			parts = append(parts, p)
+		}
+		if len(parts) > 0 {
+			out = append(out, llm.Message{Role: m.Role, Parts: parts})
+		}
+	}
+	return out
 }
 
 // Usage is the tokens a chat has used so far, from its audited turns.

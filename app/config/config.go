@@ -29,6 +29,12 @@ type Config struct {
 	IdleTimeout Duration `json:"idle_timeout,omitempty"`
 	MaxAge      Duration `json:"max_age,omitempty"`
 	ExecTimeout Duration `json:"exec_timeout,omitempty"`
+	// Model limits (local models): see ModelLimits. The zero values mean
+	// "learn it from the server, else Berth's default".
+	ContextTokens int                    `json:"context_tokens,omitempty"` // any model
+	MaxTokens     int                    `json:"max_tokens,omitempty"`     // any model
+	Models        map[string]ModelLimits `json:"models,omitempty"`         // by "provider/model", e.g. "openai/qwen2.5-coder:7b"
+	StallTimeout  Duration               `json:"stall_timeout,omitempty"`  // end a reply silent this long; "" = 5m
 	// The disk guard stops commands when a disk they write has less room
 	// than the smaller of DiskFloorMB and DiskFloorPercent of its size
 	// (defaults: 2048 MiB and 5 %; app/disk).
@@ -42,6 +48,25 @@ type Config struct {
 	// ScanMaxFiles bounds the secret scan of each mount (files and folders
 	// visited); a mount with more is refused rather than half scanned.
 	ScanMaxFiles int `json:"scan_max_files,omitempty"`
+}
+
+// ModelLimits are the user's limits for one model.
+type ModelLimits struct {
+	ContextTokens int `json:"context_tokens,omitempty"` // the model's context; 0: learn it from the server
+	MaxTokens     int `json:"max_tokens,omitempty"`     // the most tokens one reply may have
+}
+
+// Limits returns the limits set for provider's model: its own entry in
+// Models, then the settings for any model.
+func (c Config) Limits(provider, model string) ModelLimits {
+	m := c.Models[provider+"/"+model]
+	if m.ContextTokens == 0 {
+		m.ContextTokens = c.ContextTokens
+	}
+	if m.MaxTokens == 0 {
+		m.MaxTokens = c.MaxTokens
+	}
+	return m
 }
 
 // AllowedRoot is a folder that mounts may come from; write may be forbidden.

@@ -66,14 +66,18 @@ func (p *anthropicProvider) Stream(ctx context.Context, req Request, emit func(E
 
 // attempt streams one reply.
 func (p *anthropicProvider) attempt(ctx context.Context, s site, params anthropic.MessageNewParams, emit func(Event)) (Response, error) {
+	ctx, dog := newWatchdog(ctx, stallTimeout(p.cfg))
+	defer dog.stop()
 	var res *http.Response
 	stream := p.client.Messages.NewStreaming(ctx, params, option.WithResponseInto(&res))
 	defer stream.Close()
 
 	var msg anthropic.Message
+	var progress toolProgress
 	calls := map[int64]ToolCall{} // complete tool calls by block index, input as the model wrote it
 	stopped := false
 	for stream.Next() {
+		dog.kick()
 		ev := stream.Current()
 		var call *ToolCall
 		if ev.Type == "content_block_stop" && ev.Index >= 0 && ev.Index < int64(len(msg.Content)) {
@@ -88,9 +92,17 @@ func (p *anthropicProvider) attempt(ctx context.Context, s site, params anthropi
 			return anthropicResponse(msg, calls), s.malformed("%v", err)
 		}
 		switch ev.Type {
+		case "content_block_start":
+			if ev.ContentBlock.Type == "tool_use" {
+				anthropicToolInput(&progress, ev.Index, ev.ContentBlock.ID, ev.ContentBlock.Name, 0, emit)
+			}
 		case "content_block_delta":
 			if ev.Delta.Type == "text_delta" && ev.Delta.Text != "" {
 				emit(Event{Kind: EventText, Text: ev.Delta.Text})
+			}
+			if ev.Delta.Type == "input_json_delta" && ev.Index >= 0 && ev.Index < int64(len(msg.Content)) {
+				b := msg.Content[ev.Index]
+				anthropicToolInput(&progress, ev.Index, b.ID, b.Name, len(ev.Delta.PartialJSON), emit)
 			}
 		case "content_block_stop":
 			if call != nil {
@@ -101,6 +113,9 @@ func (p *anthropicProvider) attempt(ctx context.Context, s site, params anthropi
 		}
 	}
 	resp := anthropicResponse(msg, calls)
+	if dog.stalled() {
+		return resp, s.stalled(dog.d)
+	}
 	if err := stream.Err(); err != nil {
 		return resp, s.classify(anthropicFailure(err, res))
 	}
@@ -128,10 +143,22 @@ func anthropicResponse(msg anthropic.Message, calls map[int64]ToolCall) Response
 			}
 		}
 	}
+	u := msg.Usage
 	return Response{
 		Message:    out,
 		StopReason: StopReason(msg.StopReason),
-		Usage:      Usage{InputTokens: msg.Usage.InputTokens, OutputTokens: msg.Usage.OutputTokens},
+		// Anthropic counts cached prompt tokens apart from input_tokens.
+		Usage: Usage{InputTokens: u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens, OutputTokens: u.OutputTokens,
+			CacheRead: u.CacheReadInputTokens, CacheWrite: u.CacheCreationInputTokens},
+		Model: string(msg.Model),
+	}
+}
+
+// anthropicToolInput counts n more bytes of input for the tool call in
+// block index and emits EventToolInput when progress says so.
+func anthropicToolInput(progress *toolProgress, index int64, id, name string, n int, emit func(Event)) {
+	if total, tell := progress.add(index, n); tell {
+		emit(Event{Kind: EventToolInput, ToolCall: &ToolCall{ID: id, Name: name}, Bytes: total})
 	}
 }
 

@@ -24,16 +24,21 @@ var (
 	ErrRequest     = errors.New("the model server rejected the request")
 	ErrMalformed   = errors.New("malformed reply from the model server")
 	ErrStreamCut   = errors.New("the reply stream was cut")
+	ErrStalled     = errors.New("the model server stopped sending")
+	ErrContextFull = errors.New("the request does not fit the model's context")
 )
 
 // Error is a failed model call, described for a person.
 type Error struct {
-	Kind     error         // one of the sentinels above
-	Provider string        // "anthropic" or "openai"
-	Status   int           // the HTTP error status, if the server answered with one
-	Attempts int           // how many attempts were made
-	msg      string        // what happened and what to do, without the provider prefix
-	wait     time.Duration // how long the server asked us to wait before retrying
+	Kind     error  // one of the sentinels above
+	Provider string // "anthropic" or "openai"
+	Status   int    // the HTTP error status, if the server answered with one
+	Attempts int    // how many attempts were made
+	// ErrContextFull: the request's size and the context's, in tokens, when
+	// the server said (0 when it did not).
+	RequestTokens, ContextTokens int
+	msg                          string        // what happened and what to do, without the provider prefix
+	wait                         time.Duration // how long the server asked us to wait before retrying
 }
 
 // Error says what went wrong and what to do about it.
@@ -63,6 +68,7 @@ type failure struct {
 	status     int    // HTTP status, 0 when the server never answered
 	errType    string // the error type from the body ("overloaded_error")
 	message    string // the message from the body
+	code       string // the error code from the body, if it is text ("context_length_exceeded")
 	retryAfter time.Duration
 	err        error // the SDK's error
 }
@@ -114,6 +120,14 @@ func (s site) classify(f failure) *Error {
 	case f.status >= 500 || f.status == 408 || f.status == 409 || f.errType == "api_error":
 		e.Kind = ErrServer
 		e.msg = fmt.Sprintf("server error at %s (%s) — try again later", s.baseURL, detail)
+	case f.status == 400 || f.status == 413:
+		if req, ctx, ok := contextOverflow(f); ok {
+			e.Kind, e.RequestTokens, e.ContextTokens = ErrContextFull, req, ctx
+			e.msg = fmt.Sprintf("the conversation does not fit the model's context (%s)", detail)
+			break
+		}
+		e.Kind = ErrRequest
+		e.msg = fmt.Sprintf("the server rejected the request (%s)", detail)
 	case f.status >= 400:
 		e.Kind = ErrRequest
 		e.msg = fmt.Sprintf("the server rejected the request (%s)", detail)

@@ -100,7 +100,15 @@ const (
 	EventUsage    EventKind = "usage"     // Usage: tokens used by the reply
 	EventStop     EventKind = "stop"      // StopReason: the reply is complete
 	EventRetry    EventKind = "retry"     // Err, Attempt, Wait: a failed attempt is being retried
+	// EventToolInput: ToolCall (ID and Name; Input not yet complete) and
+	// Bytes: the model is writing a tool call's arguments. It comes when a
+	// call starts and then about every ToolInputStep bytes.
+	EventToolInput EventKind = "tool_input"
 )
+
+// ToolInputStep is how many bytes of a tool call's arguments pass between
+// two EventToolInput events.
+const ToolInputStep = 512
 
 // Event is something that happened while the reply streamed. Events arrive on
 // the goroutine that called Stream, in order.
@@ -113,6 +121,7 @@ type Event struct {
 	Err        error         // EventRetry: why the attempt failed
 	Attempt    int           // EventRetry: the number of the attempt about to start (2 = first retry)
 	Wait       time.Duration // EventRetry: how long Stream waits before it
+	Bytes      int           // EventToolInput: bytes of arguments so far
 }
 
 // ToolCall is a tool call the model made.
@@ -140,10 +149,22 @@ func NewToolCall(id, name string, input []byte) ToolCall {
 	return call
 }
 
-// Usage counts tokens.
+// Usage counts tokens. InputTokens counts the whole prompt, the part read
+// from or written to a prompt cache included (Anthropic reports those apart;
+// OpenAI-compatible servers count them in).
 type Usage struct {
 	InputTokens  int64
 	OutputTokens int64
+	CacheRead    int64 // of InputTokens, read from the prompt cache
+	CacheWrite   int64 // of InputTokens, written to the prompt cache
+}
+
+// Add adds u2 to u.
+func (u *Usage) Add(u2 Usage) {
+	u.InputTokens += u2.InputTokens
+	u.OutputTokens += u2.OutputTokens
+	u.CacheRead += u2.CacheRead
+	u.CacheWrite += u2.CacheWrite
 }
 
 // StopReason says why the model stopped. Provider-specific reasons not listed
@@ -164,6 +185,7 @@ type Response struct {
 	Message    Message // role assistant: text and tool_use parts
 	StopReason StopReason
 	Usage      Usage
+	Model      string // the model the server says answered ("" if it did not say)
 }
 
 // Text returns the text parts of the reply, joined.
@@ -212,7 +234,11 @@ type Config struct {
 	APIKey    string // empty: ANTHROPIC_API_KEY / OPENAI_API_KEY
 	BaseURL   string // empty: ANTHROPIC_BASE_URL / OPENAI_BASE_URL, then the public API
 	Model     string
-	MaxTokens int
+	MaxTokens int // the most tokens one reply may have; 0: DefaultMaxTokens
+
+	// StallTimeout ends an attempt whose stream has been silent this long
+	// (no headers, no chunk): 0 means DefaultStallTimeout, negative never.
+	StallTimeout time.Duration
 
 	// MaxRetries is how many times a failed attempt is retried: 0 means
 	// DefaultMaxRetries, a negative number means never.
@@ -226,6 +252,11 @@ type Config struct {
 
 	HTTPClient *http.Client // nil: the SDK's client
 }
+
+// DefaultStallTimeout is used when Config.StallTimeout is 0. It is long
+// enough for a local server to read a long prompt on a CPU before it sends
+// its first token.
+const DefaultStallTimeout = 5 * time.Minute
 
 // DefaultMaxRetries is used when Config.MaxRetries is 0.
 const DefaultMaxRetries = 3

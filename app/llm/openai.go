@@ -68,15 +68,20 @@ func (p *openaiProvider) Stream(ctx context.Context, req Request, emit func(Even
 }
 
 // attempt streams one reply. Tool calls are emitted once the stream is
-// complete, as only then are their arguments known to be whole.
+// complete, as only then are their arguments known to be whole; while their
+// arguments stream, EventToolInput says how far they got.
 func (p *openaiProvider) attempt(ctx context.Context, s site, params openai.ChatCompletionNewParams, emit func(Event)) (Response, error) {
+	ctx, dog := newWatchdog(ctx, stallTimeout(p.cfg))
+	defer dog.stop()
 	var res *http.Response
 	stream := p.client.Chat.Completions.NewStreaming(ctx, params, option.WithResponseInto(&res))
 	defer stream.Close()
 
 	var acc openai.ChatCompletionAccumulator
+	var progress toolProgress
 	finish := ""
 	for stream.Next() {
+		dog.kick()
 		chunk := stream.Current()
 		if !acc.AddChunk(chunk) {
 			return openaiResponse(&acc, finish), s.malformed("chunk %q does not continue the stream", chunk.ID)
@@ -88,12 +93,18 @@ func (p *openaiProvider) attempt(ctx context.Context, s site, params openai.Chat
 			if c.Delta.Content != "" {
 				emit(Event{Kind: EventText, Text: c.Delta.Content})
 			}
+			for _, tc := range c.Delta.ToolCalls {
+				openaiToolInput(&acc, &progress, tc.Index, len(tc.Function.Arguments), emit)
+			}
 			if c.FinishReason != "" {
 				finish = c.FinishReason
 			}
 		}
 	}
 	resp := openaiResponse(&acc, finish)
+	if dog.stalled() {
+		return resp, s.stalled(dog.d)
+	}
 	if err := stream.Err(); err != nil {
 		return resp, s.classify(openaiFailure(err, res))
 	}
@@ -108,11 +119,28 @@ func (p *openaiProvider) attempt(ctx context.Context, s site, params openai.Chat
 	return resp, nil
 }
 
+// openaiToolInput counts n more bytes of arguments for the tool call at
+// index and emits EventToolInput when progress says so.
+func openaiToolInput(acc *openai.ChatCompletionAccumulator, progress *toolProgress, index int64, n int, emit func(Event)) {
+	total, tell := progress.add(index, n)
+	if !tell {
+		return
+	}
+	call := &ToolCall{}
+	if len(acc.Choices) > 0 && index >= 0 && index < int64(len(acc.Choices[0].Message.ToolCalls)) {
+		tc := acc.Choices[0].Message.ToolCalls[index]
+		call.ID, call.Name = tc.ID, tc.Function.Name
+	}
+	emit(Event{Kind: EventToolInput, ToolCall: call, Bytes: total})
+}
+
 // openaiResponse turns the accumulated completion into a Response.
 func openaiResponse(acc *openai.ChatCompletionAccumulator, finish string) Response {
 	resp := Response{
 		Message: Message{Role: RoleAssistant},
-		Usage:   Usage{InputTokens: acc.Usage.PromptTokens, OutputTokens: acc.Usage.CompletionTokens},
+		Usage: Usage{InputTokens: acc.Usage.PromptTokens, OutputTokens: acc.Usage.CompletionTokens,
+			CacheRead: acc.Usage.PromptTokensDetails.CachedTokens},
+		Model: acc.Model,
 	}
 	if len(acc.Choices) == 0 {
 		return resp
@@ -158,7 +186,7 @@ func openaiFailure(err error, res *http.Response) failure {
 	var streamErr *ssestream.StreamError
 	switch {
 	case errors.As(err, &apiErr):
-		f.status, f.errType, f.message = apiErr.StatusCode, apiErr.Type, apiErr.Message
+		f.status, f.errType, f.message, f.code = apiErr.StatusCode, apiErr.Type, apiErr.Message, apiErr.Code
 		if apiErr.Response != nil {
 			f.retryAfter = retryAfter(apiErr.Response.Header)
 		}
@@ -174,6 +202,7 @@ func openaiFailure(err error, res *http.Response) failure {
 		_ = json.Unmarshal(streamErr.Event.Data, &body)
 		f.errType = cmp.Or(body.Error.Type, "error")
 		f.message = body.Error.Message
+		f.code, _ = body.Error.Code.(string)
 	case res != nil && res.StatusCode >= 400:
 		// An error body the SDK could not read, such as plain text.
 		f.status = res.StatusCode
@@ -191,13 +220,13 @@ func (p *openaiProvider) params(s site, req Request) (openai.ChatCompletionNewPa
 		Model:         s.model,
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	}
-	if n := firstPositive(req.MaxTokens, p.cfg.MaxTokens); n > 0 {
-		// OpenAI's newer models refuse max_tokens; local servers know only max_tokens.
-		if isOpenAIHost(s.baseURL) {
-			params.MaxCompletionTokens = openai.Int(int64(n))
-		} else {
-			params.MaxTokens = openai.Int(int64(n))
-		}
+	// Always send a cap: llama.cpp's server has none by default, and a model
+	// stuck in a tool call's arguments would write until its context is full.
+	// OpenAI's newer models refuse max_tokens; local servers know only max_tokens.
+	if n := int64(maxTokens(req, p.cfg)); isOpenAIHost(s.baseURL) {
+		params.MaxCompletionTokens = openai.Int(n)
+	} else {
+		params.MaxTokens = openai.Int(n)
 	}
 	for _, t := range req.Tools {
 		raw, err := toolSchema(s, t)

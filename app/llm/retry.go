@@ -85,7 +85,11 @@ func (p retryPolicy) run(ctx context.Context, s site, emit func(Event), attempt 
 			return Response{}, e
 		}
 		wait := p.wait(n-1, e.wait)
-		emit(Event{Kind: EventRetry, Err: e, Attempt: n + 1, Wait: wait})
+		// The event's error is the failed attempt's, not a verdict: it must
+		// not say "gave up" while a retry is on its way.
+		failed := *e
+		failed.Attempts = 0
+		emit(Event{Kind: EventRetry, Err: &failed, Attempt: n + 1, Wait: wait})
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

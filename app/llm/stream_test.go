@@ -70,7 +70,8 @@ func TestStreamMaxTokens(t *testing.T) {
 		{"anthropic request wins", backends[0], 100, 50, "max_tokens", 50.0},
 		{"anthropic config", backends[0], 100, 0, "max_tokens", 100.0},
 		{"openai local server uses max_tokens", backends[1], 100, 0, "max_tokens", 100.0},
-		{"openai unset is omitted", backends[1], 0, 0, "max_tokens", nil},
+		// llama.cpp's server writes without end when no cap is sent.
+		{"openai unset sends the default", backends[1], 0, 0, "max_tokens", float64(llm.DefaultMaxTokens)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

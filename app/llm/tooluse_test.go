@@ -86,7 +86,7 @@ func TestToolUseRoundTrip(t *testing.T) {
 				t.Fatalf("first Stream: %v", err)
 			}
 			want(t, "event order", rec.kinds(),
-				[]llm.EventKind{llm.EventText, llm.EventToolCall, llm.EventUsage, llm.EventStop})
+				[]llm.EventKind{llm.EventText, llm.EventToolInput, llm.EventToolCall, llm.EventUsage, llm.EventStop})
 			want(t, "stop reason", first.StopReason, llm.StopToolUse)
 			calls := first.ToolCalls()
 			if len(calls) != 1 {

@@ -30,9 +30,10 @@ func anthropicEvents(req Request, r Reply) []event {
 	add := func(name string, data any) { evs = append(evs, event{name, mustJSON(data)}) }
 
 	add("message_start", map[string]any{"type": "message_start", "message": map[string]any{
-		"id": "msg_llmtest", "type": "message", "role": "assistant", "model": model(req),
+		"id": "msg_llmtest", "type": "message", "role": "assistant", "model": answering(req, r),
 		"content": []any{}, "stop_reason": nil, "stop_sequence": nil,
-		"usage": map[string]any{"input_tokens": r.Usage.InputTokens, "output_tokens": 1},
+		"usage": map[string]any{"input_tokens": r.Usage.InputTokens, "output_tokens": 1,
+			"cache_read_input_tokens": r.Usage.CacheRead, "cache_creation_input_tokens": r.Usage.CacheWrite},
 	}})
 	switch {
 	case r.Malformed:

@@ -34,6 +34,7 @@ type Reply struct {
 	ToolCalls  []ToolCall // tool calls, streamed after the text
 	Usage      Usage
 	StopReason string // empty: end_turn/tool_use (Anthropic), stop/tool_calls (OpenAI)
+	Model      string // the model the server says answered; empty: the one requested
 
 	// Status, when set, answers with this HTTP status and the provider's error
 	// JSON instead of a stream. ErrorType and ErrorMessage override the body's
@@ -68,6 +69,9 @@ type ToolCall struct {
 // Usage is the token count the fake reports.
 type Usage struct {
 	InputTokens, OutputTokens int64
+	// CacheRead and CacheWrite are Anthropic's cache_read_input_tokens and
+	// cache_creation_input_tokens, which it counts apart from InputTokens.
+	CacheRead, CacheWrite int64
 }
 
 // Request is one request the fake received.
@@ -188,8 +192,17 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// probePaths are where Berth asks a local server about itself (llama.cpp,
+// Ollama, vLLM): the fakes are none of those, so they answer 404 there, as
+// OpenAI's and Anthropic's APIs do, without counting it as a request.
+var probePaths = map[string]bool{"/props": true, "/api/version": true, "/api/show": true, "/v1/models": true}
+
 // serve records the request and answers with the next queued reply.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if probePaths[r.URL.Path] {
+		http.NotFound(w, r)
+		return
+	}
 	raw, _ := io.ReadAll(r.Body)
 	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Raw: raw}
 	_ = json.Unmarshal(raw, &req.Body)
@@ -310,4 +323,12 @@ func fragments(call ToolCall) []string {
 func model(req Request) string {
 	m, _ := req.Body["model"].(string)
 	return m
+}
+
+// answering returns the model the reply says answered.
+func answering(req Request, r Reply) string {
+	if r.Model != "" {
+		return r.Model
+	}
+	return model(req)
 }

@@ -30,7 +30,7 @@ func openaiEvents(req Request, r Reply) []event {
 	chunk := func(choices []any, usage any) {
 		evs = append(evs, event{data: mustJSON(map[string]any{
 			"id": "chatcmpl-llmtest", "object": "chat.completion.chunk", "created": 1700000000,
-			"model": model(req), "system_fingerprint": "fp_llmtest", "choices": choices, "usage": usage,
+			"model": answering(req, r), "system_fingerprint": "fp_llmtest", "choices": choices, "usage": usage,
 		})})
 	}
 	delta := func(d map[string]any, finish any) {
