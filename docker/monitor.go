@@ -7,7 +7,7 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/berth-app/berth/internal/fanout"
+	"github.com/berth-app/berth/docker/fanout"
 )
 
 // MonitorConfig tunes a Monitor. Zero values take the defaults.

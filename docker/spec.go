@@ -17,7 +17,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 
-	"github.com/berth-app/berth/internal/workspace"
+	"github.com/berth-app/berth/docker/workspace"
 )
 
 // Labels every sandbox carries, so that Berth can find and reap it later.

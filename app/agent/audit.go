@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/berth-app/berth/internal/actor"
+	"github.com/berth-app/berth/app/actor"
 )
 
 // AuditEvent is one entry for the audit log. Detail never holds an API key.

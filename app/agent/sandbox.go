@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/berth-app/berth/internal/workspace"
+	"github.com/berth-app/berth/docker/workspace"
 )
 
 // ExecRequest is one command for the sandbox to run.

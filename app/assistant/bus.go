@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/app/agent"
-	"github.com/berth-app/berth/internal/fanout"
+	"github.com/berth-app/berth/docker/fanout"
 )
 
 // Event kinds of the runtime's stream, which the desktop app renders and

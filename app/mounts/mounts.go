@@ -17,7 +17,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/berth-app/berth/internal/workspace"
+	"github.com/berth-app/berth/docker/workspace"
 )
 
 // ContainerRoot is the folder inside the sandbox under which extra mounts live.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/berth-app/berth/internal/actor"
+	"github.com/berth-app/berth/app/actor"
 )
 
 // Actor says who caused an event.

@@ -1,7 +1,8 @@
 // Package fanout hands every published value to every subscriber, in order,
 // none dropped: each subscriber has its own unbounded queue, so a slow
 // reader never blocks the publisher. The assistant's event bus and the
-// Docker monitor's subscribers both use it.
+// Docker monitor's subscribers both use it; it lives under docker/ (it has
+// nothing of Docker in it) because that is the lowest layer both may import.
 package fanout
 
 import "sync"

@@ -1,6 +1,7 @@
 // Package workspace names the folders every sandbox has: the one owner of
 // these container paths, which docker (the mounts it makes), mounts (where
 // extra folders go), agent (what the model is told) and assistant share.
+// It is a leaf under docker/ because docker, the lowest layer, needs it too.
 package workspace
 
 import "path"
