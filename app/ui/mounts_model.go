@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/disk"
 	"github.com/berth-app/berth/app/mounts"
 	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker/workspace"
 )
 
 // NoMountsText is what the mount picker says for a group without mounts.
@@ -171,6 +173,19 @@ func thousands(n int64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// FolderUsageText is the mount picker's line about the group folder.
+func FolderUsageText(u disk.FolderUsage, err error) string {
+	if err != nil {
+		return "The group's own folder (" + workspace.GroupDir + ", read-write): its size could not be measured: " + err.Error()
+	}
+	more := ""
+	if !u.Complete {
+		more = " or more"
+	}
+	return fmt.Sprintf("The group's own folder (%s, read-write): %d files%s in %d folders, %s.",
+		workspace.GroupDir, u.Files, more, u.Folders, sizeText(int64(u.Bytes)))
 }
 
 // sizeText is a byte count for people: "512 B", "1.5 KB", "12.3 MB".

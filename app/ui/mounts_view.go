@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/disk"
 )
 
 // MountsView is the mount picker of one group: its folders, a folder being
@@ -35,6 +36,7 @@ type MountsView struct {
 
 	groupSel *widget.Select
 	list     *fyne.Container
+	folder   *widget.Label // the group folder's size, when the service can tell
 	checkBox *fyne.Container
 	status   *widget.Label
 	name     *widget.Entry
@@ -97,9 +99,16 @@ func (v *MountsView) build() fyne.CanvasObject {
 	)
 	save := widget.NewButtonWithIcon("Save settings", theme.DocumentSaveIcon(), v.onSaveSettings)
 
-	body := container.NewVBox(
+	folders := []fyne.CanvasObject{
 		container.NewBorder(nil, nil, widget.NewLabel("Group"), nil, v.groupSel),
 		heading("Folders the sandbox sees"),
+	}
+	if _, ok := v.svc.(FolderSizer); ok {
+		v.folder = widget.NewLabel("")
+		v.folder.Wrapping = fyne.TextWrapWord
+		folders = append(folders, v.folder)
+	}
+	body := container.NewVBox(append(folders,
 		v.list,
 		container.NewHBox(add),
 		v.checkBox,
@@ -109,7 +118,7 @@ func (v *MountsView) build() fyne.CanvasObject {
 		settings,
 		container.NewHBox(save),
 		v.saved,
-	)
+	)...)
 	v.scroll = container.NewVScroll(body)
 	v.load()
 	return v.scroll
@@ -144,6 +153,26 @@ func (v *MountsView) load() {
 	}
 	v.fillSettings()
 	v.reloadMounts()
+	v.measureFolder()
+}
+
+// FolderSizer measures a group's folder (bounded, no symlink followed);
+// *assistant.Service has it.
+type FolderSizer interface {
+	GroupFolderUsage(ctx context.Context, group string) (disk.FolderUsage, error)
+}
+
+// measureFolder shows the group folder's size, measured off Fyne's thread.
+func (v *MountsView) measureFolder() {
+	sizer, ok := v.svc.(FolderSizer)
+	if !ok || v.folder == nil || v.group.Slug == "" {
+		return
+	}
+	group := v.group.Slug
+	v.async(func() {
+		u, err := sizer.GroupFolderUsage(v.ctx, group)
+		v.do(func() { v.folder.SetText(FolderUsageText(u, err)) })
+	})
 }
 
 // SetGroup shows another group's mounts; a folder being checked is dropped.

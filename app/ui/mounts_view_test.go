@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/disk"
 	"github.com/berth-app/berth/app/mounts"
 	"github.com/berth-app/berth/app/store"
 )
@@ -214,5 +216,33 @@ func TestMountsSaveGroupSettings(t *testing.T) {
 	}
 	if v.group.Settings.MemoryMB != 2048 || v.form.memory.Text != "2048" {
 		t.Errorf("after saving: group %+v, field %q", v.group.Settings, v.form.memory.Text)
+	}
+}
+
+// sizedMounts is the picker's fake service that can also measure the group
+// folder.
+type sizedMounts struct {
+	*fakeMounts
+	usage disk.FolderUsage
+}
+
+func (s sizedMounts) GroupFolderUsage(context.Context, string) (disk.FolderUsage, error) {
+	return s.usage, nil
+}
+
+func TestMountsShowsTheGroupFolderSize(t *testing.T) {
+	f := sizedMounts{fakeMounts: newMountsFake(), usage: disk.FolderUsage{Files: 12, Folders: 3, Bytes: 3 << 20, Complete: true}}
+	a := test.NewTempApp(t)
+	v := NewMountsView(context.Background(), f, "")
+	v.do, v.async = now, now
+	v.Stat = func(string) error { return nil }
+	w := NewMountsWindow(a, v)
+	t.Cleanup(w.Close)
+	want := "The group's own folder (/workspace/group, read-write): 12 files in 3 folders, 3.0 MB."
+	if v.folder == nil || v.folder.Text != want {
+		t.Fatalf("folder line: got %v, want %q", v.folder, want)
+	}
+	if got := FolderUsageText(disk.FolderUsage{Files: 200000}, nil); !strings.Contains(got, "200000 files or more") {
+		t.Errorf("a walk that stopped at its limit: %q", got)
 	}
 }
