@@ -31,6 +31,7 @@ type Item struct {
 	Note      string // ItemUser: what it waits for ("Waiting: Docker is not running")
 	Retry     string // ItemTurnEnd: the text Retry sends again
 	Streaming bool   // ItemAssistant: more text may come
+	Progress  string // ItemNotice: the call whose arguments are still being written ("" for other notices)
 	Card      *ToolCard
 }
 
@@ -237,6 +238,7 @@ func (c *Conversation) agent(ev agent.Event) bool {
 		c.Items = append(c.Items, Item{Kind: ItemAssistant, Text: ev.Text, Streaming: true})
 	case agent.EventToolStart:
 		c.stopStreaming()
+		c.dropProgress(ev.CallID)
 		c.Items = append(c.Items, Item{Kind: ItemTool, Card: &ToolCard{CallID: ev.CallID, Tool: ev.Tool, Summary: ev.Summary, Running: true, ExitCode: -1}})
 	case agent.EventApproval:
 		card := c.card(ev.CallID)
@@ -272,12 +274,29 @@ func (c *Conversation) agent(ev agent.Event) bool {
 			msg += " (" + ev.Err.Error() + ")"
 		}
 		c.Items = append(c.Items, Item{Kind: ItemNotice, Text: fmt.Sprintf("%s; retrying in %s (attempt %d).", msg, ev.Wait.Round(time.Second), ev.Attempt)})
-	case agent.EventCompacted:
+	case agent.EventCompacted, agent.EventNotice:
 		c.Items = append(c.Items, Item{Kind: ItemNotice, Text: ev.Text})
+	case agent.EventToolProgress:
+		// A local model may spend minutes writing one call's arguments,
+		// which are not shown: say that it is working, in one line.
+		text := fmt.Sprintf("Writing a tool call (%s)… %s", ev.Tool, sizeText(int64(ev.Bytes)))
+		if n := len(c.Items); n > 0 && c.Items[n-1].Progress == ev.CallID {
+			c.Items[n-1].Text = text
+			return true
+		}
+		c.stopStreaming()
+		c.Items = append(c.Items, Item{Kind: ItemNotice, Text: text, Progress: ev.CallID})
 	default:
 		return false
 	}
 	return true
+}
+
+// dropProgress removes the "writing a tool call" line once the call starts.
+func (c *Conversation) dropProgress(callID string) {
+	if n := len(c.Items); n > 0 && c.Items[n-1].Progress == callID {
+		c.Items = c.Items[:n-1]
+	}
 }
 
 func (c *Conversation) stopStreaming() {

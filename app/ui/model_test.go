@@ -148,6 +148,21 @@ func TestConversationApply(t *testing.T) {
 			busy: 1, input: true,
 		},
 		{
+			name: "a tool call being written shows one line that grows, gone when the call starts",
+			events: []assistant.Event{agentEv(s, agent.Event{Kind: agent.EventToolProgress, Tool: "write_file", CallID: "c1", Bytes: 512}),
+				agentEv(s, agent.Event{Kind: agent.EventToolProgress, Tool: "write_file", CallID: "c1", Bytes: 2150})},
+			want: []string{"user hello [pending] ", "notice Writing a tool call (write_file)… 2.1 KB"},
+			busy: 1, input: true,
+		},
+		{
+			name: "the progress line gives way to the card; a cut reply is a notice",
+			events: []assistant.Event{agentEv(s, agent.Event{Kind: agent.EventToolProgress, Tool: "bash", CallID: "c1", Bytes: 600}),
+				agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"}),
+				agentEv(s, agent.Event{Kind: agent.EventNotice, Text: "The reply was cut at the output limit."})},
+			want: []string{"user hello [pending] ", "tool bash: ls: Running in the sandbox…", "notice The reply was cut at the output limit."},
+			busy: 1, input: true,
+		},
+		{
 			name:     "another chat's events are ignored",
 			events:   []assistant.Event{{Kind: assistant.EventTurnStart, Session: "other", MessageID: 9}, agentEv("other", agent.Event{Kind: agent.EventText, Text: "x"})},
 			want:     []string{"user hello [pending] "},
