@@ -28,6 +28,7 @@ func Serve(in io.Reader, out io.Writer) error {
 	// A write to a closed stdout must be an error, not a silent death that
 	// would leave the commands' processes behind.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	prewarmThreads(spareThreads)
 	s := &server{self: os.Getpid(), calls: map[int]*call{}, exited: map[int]syscall.WaitStatus{}, kick: make(chan struct{}, 1)}
 	go s.reap()
 	if _, err := io.WriteString(out, Magic); err != nil {
@@ -48,6 +49,29 @@ func Serve(in io.Reader, out io.Writer) error {
 		}
 		go s.handle(st)
 	}
+}
+
+// spareThreads is how many OS threads the helper makes at start.
+const spareThreads = 32
+
+// prewarmThreads makes the Go runtime start n OS threads now, while the
+// sandbox has processes to spare: they stay parked and are reused. A command
+// that uses up the sandbox's pids limit (a fork bomb, a huge make -j) would
+// otherwise leave the helper unable to start the thread it needs to report
+// the command's end — and the Go runtime dies when it cannot (newosproc).
+func prewarmThreads(n int) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A blocking system call holds its thread: the runtime starts
+			// another for the next goroutine.
+			ts := unix.Timespec{Nsec: 30e6}
+			_ = unix.Nanosleep(&ts, nil)
+		}()
+	}
+	wg.Wait()
 }
 
 type rwc struct {
