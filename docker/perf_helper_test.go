@@ -19,7 +19,7 @@ import (
 // of output through each path. Run by `make bench`; never asserted.
 func TestPerfHelper(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	ctx := context.Background()
 	c := dockertest.Client(t)

@@ -15,6 +15,7 @@ import (
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/docker/dockertest"
 )
 
 // TestPerfChatStream prints the time spent on Fyne's thread per streamed
@@ -23,7 +24,7 @@ import (
 // under Fyne's test driver. Run by `make bench`.
 func TestPerfChatStream(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") == "" {
-		t.Skip("a measurement, not a test: run `make bench`")
+		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	f := newFake()
 	var msgs []store.Message
