@@ -51,8 +51,10 @@ func Serve(in io.Reader, out io.Writer) error {
 	}
 }
 
-// spareThreads is how many OS threads the helper makes at start.
-const spareThreads = 32
+// spareThreads is how many OS threads the helper makes at start. Each
+// counts against the sandbox's pids limit, so they are few: enough for the
+// helper's own peak (the reaper in wait4, the channel's reads and writes).
+const spareThreads = 8
 
 // prewarmThreads makes the Go runtime start n OS threads now, while the
 // sandbox has processes to spare: they stay parked and are reused. A command
