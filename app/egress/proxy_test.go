@@ -97,6 +97,19 @@ func (h *harness) kinds() string {
 	return strings.Join(ks, " ")
 }
 
+// waitClosed waits until the proxy recorded a connection's end: the client
+// has its answer before the proxy's side of the pipe has finished.
+func (h *harness) waitClosed() {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(h.kinds(), KindClosed) {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("no %s event within 10 s; events: %q", KindClosed, h.kinds())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (h *harness) closed() Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -141,6 +154,7 @@ func TestAllowedByAnExplicitIPRule(t *testing.T) {
 	if code != 200 || body != "hello /page" {
 		t.Fatalf("got %d %q", code, body)
 	}
+	h.waitClosed()
 	if got := h.kinds(); got != "egress.allowed egress.closed" {
 		t.Errorf("events: %q", got)
 	}
