@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/home/installtest"
 	"github.com/berth-app/berth/app/mounts"
 	"github.com/berth-app/berth/app/safefs"
 	"github.com/berth-app/berth/app/store"
@@ -21,19 +21,7 @@ import (
 // real engine when engine is non-nil.
 func newService(t *testing.T, engine Engine) (*Service, *store.Store) {
 	t.Helper()
-	t.Setenv("BERTH_HOME", t.TempDir())
-	p, err := home.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Ensure(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(p.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	p, st := installtest.Open(t, "", store.Options{})
 	cfg, _ := config.Load(p.Config)
 	cfg.Image = dockertest.TestImage
 	svc := &Service{Engine: engine, Store: st, Paths: p, Config: cfg}

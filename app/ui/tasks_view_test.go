@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/home/installtest"
 	"github.com/berth-app/berth/app/store"
 )
 
@@ -19,19 +19,7 @@ import (
 // engine is needed to add, list, pause or remove tasks).
 func realTaskService(t *testing.T) (TaskService, *assistant.Service) {
 	t.Helper()
-	t.Setenv("BERTH_HOME", t.TempDir())
-	p, err := home.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Ensure(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(p.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	p, st := installtest.Open(t, "", store.Options{})
 	svc := &assistant.Service{Store: st, Paths: p, Location: time.UTC}
 	if _, err := svc.AddGroup(context.Background(), "main", "Main", assistant.GroupSettings{}); err != nil {
 		t.Fatal(err)

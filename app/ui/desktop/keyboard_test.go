@@ -15,7 +15,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/berth-app/berth/app/agent"
-	berthhome "github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/home/installtest"
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/docker/dockertest"
@@ -109,18 +109,7 @@ func TestDesktopKeyboard(t *testing.T) {
 // returns the database's path.
 func seedAskingGroup(t *testing.T, home string) string {
 	t.Helper()
-	t.Setenv("BERTH_HOME", home)
-	p, err := berthhome.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Ensure(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(p.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, st := installtest.Open(t, home, store.Options{})
 	defer st.Close()
 	if _, err := st.CreateGroup(context.Background(), store.Group{Slug: "main", Name: "Main", Settings: []byte(`{"approval":"ask-all"}`)}); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/home/installtest"
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/docker/dockertest"
 )
@@ -125,18 +125,7 @@ func TestPerfDesktop(t *testing.T) {
 // markdown answers) into a fresh BERTH_HOME, as the store keeps them.
 func seedChat(t *testing.T, root string, n int) {
 	t.Helper()
-	t.Setenv("BERTH_HOME", root)
-	p, err := home.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Ensure(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(p.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := installtest.Open(t, root, store.Options{})
 	defer st.Close()
 	ctx := context.Background()
 	if _, err := st.CreateGroup(ctx, store.Group{Slug: "main", Name: "Main", Settings: []byte("{}")}); err != nil {
