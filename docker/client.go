@@ -14,6 +14,7 @@ type Client struct {
 	api      *client.Client
 	endpoint Endpoint
 	helpers  *helpers
+	egress   egressHandlers
 }
 
 // New connects to the engine named by DOCKER_HOST or the current docker

@@ -59,22 +59,26 @@ type Mask struct {
 // Spec is everything that decides what a sandbox is. The zero value of
 // each limit means "Berth's default", never "unlimited".
 type Spec struct {
-	Image          string        `json:"image"`
-	InstallationID string        `json:"home"`    // owning installation id (LabelHome)
-	Group          string        `json:"group"`   // group slug
-	Session        string        `json:"session"` // session id
-	User           string        `json:"user"`    // uid:gid; empty = the host user (nobody when Berth runs as root)
-	Network        string        `json:"network"` // "none" (default) or "bridge"
-	Mounts         []Mount       `json:"mounts"`
-	Masks          []Mask        `json:"masks"`
-	Env            []string      `json:"env,omitempty"`
-	Memory         int64         `json:"memory_bytes"`
-	CPUs           float64       `json:"cpus"`
-	Pids           int64         `json:"pids"`
-	TmpSize        int64         `json:"tmp_bytes"`
-	MaxAge         time.Duration `json:"max_age"`
-	Runtime        string        `json:"runtime,omitempty"` // "runsc" for strong isolation
-	Seccomp        string        `json:"seccomp"`           // the seccomp profile: always SeccompProfile
+	Image          string `json:"image"`
+	InstallationID string `json:"home"`    // owning installation id (LabelHome)
+	Group          string `json:"group"`   // group slug
+	Session        string `json:"session"` // session id
+	User           string `json:"user"`    // uid:gid; empty = the host user (nobody when Berth runs as root)
+	Network        string `json:"network"` // "none" (default) or "bridge"
+	// Egress makes the helper listen on EgressListen inside the sandbox and
+	// hand each connection to the client's EgressHandler (docker/egress.go).
+	// Only with Network "none": the proxy is then the only way out.
+	Egress  bool          `json:"egress,omitempty"`
+	Mounts  []Mount       `json:"mounts"`
+	Masks   []Mask        `json:"masks"`
+	Env     []string      `json:"env,omitempty"`
+	Memory  int64         `json:"memory_bytes"`
+	CPUs    float64       `json:"cpus"`
+	Pids    int64         `json:"pids"`
+	TmpSize int64         `json:"tmp_bytes"`
+	MaxAge  time.Duration `json:"max_age"`
+	Runtime string        `json:"runtime,omitempty"` // "runsc" for strong isolation
+	Seccomp string        `json:"seccomp"`           // the seccomp profile: always SeccompProfile
 
 	// The knobs below are never allowed. They exist so that a spec asking
 	// for them is refused loudly instead of being silently ignored.
@@ -289,6 +293,9 @@ func checkSpec(s Spec) error {
 		return refuse("host networking is never allowed; use \"none\" or \"bridge\"")
 	default:
 		return refuse("network %q is not supported; use \"none\" or \"bridge\"", s.Network)
+	}
+	if s.Egress && s.Network != "none" {
+		return refuse("egress through the host needs network \"none\" (the proxy must be the only way out), not %q", s.Network)
 	}
 	if s.Seccomp != SeccompProfile {
 		return refuse("seccomp profile %q is not Berth's own (%s); every sandbox runs under it", s.Seccomp, SeccompProfile)
