@@ -23,6 +23,7 @@ const (
 	EventCompacted      EventKind = "compacted"       // Text: how the history was shortened to fit the context
 	EventToolProgress   EventKind = "tool_progress"   // Tool, CallID, Bytes: the model is still writing a tool call's arguments
 	EventNotice         EventKind = "notice"          // Text: something the user should know (a reply cut at the output limit, a retry, a skipped message)
+	EventToolOutput     EventKind = "tool_output"     // Tool, CallID, Text: the next piece of a running command's output, stdout and stderr as they come (coalesced, bounded per call)
 )
 
 // PreviewBytes is how much of a tool's output an EventToolEnd carries.
