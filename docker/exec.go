@@ -103,9 +103,38 @@ func (c *Client) Exec(ctx context.Context, sandboxID string, req ExecRequest) (E
 	return c.execDocker(ctx, sandboxID, req, limit, marker)
 }
 
-// execDocker runs a command as its own docker exec.
+// execDocker runs a command as its own docker exec, step by step: start
+// it, wait for its end (or its time limit, or a cancel), kill what is left
+// when it did not end by itself, and read how it ended.
 func (c *Client) execDocker(ctx context.Context, sandboxID string, req ExecRequest, limit int, marker string) (ExecResult, error) {
 	start := time.Now()
+	run, err := c.startDockerExec(ctx, sandboxID, req, limit, marker)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	defer run.att.Close()
+	res, copyErr := run.wait(ctx, req.Timeout)
+	swept := res.TimedOut || res.Canceled
+	if swept {
+		copyErr = c.killDockerExec(sandboxID, marker, run)
+	}
+	res.Duration = time.Since(start)
+	res.Stdout, res.Stderr = run.stdout.Output(), run.stderr.Output()
+	return c.dockerExecResult(ctx, sandboxID, marker, run.execID, res, copyErr, swept)
+}
+
+// dockerExec is one started docker exec: its attach stream, the captures
+// its output goes to, and the end of the copy.
+type dockerExec struct {
+	execID         string
+	att            client.ExecAttachResult
+	stdout, stderr *capture
+	copied         chan error // the output copy's end: nil at the stream's EOF
+}
+
+// startDockerExec creates and attaches the exec, feeds its stdin and
+// starts copying its output into bounded captures (and req.OnOutput).
+func (c *Client) startDockerExec(ctx context.Context, sandboxID string, req ExecRequest, limit int, marker string) (*dockerExec, error) {
 	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
 		AttachStdin:  req.Stdin != nil,
 		AttachStdout: true,
@@ -115,71 +144,78 @@ func (c *Client) execDocker(ctx context.Context, sandboxID string, req ExecReque
 		Cmd:          append([]string{"/bin/sh", "-c", reapWrapper, "berth-exec"}, req.Argv...),
 	})
 	if err != nil {
-		return ExecResult{}, c.explainExecErr(ctx, sandboxID, err)
+		return nil, c.explainExecErr(ctx, sandboxID, err)
 	}
 	att, err := c.api.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
 	if err != nil {
-		return ExecResult{}, c.explainExecErr(ctx, sandboxID, err)
+		return nil, c.explainExecErr(ctx, sandboxID, err)
 	}
-	defer att.Close()
-
+	run := &dockerExec{execID: created.ID, att: att, stdout: newCapture(limit), stderr: newCapture(limit), copied: make(chan error, 1)}
 	if req.Stdin != nil {
 		go func() {
 			_, _ = io.Copy(att.Conn, req.Stdin)
 			_ = att.CloseWrite()
 		}()
 	}
-	outCap, errCap := newCapture(limit), newCapture(limit)
-	var outW, errW io.Writer = outCap, errCap
+	var outW, errW io.Writer = run.stdout, run.stderr
 	if req.OnOutput != nil {
-		outW = io.MultiWriter(outCap, streamFunc{Stdout, req.OnOutput})
-		errW = io.MultiWriter(errCap, streamFunc{Stderr, req.OnOutput})
+		outW = io.MultiWriter(run.stdout, streamFunc{Stdout, req.OnOutput})
+		errW = io.MultiWriter(run.stderr, streamFunc{Stderr, req.OnOutput})
 	}
-	copied := make(chan error, 1)
 	go func() {
 		_, err := stdcopy.StdCopy(outW, errW, att.Reader)
-		copied <- err
+		run.copied <- err
 	}()
+	return run, nil
+}
 
-	var timeout <-chan time.Time
-	if req.Timeout > 0 {
-		t := time.NewTimer(req.Timeout)
+// wait waits until the command's output ends, its time limit passes or ctx
+// is canceled; the result says which of the last two happened.
+func (run *dockerExec) wait(ctx context.Context, timeout time.Duration) (ExecResult, error) {
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
 		defer t.Stop()
-		timeout = t.C
+		expired = t.C
 	}
 	res := ExecResult{}
-	var copyErr error
 	select {
-	case copyErr = <-copied:
-	case <-timeout:
+	case err := <-run.copied:
+		return res, err
+	case <-expired:
 		res.TimedOut = true
 	case <-ctx.Done():
 		res.Canceled = true
 	}
-	swept := false
-	if res.TimedOut || res.Canceled {
-		// The sweep kills the command and all it started; when it cannot,
-		// it stops the whole sandbox rather than leave them running.
-		killErr := c.sweep(sandboxID, marker)
-		swept = true
-		// The stream ends once the processes are gone; don't wait forever
-		// on an engine that is itself in trouble.
-		select {
-		case copyErr = <-copied:
-		case <-time.After(5 * time.Second):
-			att.Close()
-			copyErr = errors.Join(fmt.Errorf("the command did not stop after being killed"), killErr)
-		}
-	}
-	res.Duration = time.Since(start)
-	res.Stdout, res.Stderr = outCap.Output(), errCap.Output()
+	return res, nil
+}
 
+// killDockerExec kills the command and all it started (the sweep stops
+// the whole sandbox when it cannot), then waits, bounded, for the output
+// stream to end.
+func (c *Client) killDockerExec(sandboxID, marker string, run *dockerExec) error {
+	killErr := c.sweep(sandboxID, marker)
+	// The stream ends once the processes are gone; don't wait forever on
+	// an engine that is itself in trouble.
+	select {
+	case err := <-run.copied:
+		return err
+	case <-time.After(5 * time.Second):
+		run.att.Close()
+		return errors.Join(fmt.Errorf("the command did not stop after being killed"), killErr)
+	}
+}
+
+// dockerExecResult reads the exit code of an exec whose output ended, tells
+// a command killed with its whole sandbox from a killed command, and kills
+// whatever the command left behind unless that was done already (swept).
+func (c *Client) dockerExecResult(ctx context.Context, sandboxID, marker, execID string, res ExecResult, copyErr error, swept bool) (ExecResult, error) {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	ins, err := c.api.ExecInspect(ictx, created.ID, client.ExecInspectOptions{})
+	ins, err := c.api.ExecInspect(ictx, execID, client.ExecInspectOptions{})
 	for i := 0; err == nil && ins.Running && i < 250; i++ { // the exit code lands just after the stream ends
 		time.Sleep(2 * time.Millisecond)
-		ins, err = c.api.ExecInspect(ictx, created.ID, client.ExecInspectOptions{})
+		ins, err = c.api.ExecInspect(ictx, execID, client.ExecInspectOptions{})
 	}
 	if err != nil {
 		return res, c.explainExecErr(ictx, sandboxID, errors.Join(err, copyErr))
