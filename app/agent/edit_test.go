@@ -58,7 +58,7 @@ func TestEditFile(t *testing.T) {
 	tests := []struct {
 		name      string
 		input     string
-		cat       ExecResult // the first exec: cat
+		cat       ExecResult // the first exec: editScript (cat)
 		wantWrite string     // stdin of the second exec; empty: no write
 		want      []string
 		wantErr   bool
@@ -85,14 +85,14 @@ func TestEditFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			sb := &fakeSandbox{exec: func(_ context.Context, req ExecRequest) (ExecResult, error) {
-				if req.Argv[0] == "cat" {
+				if len(req.Argv) > 3 && req.Argv[3] == "berth-edit" {
 					return tc.cat, nil
 				}
 				return ExecResult{Stdout: []byte(itoa(len(req.Stdin)) + "\n")}, nil
 			}}
 			o := runTool(t, sb, "edit_file", tc.input)
 			reqs := sb.requests()
-			if len(reqs[0].Argv) != 2 || reqs[0].Argv[0] != "cat" || !strings.HasPrefix(reqs[0].Argv[1], "/workspace/") {
+			if len(reqs[0].Argv) != 5 || reqs[0].Argv[2] != editScript || !strings.HasPrefix(reqs[0].Argv[4], "/workspace/") {
 				t.Errorf("read argv: got %q", reqs[0].Argv)
 			}
 			if reqs[0].OutputCap != maxEditBytes {
@@ -105,7 +105,7 @@ func TestEditFile(t *testing.T) {
 				if len(reqs) != 2 {
 					t.Fatalf("got %d execs, want a read and a write", len(reqs))
 				}
-				if string(reqs[1].Stdin) != tc.wantWrite || !slices.Contains(reqs[1].Argv, reqs[0].Argv[1]) {
+				if string(reqs[1].Stdin) != tc.wantWrite || !slices.Contains(reqs[1].Argv, reqs[0].Argv[4]) {
 					t.Errorf("write: got argv %q stdin %q, want %q", reqs[1].Argv, reqs[1].Stdin, tc.wantWrite)
 				}
 				if o.file == nil || o.file.sha256 != sha256Hex([]byte(tc.wantWrite)) {

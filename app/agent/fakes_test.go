@@ -10,10 +10,12 @@ import (
 	"github.com/berth-app/berth/app/llm"
 )
 
-// fakeSandbox is a Sandbox whose Exec is a func field; nil answers exit 0
-// with no output. It keeps every request.
+// fakeSandbox is a Sandbox whose Exec and File are func fields; a nil exec
+// answers exit 0 with no output, a nil file ErrNoFileOps (the tools then
+// use their scripts, through exec). It keeps every Exec request.
 type fakeSandbox struct {
 	exec func(ctx context.Context, req ExecRequest) (ExecResult, error)
+	file func(ctx context.Context, req FileRequest) (FileResult, error)
 
 	mu   sync.Mutex
 	reqs []ExecRequest
@@ -27,6 +29,13 @@ func (f *fakeSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, er
 		return ExecResult{}, nil
 	}
 	return f.exec(ctx, req)
+}
+
+func (f *fakeSandbox) File(ctx context.Context, req FileRequest) (FileResult, error) {
+	if f.file == nil {
+		return FileResult{}, ErrNoFileOps
+	}
+	return f.file(ctx, req)
 }
 
 func (f *fakeSandbox) requests() []ExecRequest {

@@ -28,8 +28,14 @@ type ExecResult struct {
 // Sandbox runs commands in the session's sandbox. A non-zero exit is a
 // result, not an error; an error means it could not run (sandbox gone, Docker
 // lost, canceled).
+//
+// File reads and writes a whole file without following a symlink anywhere
+// on its path (see files.go): the sandbox refusing it is a *FileError;
+// ErrNoFileOps means this sandbox cannot (it has no helper), and the file
+// tools then run their scripts through Exec, with the same rules.
 type Sandbox interface {
 	Exec(ctx context.Context, req ExecRequest) (ExecResult, error)
+	File(ctx context.Context, req FileRequest) (FileResult, error)
 }
 
 // Container paths every sandbox has.

@@ -3,9 +3,11 @@ package agent
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,8 +20,9 @@ import (
 // dockerSandbox is the test's adapter from a docker.Client to Sandbox (the
 // assistant has its own).
 type dockerSandbox struct {
-	c  *docker.Client
-	id string
+	c      *docker.Client
+	id     string
+	direct *atomic.Int64 // file operations the helper answered itself
 }
 
 func (d dockerSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, error) {
@@ -33,6 +36,30 @@ func (d dockerSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, e
 		StdoutTotal: res.Stdout.Total, StderrTotal: res.Stderr.Total,
 		Truncated: res.Stdout.Truncated || res.Stderr.Truncated, TimedOut: res.TimedOut, Duration: res.Duration,
 	}, err
+}
+
+// File goes through the helper's no-follow file operations, as the
+// assistant's sandbox does (app/assistant/chat.go).
+func (d dockerSandbox) File(ctx context.Context, req FileRequest) (FileResult, error) {
+	start := time.Now()
+	var data []byte
+	var err error
+	if req.Write {
+		err = d.c.WriteFileNoFollow(ctx, d.id, req.Path, req.Data, 0o644)
+	} else {
+		data, err = d.c.ReadFileNoFollow(ctx, d.id, req.Path, req.Limit)
+	}
+	var fe *docker.FileError
+	switch {
+	case errors.Is(err, docker.ErrNoHelper):
+		err = ErrNoFileOps
+	case errors.As(err, &fe):
+		err = &FileError{Errno: fe.Errno, Msg: fe.Msg}
+	}
+	if d.direct != nil && !errors.Is(err, ErrNoFileOps) {
+		d.direct.Add(1)
+	}
+	return FileResult{Data: data, Duration: time.Since(start)}, err
 }
 
 // testSandbox starts a busybox sandbox with a fresh group folder (returned)
@@ -73,7 +100,7 @@ func testSandboxOn(t testing.TB, path string) (dockerSandbox, string) {
 	if got, why := c.AwaitHelper(ctx, sb.ID); got != path {
 		t.Fatalf("the sandbox uses %s (%s), want %s", got, why, path)
 	}
-	return dockerSandbox{c: c, id: sb.ID}, dir
+	return dockerSandbox{c: c, id: sb.ID, direct: new(atomic.Int64)}, dir
 }
 
 // onBothPaths runs a sandbox test through the helper and through docker
@@ -90,6 +117,15 @@ func testScriptsInSandbox(t *testing.T, path string) {
 	sb, dir := testSandboxOn(t, path)
 	writeFixture(t, dir)
 	checkScripts(t, sb, GroupDir)
+	// The file tools took the path under test: the helper's own file
+	// operations, or (without a helper) their scripts.
+	if n := sb.direct.Load(); (path == docker.PathHelper) != (n > 0) {
+		t.Errorf("%d file operations went through the helper directly on the %s path", n, path)
+	}
+	t.Logf("%s path: %d file operations through the helper's no-follow calls", path, sb.direct.Load())
+	if !t.Failed() {
+		t.Logf("attack (%s path): read_file, write_file and edit_file through a symlink to /tmp and through a symlinked folder → all 6 refused, the targets unchanged", path)
+	}
 	t.Run("list the whole container", func(t *testing.T) {
 		c, _ := parseCall("list_files", []byte(`{"path":"/"}`), nil, nil)
 		o := c.run(context.Background(), &executor{sb: sb, callTimeout: 30 * time.Second, outputCap: DefaultOutputCap})

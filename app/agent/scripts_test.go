@@ -55,6 +55,11 @@ func (h hostSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, err
 	return res, nil
 }
 
+// File: the host stands in for a sandbox without a helper.
+func (hostSandbox) File(context.Context, FileRequest) (FileResult, error) {
+	return FileResult{}, ErrNoFileOps
+}
+
 // writeFixture fills dir with the files checkScripts expects.
 func writeFixture(t *testing.T, dir string) {
 	t.Helper()
@@ -143,6 +148,17 @@ func checkScripts(t *testing.T, sb Sandbox, root string) {
 		{"edit missing", "edit_file", `{"path":"{root}/nope.md","old_string":"a","new_string":"b"}`, []string{"No such file"}, nil, true},
 		{"bash in the group folder", "bash", `{"command":"pwd; echo \"$0\" >&2; exit 3"}`, []string{"[stderr]\n", "[exit code 3]"}, nil, true},
 		{"bash killed at its timeout", "bash", `{"command":"echo started; sleep 30","timeout_s":1}`, []string{"started\n[killed after 1 s"}, nil, true},
+		// Attacks: a symlink in the sandbox pointing outside the group
+		// folder, and a symlinked parent folder. The file tools refuse both,
+		// through the helper and through docker exec alike.
+		{"plant symlinks", "bash", `{"command":"cd {root} && echo outside > /tmp/berth-outside.txt && ln -s /tmp/berth-outside.txt link-out && ln -s notes linkdir && echo planted"}`, []string{"planted"}, nil, false},
+		{"read through a symlink", "read_file", `{"path":"{root}/link-out"}`, []string{"link-out: a symlink is on the way"}, []string{"outside"}, true},
+		{"read through a symlinked folder", "read_file", `{"path":"{root}/linkdir/todo.md"}`, []string{"a symlink is on the way"}, []string{"milk"}, true},
+		{"write over a symlink", "write_file", `{"path":"{root}/link-out","content":"overwritten"}`, []string{"a symlink is on the way"}, nil, true},
+		{"write through a symlinked folder", "write_file", `{"path":"{root}/linkdir/new/planted.txt","content":"planted"}`, []string{"a symlink is on the way"}, nil, true},
+		{"edit through a symlink", "edit_file", `{"path":"{root}/link-out","old_string":"outside","new_string":"edited"}`, []string{"a symlink is on the way"}, nil, true},
+		{"edit through a symlinked folder", "edit_file", `{"path":"{root}/linkdir/todo.md","old_string":"milk","new_string":"beer"}`, []string{"a symlink is on the way"}, nil, true},
+		{"nothing written through them", "bash", `{"command":"cat /tmp/berth-outside.txt {root}/notes/todo.md; ls {root}/notes"}`, []string{"outside\n- buy milk"}, []string{"overwritten", "edited", "beer", "new"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -61,6 +61,11 @@ type scriptedSandbox struct {
 	argvs [][]string
 }
 
+// File: no helper; the tools use their scripts.
+func (s *scriptedSandbox) File(context.Context, agent.FileRequest) (agent.FileResult, error) {
+	return agent.FileResult{}, agent.ErrNoFileOps
+}
+
 func (s *scriptedSandbox) Exec(_ context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 )
 
 // maxEditBytes is the largest file edit_file reads into memory.
@@ -70,21 +71,11 @@ func (c editCall) summary() string {
 }
 
 func (c editCall) run(ctx context.Context, x *executor) outcome {
-	res, err := x.exec(ctx, ExecRequest{Argv: []string{"cat", c.path}, OutputCap: maxEditBytes})
-	if err != nil {
-		return sandboxFailed(err, res)
+	data, res, o, ok := c.read(ctx, x)
+	if !ok {
+		return o
 	}
-	if res.ExitCode != 0 || res.TimedOut {
-		return scriptFailed(res)
-	}
-	if res.Truncated || res.StdoutTotal > maxEditBytes {
-		return ran(failed(fmt.Sprintf("%s is %d bytes, too large for edit_file (at most %d); use bash (sed, python3) instead",
-			c.path, res.StdoutTotal, maxEditBytes)), res)
-	}
-	if bytes.IndexByte(res.Stdout, 0) >= 0 {
-		return ran(failed(fmt.Sprintf("%s is a binary file; edit_file changes text only", c.path)), res)
-	}
-	content := string(res.Stdout)
+	content := string(data)
 	updated, n, first, err := applyEdit(content, c.old, c.new, c.replaceAll)
 	if err != nil {
 		return ran(failed(fmt.Sprintf("%s: %v", c.path, err)), res)
@@ -97,6 +88,43 @@ func (c editCall) run(ctx context.Context, x *executor) outcome {
 	o.output = fmt.Sprintf("Edited %s: replaced %d match%s; the file is now %d bytes (sha256 %s).\n%s",
 		c.path, n, pluralES(n), info.size, info.sha256, snippet(updated, first, len(c.new)))
 	return o
+}
+
+// editScript prints the file ($1), refusing a path with a symlink on it.
+const editScript = noLinkScript + `nolink "$1"; exec cat "$1"`
+
+// read reads the file to edit, through Sandbox.File or, without it, a
+// script. ok is false when it could not, and o says why; res is how the
+// read ran (its duration counts in the edit's).
+func (c editCall) read(ctx context.Context, x *executor) (data []byte, res ExecResult, o outcome, ok bool) {
+	fr, err := x.file(ctx, FileRequest{Path: c.path, Limit: maxEditBytes})
+	switch {
+	case errors.Is(err, syscall.EFBIG):
+		return nil, res, outcome{output: fmt.Sprintf("%s is more than %d bytes, too large for edit_file; use bash (sed, python3) instead",
+			c.path, maxEditBytes), isError: true, exitCode: fileExitCode, duration: fr.Duration}, false
+	case err == nil:
+		data, res = fr.Data, ExecResult{Duration: fr.Duration, StdoutTotal: int64(len(fr.Data))}
+	case !errors.Is(err, ErrNoFileOps):
+		return nil, res, fileFailed(c.path, opEdit, err, fr), false
+	default:
+		res, err = x.exec(ctx, ExecRequest{Argv: []string{"/bin/sh", "-c", editScript, "berth-edit", c.path}, OutputCap: maxEditBytes})
+		switch {
+		case err != nil:
+			return nil, res, sandboxFailed(err, res), false
+		case symlinkRefused(res):
+			return nil, res, ran(failed(symlinkMessage(c.path)), res), false
+		case res.ExitCode != 0 || res.TimedOut:
+			return nil, res, scriptFailed(res), false
+		case res.Truncated || res.StdoutTotal > maxEditBytes:
+			return nil, res, ran(failed(fmt.Sprintf("%s is %d bytes, too large for edit_file (at most %d); use bash (sed, python3) instead",
+				c.path, res.StdoutTotal, maxEditBytes)), res), false
+		}
+		data = res.Stdout
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		return nil, res, ran(failed(fmt.Sprintf("%s is a binary file; edit_file changes text only", c.path)), res), false
+	}
+	return data, res, outcome{}, true
 }
 
 // pluralES returns "es" unless n is 1.

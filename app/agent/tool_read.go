@@ -3,10 +3,12 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Read limits.
@@ -32,7 +34,8 @@ var readSpec = toolSpec{
 // in its first 8000 bytes: binary), then for text lines $2.. ($3 of them,
 // each cut at $4 bytes, stopping before $5 bytes of output) numbered like
 // cat -n, then "berth-end LINES STOPPEDAT".
-const readScript = `f=$1
+const readScript = noLinkScript + `f=$1
+nolink "$f"
 if [ -d "$f" ]; then echo "$f is a folder, not a file; use list_files to see what it holds" >&2; exit 2; fi
 if [ ! -e "$f" ]; then echo "no such file: $f" >&2; exit 2; fi
 if [ ! -r "$f" ]; then echo "permission denied: $f cannot be read" >&2; exit 2; fi
@@ -95,6 +98,17 @@ func (c readCall) summary() string {
 
 func (c readCall) run(ctx context.Context, x *executor) outcome {
 	budget := max(x.outputCap-200, 1024)
+	fr, err := x.file(ctx, FileRequest{Path: c.path, Limit: maxDirectRead})
+	switch {
+	case err == nil:
+		o := formatRead(c, readScriptOutput(fr.Data, c.offset, c.limit, maxLineBytes, budget))
+		o.duration, o.bytes = fr.Duration, int64(len(fr.Data))
+		return o
+	case errors.Is(err, ErrNoFileOps), errors.Is(err, syscall.EFBIG):
+		// No helper, or a file too large to read whole: the script streams it.
+	default:
+		return fileFailed(c.path, opRead, err, fr)
+	}
 	res, err := x.exec(ctx, ExecRequest{
 		Argv: []string{"/bin/sh", "-c", readScript, "berth-read", c.path,
 			strconv.Itoa(c.offset), strconv.Itoa(c.limit), strconv.Itoa(maxLineBytes), strconv.Itoa(budget)},
@@ -102,6 +116,9 @@ func (c readCall) run(ctx context.Context, x *executor) outcome {
 	})
 	if err != nil {
 		return sandboxFailed(err, res)
+	}
+	if symlinkRefused(res) {
+		return ran(failed(symlinkMessage(c.path)), res)
 	}
 	if res.ExitCode != 0 || res.TimedOut {
 		return scriptFailed(res)

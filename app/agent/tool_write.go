@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -21,8 +22,8 @@ var writeSpec = toolSpec{
 }
 
 // writeScript makes the parent folder ($2) and writes stdin to the file ($1),
-// then prints the file's size.
-const writeScript = `mkdir -p "$2" && cat > "$1" && wc -c < "$1"`
+// then prints the file's size; it refuses a path with a symlink on it.
+const writeScript = noLinkScript + `nolink "$1"; mkdir -p "$2" && cat > "$1" && wc -c < "$1"`
 
 // writeCall writes a whole file.
 type writeCall struct {
@@ -72,12 +73,23 @@ func writeFile(ctx context.Context, x *executor, p string, content []byte) (outc
 	if content == nil {
 		content = []byte{}
 	}
+	info := &fileInfo{path: p, size: len(content), sha256: sha256Hex(content)}
+	fr, err := x.file(ctx, FileRequest{Path: p, Write: true, Data: content})
+	switch {
+	case err == nil:
+		return outcome{file: info, duration: fr.Duration}, info
+	case !errors.Is(err, ErrNoFileOps):
+		return fileFailed(p, opWrite, err, fr), nil
+	}
 	res, err := x.exec(ctx, ExecRequest{
 		Argv:  []string{"/bin/sh", "-c", writeScript, "berth-write", p, path.Dir(p)},
 		Stdin: content,
 	})
 	if err != nil {
 		return sandboxFailed(err, res), nil
+	}
+	if symlinkRefused(res) {
+		return ran(failed(symlinkMessage(p)), res), nil
 	}
 	if res.ExitCode != 0 || res.TimedOut {
 		return scriptFailed(res), nil
@@ -87,6 +99,5 @@ func writeFile(ctx context.Context, x *executor, p string, content []byte) (outc
 		o.output = fmt.Sprintf("writing %s went wrong: %d bytes were sent but the file holds %s", p, len(content), strings.TrimSpace(text(res.Stdout)))
 		return o, nil
 	}
-	info := &fileInfo{path: p, size: len(content), sha256: sha256Hex(content)}
 	return ran(outcome{file: info}, res), info
 }

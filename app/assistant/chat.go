@@ -323,28 +323,44 @@ func (l *lazySandbox) Exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 	return r, err
 }
 
+// lost forgets a sandbox that stopped: the next call starts a fresh one.
+func (l *lazySandbox) lost(ctx context.Context, id string, err error) {
+	l.mu.Lock()
+	l.sb = nil
+	l.mu.Unlock()
+	_ = l.svc.record(context.WithoutCancel(ctx), store.Event{Group: l.group, Session: l.session, Kind: AuditSandboxLost,
+		Summary: "the sandbox stopped; the next tool call gets a fresh one", Detail: mustJSON(map[string]any{"id": id, "error": err.Error()})})
+}
+
 func isGone(err error) bool {
 	return errors.Is(err, docker.ErrSandboxGone) || errors.Is(err, docker.ErrSandboxNotRunning)
 }
 
-func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
+// sandbox returns the id of the session's sandbox, starting one through
+// the gate when there is none.
+func (l *lazySandbox) sandbox(ctx context.Context) (string, error) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.sb == nil {
 		if _, err := l.svc.gate().Check(ctx); err != nil {
 			l.err = err
-			l.mu.Unlock()
-			return agent.ExecResult{}, err
+			return "", err
 		}
 		sb, _, err := l.svc.Sandbox(ctx, l.group, l.session)
 		if err != nil {
 			l.err = err
-			l.mu.Unlock()
-			return agent.ExecResult{}, err
+			return "", err
 		}
 		l.sb = &sb
 	}
-	id := l.sb.ID
-	l.mu.Unlock()
+	return l.sb.ID, nil
+}
+
+func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
+	id, err := l.sandbox(ctx)
+	if err != nil {
+		return agent.ExecResult{}, err
+	}
 	dreq := docker.ExecRequest{Argv: req.Argv, WorkDir: req.WorkDir, Timeout: req.Timeout, OutputCap: req.OutputCap}
 	if req.Stdin != nil {
 		dreq.Stdin = strings.NewReader(string(req.Stdin))
@@ -355,11 +371,7 @@ func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 	}
 	r, err := l.svc.guardedExec(ctx, l.group, l.session, id, dreq)
 	if isGone(err) {
-		l.mu.Lock()
-		l.sb = nil // the next call starts a fresh sandbox
-		l.mu.Unlock()
-		_ = l.svc.record(context.WithoutCancel(ctx), store.Event{Group: l.group, Session: l.session, Kind: AuditSandboxLost,
-			Summary: "the sandbox stopped; the next tool call gets a fresh one", Detail: mustJSON(map[string]any{"id": id, "error": err.Error()})})
+		l.lost(ctx, id, err)
 		if r.Duration > 0 {
 			err = fmt.Errorf("the sandbox stopped while the command ran (%w); the next tool call starts a fresh one", err)
 		}

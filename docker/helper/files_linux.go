@@ -23,12 +23,17 @@ func serveFile(st *yamux.Stream, req Request) {
 	ex := Exit{}
 	if err != nil {
 		ex = Exit{Code: 1, Error: err.Error()}
+		var en unix.Errno
+		if errors.As(err, &en) {
+			ex.Errno = unix.ErrnoName(en)
+		}
 	}
 	_ = WriteJSON(st, FrameExit, ex)
 }
 
 func readFile(st *yamux.Stream, req Request) error {
-	f, err := openNoFollow(req.Path, unix.O_RDONLY, 0)
+	// O_NONBLOCK: opening a FIFO must not hang the call.
+	f, err := openNoFollow(req.Path, unix.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return err
 	}
@@ -37,11 +42,11 @@ func readFile(st *yamux.Stream, req Request) error {
 	if err != nil {
 		return err
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file (%s)", req.Path, fi.Mode().Type())
+	if err := regular(req.Path, fi); err != nil {
+		return err
 	}
 	if fi.Size() > req.Limit {
-		return fmt.Errorf("%s is %d bytes, more than the limit of %d", req.Path, fi.Size(), req.Limit)
+		return fmt.Errorf("%s is %d bytes, more than the limit of %d: %w", req.Path, fi.Size(), req.Limit, unix.EFBIG)
 	}
 	buf := make([]byte, MaxFrame)
 	for sent := int64(0); sent <= req.Limit; {
@@ -64,16 +69,24 @@ func writeFile(st *yamux.Stream, req Request) error {
 	if mode == 0 {
 		mode = 0o644
 	}
-	f, err := openNoFollow(req.Path, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, mode)
+	err := makeFoldersNoFollow(path.Dir(req.Path))
+	var f *os.File
+	if err == nil {
+		f, err = openNoFollow(req.Path, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NONBLOCK, mode)
+	}
 	if err != nil {
 		// Read the data all the same, so the stream stays in step.
 		drainStdin(st)
 		return err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err == nil {
+		err = regular(req.Path, fi)
+	}
+	if err != nil {
 		drainStdin(st)
-		return fmt.Errorf("%s is not a regular file", req.Path)
+		return err
 	}
 	for {
 		typ, p, err := ReadFrame(st, string([]byte{FrameStdin, FrameStdinEOF}))
@@ -88,6 +101,58 @@ func writeFile(st *yamux.Stream, req Request) error {
 			return err
 		}
 	}
+}
+
+// regular refuses anything but a regular file, naming a folder as such.
+func regular(p string, fi os.FileInfo) error {
+	switch {
+	case fi.IsDir():
+		return fmt.Errorf("%s is a folder: %w", p, unix.EISDIR)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%s): %w", p, fi.Mode().Type(), unix.EINVAL)
+	}
+	return nil
+}
+
+// makeFoldersNoFollow makes the missing folders of an absolute path, as
+// mkdir -p does, but never through a symlink: each folder is opened with
+// O_NOFOLLOW from the one before it.
+func makeFoldersNoFollow(p string) error {
+	if p == "/" {
+		return nil
+	}
+	dir, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer func() { unix.Close(dir) }()
+	for _, part := range strings.Split(p[1:], "/") {
+		next, err := openFolder(dir, part)
+		if errors.Is(err, unix.ENOENT) {
+			if err = unix.Mkdirat(dir, part, 0o777); err == nil || errors.Is(err, unix.EEXIST) {
+				next, err = openFolder(dir, part)
+			}
+		}
+		if err != nil {
+			return explainOpen(p, err)
+		}
+		unix.Close(dir)
+		dir = next
+	}
+	return nil
+}
+
+// openFolder opens the folder name in dir, refusing a symlink (ELOOP).
+func openFolder(dir int, name string) (int, error) {
+	fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOTDIR) {
+		// O_NOFOLLOW|O_DIRECTORY says ENOTDIR for a symlink: say which.
+		var st unix.Stat_t
+		if unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return -1, unix.ELOOP
+		}
+	}
+	return fd, err
 }
 
 func drainStdin(st *yamux.Stream) {
@@ -120,7 +185,7 @@ func openNoFollow(p string, flags int, mode uint32) (*os.File, error) {
 	}
 	parts := strings.Split(p[1:], "/")
 	for _, part := range parts[:len(parts)-1] {
-		next, err := unix.Openat(dir, part, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		next, err := openFolder(dir, part)
 		unix.Close(dir)
 		if err != nil {
 			return nil, explainOpen(p, err)

@@ -59,7 +59,7 @@ const (
 	KindHello     = "hello"
 	KindExec      = "exec"
 	KindReadFile  = "read_file"  // Path, Limit: the file's bytes as Stdout frames
-	KindWriteFile = "write_file" // Path, Mode: Stdin frames become the file
+	KindWriteFile = "write_file" // Path, Mode: Stdin frames become the file; missing folders are made
 )
 
 // Bounds on what either side accepts.
@@ -93,6 +93,7 @@ type Exit struct {
 	Error   string `json:"error,omitempty"`   // the command could not be started
 	Version int    `json:"version,omitempty"` // hello: the protocol version
 	Arch    string `json:"arch,omitempty"`    // hello: GOARCH of the helper
+	Errno   string `json:"errno,omitempty"`   // file kinds: why the operation failed, as the errno's name ("ELOOP")
 }
 
 // WriteFrame writes one frame. It refuses payloads over MaxJSONFrame.
