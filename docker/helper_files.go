@@ -39,7 +39,9 @@ func (e *FileError) Unwrap() error {
 }
 
 // Is makes a file over the limit an ErrFileTooLarge too.
-func (e *FileError) Is(target error) bool { return target == ErrFileTooLarge && e.Errno == syscall.EFBIG }
+func (e *FileError) Is(target error) bool {
+	return target == ErrFileTooLarge && e.Errno == syscall.EFBIG
+}
 
 // fileErrnos are the reasons the helper may give, by name: names, not
 // numbers, since the host's numbers may differ from Linux's. Any other
