@@ -66,7 +66,15 @@ func (t *turn) handle(ctx context.Context, c llm.ToolCall) (llm.Part, error) {
 
 // exec runs an allowed call in the sandbox.
 func (t *turn) exec(ctx context.Context, c llm.ToolCall, parsed call) outcome {
-	o := parsed.run(ctx, t.x)
+	x := t.x
+	if t.cfg.OnEvent != nil {
+		live := *t.x
+		live.live = func(text string) {
+			t.emit(Event{Kind: EventToolOutput, Tool: c.Name, CallID: c.ID, Text: text})
+		}
+		x = &live
+	}
+	o := parsed.run(ctx, x)
 	switch {
 	case ctx.Err() != nil:
 		o.output = "interrupted: the user stopped the turn while this call ran; it was killed"

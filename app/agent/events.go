@@ -23,8 +23,19 @@ const (
 	EventCompacted      EventKind = "compacted"       // Text: how the history was shortened to fit the context
 	EventToolProgress   EventKind = "tool_progress"   // Tool, CallID, Bytes: the model is still writing a tool call's arguments
 	EventNotice         EventKind = "notice"          // Text: something the user should know (a reply cut at the output limit, a retry, a skipped message)
-	EventToolOutput     EventKind = "tool_output"     // Tool, CallID, Text: the next piece of a running command's output, stdout and stderr as they come (coalesced, bounded per call)
+	EventToolOutput     EventKind = "tool_output"     // Tool, CallID, Text: the next piece of a running bash call's output (see below)
 )
+
+// EventToolOutput, exactly: while a bash call runs (after its
+// EventToolStart, before its EventToolEnd), each event's Text is the next
+// piece of what the command printed, stdout and stderr interleaved as they
+// arrived, valid UTF-8 (a character split between pieces waits for the
+// next one). Pieces are coalesced: an event at most LiveFlushEvery after
+// the output, or as soon as LiveFlushBytes are pending. A call shows at
+// most LiveMaxBytes this way; the piece that reaches it ends with a note
+// saying so, and no more events follow for that call. Append the Texts in
+// order to get the live output; the EventToolEnd's Output (and the model's
+// result) are unchanged by them. Only bash streams; the other tools do not.
 
 // PreviewBytes is how much of a tool's output an EventToolEnd carries.
 const PreviewBytes = 2 << 10

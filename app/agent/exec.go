@@ -13,6 +13,9 @@ type executor struct {
 	callTimeout time.Duration // per call, unless bash's timeout_s says otherwise
 	maxTimeout  time.Duration // the most timeout_s may ask for
 	outputCap   int           // bytes of output the model sees per call
+	// live, when set, gets a running bash call's output as it comes (see
+	// live.go); it is set per call, on a copy of the turn's executor.
+	live func(text string)
 }
 
 // exec runs req, filling in the call timeout and the output cap.

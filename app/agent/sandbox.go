@@ -14,6 +14,10 @@ type ExecRequest struct {
 	WorkDir   string
 	Timeout   time.Duration // 0: no limit beyond ctx
 	OutputCap int           // bytes kept per stream (head and tail); 0: the sandbox's default
+	// OnOutput, when set, sees each chunk of stdout and stderr as it
+	// arrives, interleaved, before any cap. It may be called from another
+	// goroutine than Exec's and must return quickly; p is its own.
+	OnOutput func(p []byte)
 }
 
 // ExecResult is how a command ended.

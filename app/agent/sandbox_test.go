@@ -30,6 +30,9 @@ func (d dockerSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, e
 	if req.Stdin != nil {
 		dr.Stdin = bytes.NewReader(req.Stdin)
 	}
+	if req.OnOutput != nil {
+		dr.OnOutput = func(_ docker.Stream, p []byte) { req.OnOutput(p) }
+	}
 	res, err := d.c.Exec(ctx, d.id, dr)
 	return ExecResult{
 		ExitCode: res.ExitCode, Stdout: res.Stdout.Data, Stderr: res.Stderr.Data,

@@ -63,7 +63,7 @@ func (c bashCall) summary() string { return "bash: " + oneLine(c.command, 120) }
 
 func (c bashCall) run(ctx context.Context, x *executor) outcome {
 	timeout, note := x.timeoutFor(c.timeout)
-	res, err := x.exec(ctx, ExecRequest{
+	res, err := x.execLive(ctx, ExecRequest{
 		Argv:    []string{"/bin/sh", "-c", bashScript, "berth", c.command},
 		WorkDir: GroupDir,
 		Timeout: timeout,

@@ -365,6 +365,9 @@ func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 	if req.Stdin != nil {
 		dreq.Stdin = strings.NewReader(string(req.Stdin))
 	}
+	if req.OnOutput != nil {
+		dreq.OnOutput = func(_ docker.Stream, p []byte) { req.OnOutput(p) }
+	}
 	if l.svc.OnUse != nil {
 		l.svc.OnUse(id, true)
 		defer l.svc.OnUse(id, false)
