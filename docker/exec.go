@@ -41,6 +41,13 @@ type ExecRequest struct {
 	OutputCap int           // bytes kept per stream; 0: DefaultOutputCap
 	// OnOutput, when set, sees every chunk as it arrives, before capping.
 	OnOutput func(s Stream, p []byte)
+	// Signals, when set, carries signals for the running command: each goes
+	// to its process group as it comes (through the helper a Signal frame,
+	// else one short docker exec; see signal.go).
+	Signals <-chan Signal
+	// Grace is how long a timed-out or canceled command has to end after a
+	// SIGTERM before it and all it started are killed; 0: killed at once.
+	Grace time.Duration
 }
 
 // ExecResult is how a command ended.
@@ -113,8 +120,17 @@ func (c *Client) execDocker(ctx context.Context, sandboxID string, req ExecReque
 		return ExecResult{}, err
 	}
 	defer run.att.Close()
+	stopSignals := make(chan struct{})
+	forwardSignals(req.Signals, stopSignals, func(s Signal) { _ = c.signalDocker(sandboxID, marker, s) })
 	res, copyErr := run.wait(ctx, req.Timeout)
+	close(stopSignals)
 	swept := res.TimedOut || res.Canceled
+	if swept && req.Grace > 0 {
+		// It ended within its grace: the usual sweep after it follows.
+		var ended bool
+		ended, copyErr = c.termDockerExec(sandboxID, marker, run, req.Grace)
+		swept = !ended
+	}
 	if swept {
 		copyErr = c.killDockerExec(sandboxID, marker, run)
 	}
@@ -206,6 +222,22 @@ func (c *Client) killDockerExec(sandboxID, marker string, run *dockerExec) error
 	}
 }
 
+// termDockerExec sends the command SIGTERM and waits up to grace for its
+// output to end; ended says whether it did.
+func (c *Client) termDockerExec(sandboxID, marker string, run *dockerExec, grace time.Duration) (bool, error) {
+	if err := c.signalDocker(sandboxID, marker, SIGTERM); err != nil {
+		return false, nil
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-run.copied:
+		return true, err
+	case <-t.C:
+		return false, nil
+	}
+}
+
 // dockerExecResult reads the exit code of an exec whose output ended, tells
 // a command killed with its whole sandbox from a killed command, and kills
 // whatever the command left behind unless that was done already (swept).
@@ -267,8 +299,12 @@ func (w streamFunc) Write(p []byte) (int, error) {
 // even when no process can be forked. A process that started its own
 // session escapes it; the sweep after each command (sweepScript) does not
 // let those live either. The wrapper also keeps the command from being the
-// exec itself, which the sweep relies on.
-const reapWrapper = `"$@"
+// exec itself, which the sweep relies on. It shrugs off the signals a
+// caller sends (signalScript signals its whole process group), which still
+// reach the command: a trap's handler, unlike an ignored signal, is not
+// inherited.
+const reapWrapper = `trap : HUP INT QUIT TERM USR1 USR2
+"$@"
 rc=$?
 for pass in 1 2; do
   for d in /proc/[0-9]*; do

@@ -101,6 +101,9 @@ func (h *helperConn) call(ctx context.Context, hreq helper.Request, req ExecRequ
 		}
 	}()
 
+	stopSignals := make(chan struct{})
+	defer close(stopSignals)
+	forwardSignals(req.Signals, stopSignals, func(s Signal) { _ = send(helper.FrameSignal, []byte{byte(s)}) })
 	var timeout <-chan time.Time
 	if req.Timeout > 0 {
 		t := time.NewTimer(req.Timeout)
@@ -116,7 +119,18 @@ func (h *helperConn) call(ctx context.Context, hreq helper.Request, req ExecRequ
 	case <-ctx.Done():
 		res.Canceled = true
 	}
-	if res.TimedOut || res.Canceled {
+	stopping := res.TimedOut || res.Canceled
+	if stopping && req.Grace > 0 && send(helper.FrameSignal, []byte{byte(SIGTERM)}) == nil {
+		t := time.NewTimer(req.Grace)
+		select {
+		case end = <-finished:
+			stopping = false // it ended within its grace
+		case <-h.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	if stopping {
 		_ = send(helper.FrameKill, nil)
 		select {
 		case end = <-finished:

@@ -18,6 +18,9 @@ type ExecRequest struct {
 	// arrives, interleaved, before any cap. It may be called from another
 	// goroutine than Exec's and must return quickly; p is its own.
 	OnOutput func(p []byte)
+	// Grace is how long a timed-out or canceled command has to end after a
+	// SIGTERM before it and all it started are killed; 0: killed at once.
+	Grace time.Duration
 }
 
 // ExecResult is how a command ended.

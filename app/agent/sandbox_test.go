@@ -26,7 +26,7 @@ type dockerSandbox struct {
 }
 
 func (d dockerSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, error) {
-	dr := docker.ExecRequest{Argv: req.Argv, WorkDir: req.WorkDir, Timeout: req.Timeout, OutputCap: req.OutputCap}
+	dr := docker.ExecRequest{Argv: req.Argv, WorkDir: req.WorkDir, Timeout: req.Timeout, OutputCap: req.OutputCap, Grace: req.Grace}
 	if req.Stdin != nil {
 		dr.Stdin = bytes.NewReader(req.Stdin)
 	}

@@ -147,7 +147,7 @@ func checkScripts(t *testing.T, sb Sandbox, root string) {
 		{"edit not unique", "edit_file", `{"path":"{root}/notes/todo.md","old_string":"- ","new_string":"* "}`, []string{"matches 2 places"}, nil, true},
 		{"edit missing", "edit_file", `{"path":"{root}/nope.md","old_string":"a","new_string":"b"}`, []string{"No such file"}, nil, true},
 		{"bash in the group folder", "bash", `{"command":"pwd; echo \"$0\" >&2; exit 3"}`, []string{"[stderr]\n", "[exit code 3]"}, nil, true},
-		{"bash killed at its timeout", "bash", `{"command":"echo started; sleep 30","timeout_s":1}`, []string{"started\n[killed after 1 s"}, nil, true},
+		{"bash killed at its timeout", "bash", `{"command":"echo started; sleep 30","timeout_s":1}`, []string{"started\n", "[killed after 1 s"}, nil, true},
 		// Attacks: a symlink in the sandbox pointing outside the group
 		// folder, and a symlinked parent folder. The file tools refuse both,
 		// through the helper and through docker exec alike.

@@ -59,6 +59,11 @@ func parseBash(tool string, input json.RawMessage) (call, error) {
 	return c, nil
 }
 
+// StopGrace is how long a bash call that is stopped (the user's Stop, its
+// time limit) has to clean up after a SIGTERM before it and everything it
+// started are killed: a stop takes at most this much longer.
+const StopGrace = 2 * time.Second
+
 func (c bashCall) summary() string { return "bash: " + oneLine(c.command, 120) }
 
 func (c bashCall) run(ctx context.Context, x *executor) outcome {
@@ -67,6 +72,7 @@ func (c bashCall) run(ctx context.Context, x *executor) outcome {
 		Argv:    []string{"/bin/sh", "-c", bashScript, "berth", c.command},
 		WorkDir: GroupDir,
 		Timeout: timeout,
+		Grace:   StopGrace,
 	})
 	if err != nil {
 		return sandboxFailed(err, res)

@@ -361,7 +361,7 @@ func (l *lazySandbox) exec(ctx context.Context, req agent.ExecRequest) (agent.Ex
 	if err != nil {
 		return agent.ExecResult{}, err
 	}
-	dreq := docker.ExecRequest{Argv: req.Argv, WorkDir: req.WorkDir, Timeout: req.Timeout, OutputCap: req.OutputCap}
+	dreq := docker.ExecRequest{Argv: req.Argv, WorkDir: req.WorkDir, Timeout: req.Timeout, OutputCap: req.OutputCap, Grace: req.Grace}
 	if req.Stdin != nil {
 		dreq.Stdin = strings.NewReader(string(req.Stdin))
 	}
