@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
+	"golang.org/x/sys/unix"
 )
+
+// pipeSize is the buffer asked for a command's stdout pipe: four frames.
+const pipeSize = 4 * MaxFrame
 
 // exec runs one command for a stream and reports how it ended. Output is
 // sent as it comes; the Exit frame follows once the command ended and
@@ -71,6 +75,10 @@ func (s *server) exec(st *yamux.Stream, req Request) {
 		fail(126, err.Error())
 		return
 	}
+	// A larger stdout pipe lets a command that prints a lot write on while
+	// the helper sends, and the helper read it in whole frames: fewer
+	// switches between the two. Best effort (the kernel caps it).
+	_, _ = unix.FcntlInt(outR.Fd(), unix.F_SETPIPE_SZ, pipeSize)
 	c := &call{marker: req.Marker, done: make(chan syscall.WaitStatus, 1)}
 	s.mu.Lock()
 	pid, err := syscall.ForkExec(path, req.Argv, &syscall.ProcAttr{
