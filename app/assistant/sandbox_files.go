@@ -17,6 +17,8 @@ type fileEngine interface {
 	WriteFileNoFollow(ctx context.Context, sandboxID, path string, data []byte, mode uint32) error
 }
 
+var _ fileEngine = (*docker.Client)(nil)
+
 // newFileMode is the permissions of a file the agent creates, as a shell's
 // `cat > file` makes it under the usual umask.
 const newFileMode = 0o644
