@@ -47,7 +47,9 @@ func TestFileRefusals(t *testing.T) {
 func TestReadTooLargeUsesTheScript(t *testing.T) {
 	t.Parallel()
 	sb := &fakeSandbox{
-		file: func(context.Context, FileRequest) (FileResult, error) { return FileResult{}, &FileError{Errno: syscall.EFBIG} },
+		file: func(context.Context, FileRequest) (FileResult, error) {
+			return FileResult{}, &FileError{Errno: syscall.EFBIG}
+		},
 		exec: stdout("berth-read 5 0\n     1\thello\nberth-end 1 0\n"),
 	}
 	o := runTool(t, sb, ToolReadFile, `{"path":"big.log"}`)
