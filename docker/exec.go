@@ -121,7 +121,7 @@ func (c *Client) execDocker(ctx context.Context, sandboxID string, req ExecReque
 	}
 	defer run.att.Close()
 	stopSignals := make(chan struct{})
-	forwardSignals(req.Signals, stopSignals, func(s Signal) { _ = c.signalDocker(sandboxID, marker, s) })
+	forwardSignals(req.Signals, stopSignals, func(s Signal) { _ = c.signalDocker(context.Background(), sandboxID, marker, s) })
 	res, copyErr := run.wait(ctx, req.Timeout)
 	close(stopSignals)
 	swept := res.TimedOut || res.Canceled
@@ -222,18 +222,18 @@ func (c *Client) killDockerExec(sandboxID, marker string, run *dockerExec) error
 	}
 }
 
-// termDockerExec sends the command SIGTERM and waits up to grace for its
-// output to end; ended says whether it did.
+// termDockerExec sends the command SIGTERM and waits for its output to
+// end, both within grace; ended says whether it did.
 func (c *Client) termDockerExec(sandboxID, marker string, run *dockerExec, grace time.Duration) (bool, error) {
-	if err := c.signalDocker(sandboxID, marker, SIGTERM); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := c.signalDocker(ctx, sandboxID, marker, SIGTERM); err != nil {
 		return false, nil
 	}
-	t := time.NewTimer(grace)
-	defer t.Stop()
 	select {
 	case err := <-run.copied:
 		return true, err
-	case <-t.C:
+	case <-ctx.Done():
 		return false, nil
 	}
 }

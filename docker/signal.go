@@ -47,9 +47,9 @@ done`
 const signaledMark = "berth-signaled"
 
 // signalDocker sends sig to a docker exec path command's process group
-// with one short exec.
-func (c *Client) signalDocker(sandboxID, marker string, sig Signal) error {
-	ctx, cancel := context.WithTimeout(context.Background(), signalWait)
+// with one short exec, within ctx and at most signalWait.
+func (c *Client) signalDocker(ctx context.Context, sandboxID, marker string, sig Signal) error {
+	ctx, cancel := context.WithTimeout(ctx, signalWait)
 	defer cancel()
 	_, out, err := c.runScript(ctx, sandboxID, false, signalScript, "berth-signal", marker, strconv.Itoa(int(sig)))
 	switch {
