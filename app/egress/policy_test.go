@@ -136,3 +136,65 @@ func TestParseMode(t *testing.T) {
 		t.Error("host network accepted")
 	}
 }
+
+func TestDenied(t *testing.T) {
+	t.Parallel()
+	var pol Policy
+	for _, s := range []string{"evil.example.com", "*.tracker.example:8080", "203.0.113.0/24"} {
+		r, err := ParseRule(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol.Deny = append(pol.Deny, r)
+	}
+	cases := []struct {
+		host  string
+		port  int
+		addrs []string
+		want  string
+	}{
+		{"evil.example.com", 443, nil, "evil.example.com"},
+		{"evil.example.com", 22, nil, "evil.example.com"}, // no port: every port
+		{"good.example.com", 443, nil, ""},
+		{"a.tracker.example", 8080, nil, "*.tracker.example:8080"},
+		{"a.tracker.example", 443, nil, ""},
+		{"203.0.113.9", 443, nil, "203.0.113.0/24"},
+		{"innocent.example", 443, []string{"198.51.100.1", "203.0.113.7"}, "203.0.113.0/24"}, // by a resolved address
+	}
+	for _, c := range cases {
+		var addrs []netip.Addr
+		for _, a := range c.addrs {
+			addrs = append(addrs, netip.MustParseAddr(a))
+		}
+		r, ok := pol.Denied(c.host, c.port, addrs...)
+		got := ""
+		if ok {
+			got = r.String()
+		}
+		if got != c.want {
+			t.Errorf("%s:%d %v: got deny %q, want %q", c.host, c.port, c.addrs, got, c.want)
+		}
+	}
+}
+
+func TestPresetsParse(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, p := range Presets {
+		if seen[p.Name] {
+			t.Errorf("preset %s twice", p.Name)
+		}
+		seen[p.Name] = true
+		if len(p.Hosts) == 0 && p.Note == "" {
+			t.Errorf("preset %s has no hosts and no note saying what to add", p.Name)
+		}
+		for _, h := range p.Hosts {
+			if _, err := ParseRule(h); err != nil {
+				t.Errorf("preset %s: %v", p.Name, err)
+			}
+		}
+	}
+	if _, ok := PresetByName("pypi"); !ok {
+		t.Error("no pypi preset")
+	}
+}

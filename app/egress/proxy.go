@@ -240,6 +240,10 @@ func (p *Proxy) connect(ctx context.Context, dest Request, lim Limits) (net.Conn
 	if pol.Mode != ModeAllowlist {
 		return nil, ev, refuse(http.StatusForbidden, "the group's network mode is %s", pol.Mode)
 	}
+	if r, denied := pol.Denied(dest.Host, dest.Port); denied {
+		ev.Rule = "deny " + r.String()
+		return nil, ev, refuse(http.StatusForbidden, "the group denies it (rule %s)", r)
+	}
 	rule, ok := pol.Match(dest.Host, dest.Port)
 	if ok {
 		ev.Rule = rule.String()
@@ -268,6 +272,10 @@ func (p *Proxy) connect(ctx context.Context, dest Request, lim Limits) (net.Conn
 	addrs, err := p.resolve(dctx, dest.Host)
 	if err != nil {
 		return nil, ev, refuse(http.StatusBadGateway, "cannot resolve %s: %v", dest.Host, err)
+	}
+	if r, denied := pol.Denied(dest.Host, dest.Port, addrs...); denied {
+		ev.Addr, ev.Rule = joinAddrs(addrs), "deny "+r.String()
+		return nil, ev, refuse(http.StatusForbidden, "the group denies %s (rule %s)", joinAddrs(addrs), r)
 	}
 	if err := pol.CheckAddrs(addrs, dest.Port); err != nil {
 		ev.Addr = joinAddrs(addrs)
