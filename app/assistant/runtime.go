@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-app/berth/app/egress"
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/docker"
 )
@@ -30,6 +31,9 @@ type RuntimeConfig struct {
 	// the turns sent to it (earlier pending messages wait for a long-running
 	// Berth) and leaves the chat sandboxes of other runs alone.
 	OneShot bool
+	// NetLimits bound the sandboxes' connections in allowlist mode
+	// (egress.Limits; zero values take its defaults).
+	NetLimits egress.Limits
 }
 
 // Runtime is the long-running assistant: one queue per group (turns of a
@@ -65,6 +69,7 @@ type Runtime struct {
 	rotate   map[string]bool           // sessions whose sandbox goes once their turn ends
 	reaped   bool                      // the dead process's sandboxes were stopped
 	sched    *Scheduler                // scheduled tasks, reached by the control socket
+	net      *netState                 // sandboxes' connections and network questions (egress.go)
 }
 
 // ErrGateClosed is the cause given to turns canceled by a closing gate.
@@ -83,6 +88,7 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 		openCh: make(chan struct{}),
 		queues: map[string]*groupQueue{}, running: map[int64]*activeTurn{}, done: map[int64]chan ChatResult{},
 		busy: map[string]int{}, lastUsed: map[string]time.Time{}, rotate: map[string]bool{},
+		net: newNetState(),
 	}
 	r.docker = docker.Status{State: docker.Checking, Reason: "checking Docker…"}
 	svc.OnUse = r.onUse
@@ -126,6 +132,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 	if err := r.recoverTurns(ctx); err != nil {
 		return err
 	}
+	r.startEgress()
 	ch, unsub := r.gate.Subscribe()
 	r.wg.Add(2)
 	go func() {
@@ -168,6 +175,7 @@ func (r *Runtime) Stop(ctx context.Context) error {
 		t.cancel(errors.New("berth is stopping"))
 	}
 	r.mu.Unlock()
+	r.stopEgress()
 	r.cancel()
 	r.wg.Wait()
 	return r.svc.record(ctx, store.Event{Kind: AuditAppStop, Summary: "Berth stopped"})

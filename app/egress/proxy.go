@@ -37,6 +37,10 @@ func (a Answer) String() string {
 	return "deny"
 }
 
+// DeniedByUser is the reason of a destination the user was asked about
+// and denied.
+const DeniedByUser = "the user denied it"
+
 // Request is a destination a sandbox asked for.
 type Request struct {
 	Group, Session string
@@ -303,14 +307,18 @@ func (p *Proxy) ask(ctx context.Context, dest Request, lim Limits) (Answer, stri
 	actx, cancel := context.WithTimeout(ctx, lim.AskTimeout)
 	defer cancel()
 	ans, err := p.Ask(actx, dest)
-	why := "the user denied it"
+	why := DeniedByUser
 	switch {
 	case err != nil && errors.Is(actx.Err(), context.DeadlineExceeded):
 		ans, why = Deny, fmt.Sprintf("no answer within %s", lim.AskTimeout)
 	case err != nil:
 		ans, why = Deny, "not asked: "+err.Error()
 	}
-	p.record(Event{Kind: KindAnswered, Group: dest.Group, Session: dest.Session, Host: dest.Host, Port: dest.Port, Reason: ans.String()})
+	answer := ans.String()
+	if ans == Deny {
+		answer = why
+	}
+	p.record(Event{Kind: KindAnswered, Group: dest.Group, Session: dest.Session, Host: dest.Host, Port: dest.Port, Reason: answer})
 	return ans, why
 }
 
