@@ -22,12 +22,12 @@ type MountInfo struct {
 
 // PromptInput is what the system prompt is made of.
 type PromptInput struct {
-	Persona string // empty: DefaultPersona
-	Now     time.Time
-	Group   string // the group's name
-	Memory  string // the content of MEMORY.md
-	Mounts  []MountInfo
-	Tools   []string // enabled tools; empty: all
+	Persona  string // empty: DefaultPersona
+	Now      time.Time
+	Group    string // the group's name
+	Memory   string // the content of MEMORY.md
+	Mounts   []MountInfo
+	Tools    []string    // enabled tools; empty: all
 	Network  egress.Mode // the group's network mode ("" is none)
 	NetHosts []string    // allowlist mode: the destinations the group allows
 }
