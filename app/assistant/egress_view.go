@@ -88,7 +88,7 @@ func cloneOrEmpty[T any](s []T) []T {
 // NetLog is the latest n egress events (of one group, or all when group is
 // ""), oldest first.
 func (s *Service) NetLog(ctx context.Context, group string, n int) ([]store.Event, error) {
-	return s.Store.Events(ctx, store.Filter{Group: group, Kind: "egress", Limit: n, Newest: true})
+	return s.Store.Events(ctx, store.Filter{Group: group, Kind: egress.KindPrefix, Limit: n, Newest: true})
 }
 
 // recentDestinations folds egress events into one entry per destination,
@@ -117,4 +117,20 @@ func recentDestinations(evs []store.Event) []NetDestination {
 		out = append(out, NetDestination{Time: ev.Time, Session: ev.Session, Host: d.Host, Port: d.Port, Addr: d.Addr, Kind: ev.Kind, Rule: d.Rule, Reason: d.Reason})
 	}
 	return out
+}
+
+// OpenGroups names the groups whose sandboxes get the open network (their
+// own mode, or the user's default): `berth doctor` and `group show` warn.
+func (s *Service) OpenGroups(ctx context.Context) ([]string, error) {
+	gs, err := s.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range gs {
+		if s.NetMode(g) == egress.ModeOpen {
+			out = append(out, g.Slug)
+		}
+	}
+	return out, nil
 }

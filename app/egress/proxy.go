@@ -49,8 +49,9 @@ type Request struct {
 	Method         string // CONNECT, or the HTTP method of a plain-HTTP request
 }
 
-// Audit event kinds.
+// Audit event kinds; KindPrefix selects them all (store.Filter.Kind).
 const (
+	KindPrefix   = "egress"
 	KindAllowed  = "egress.allowed"
 	KindDenied   = "egress.denied"
 	KindAsked    = "egress.asked"
