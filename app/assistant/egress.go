@@ -165,8 +165,9 @@ func (r *Runtime) newProxy(o sandboxOwner) *egress.Proxy {
 			_, err := r.svc.NetAllow(r.root, o.group, "", []string{rule.String()})
 			return err
 		},
-		Record: r.recordNet,
-		Limits: r.cfg.NetLimits,
+		Record:  r.recordNet,
+		Resolve: r.cfg.NetResolve,
+		Limits:  r.cfg.NetLimits,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -34,6 +35,10 @@ type RuntimeConfig struct {
 	// NetLimits bound the sandboxes' connections in allowlist mode
 	// (egress.Limits; zero values take its defaults).
 	NetLimits egress.Limits
+	// NetResolve resolves the destinations of the sandboxes' connections;
+	// nil is the host's resolver. (The isolation suite answers the way an
+	// attacker's DNS would.)
+	NetResolve func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // Runtime is the long-running assistant: one queue per group (turns of a

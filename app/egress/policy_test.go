@@ -83,6 +83,7 @@ func TestSpecialAddresses(t *testing.T) {
 		"192.168.0.10": "private", "169.254.169.254": "link-local (cloud metadata)", "100.100.0.1": "carrier-grade NAT",
 		"224.0.0.251": "multicast", "0.0.0.0": "unspecified", "::": "unspecified", "fd12::1": "unique local (private)",
 		"fe80::1": "link-local", "::ffff:127.0.0.1": "loopback", "::ffff:10.0.0.1": "private",
+		"192.0.2.2": "documentation (TEST-NET)", "203.0.113.7": "documentation (TEST-NET)", "2001:db8::1": "documentation",
 		"1.1.1.1": "", "2606:4700::1111": "", "172.32.0.1": "",
 	}
 	for in, want := range cases {
