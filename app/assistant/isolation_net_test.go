@@ -68,7 +68,7 @@ func newNetAttacker(t *testing.T) *netAttacker {
 	dockertest.WithHelper(t, c)
 	svc, _ := newService(t, c)
 	n := &netAttacker{arena: &arena{svc: svc}}
-	n.listen(t) // bait: they count what they accept
+	n.listen(t)                                                      // bait: they count what they accept
 	_, n.bait, _ = net.SplitHostPort(n.listeners[0].Addr().String()) // 127.0.0.1
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "control reached") }))
 	t.Cleanup(srv.Close)
