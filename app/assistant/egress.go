@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 
@@ -28,8 +29,17 @@ type egressServer interface {
 
 var _ egressServer = (*docker.Client)(nil)
 
-// netState is the runtime's network bookkeeping.
-type netState struct {
+// netServer serves the sandboxes' connections for a runtime (which asks
+// the faces) or for one command without a runtime (`berth exec`: rules
+// only, nobody is asked).
+type netServer struct {
+	svc     *Service
+	ctx     context.Context // policy reads and audit records
+	open    func() bool     // the gate
+	ask     func(ctx context.Context, req egress.Request) (egress.Answer, error)
+	limits  egress.Limits
+	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+
 	mu      sync.Mutex
 	owners  map[string]sandboxOwner // sandbox id → its group and session
 	proxies map[string]*sandboxProxy
@@ -49,82 +59,98 @@ type sandboxProxy struct {
 	n int
 }
 
-func newNetState() *netState {
-	n := &netState{owners: map[string]sandboxOwner{}, proxies: map[string]*sandboxProxy{}, asks: map[string]*netAsk{}}
+func newNetServer(svc *Service) *netServer {
+	n := &netServer{svc: svc, ctx: context.Background(), owners: map[string]sandboxOwner{}, proxies: map[string]*sandboxProxy{}, asks: map[string]*netAsk{}}
 	n.gate, n.cutGate = context.WithCancel(context.Background())
 	return n
 }
 
 // gateContext is the context of connections opened now.
-func (n *netState) gateContext() context.Context {
+func (n *netServer) gateContext() context.Context {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.gate
 }
 
 // cut ends every connection open now; later ones get a fresh context.
-func (n *netState) cut() {
+func (n *netServer) cut() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.cutGate()
 	n.gate, n.cutGate = context.WithCancel(context.Background())
 }
 
-// startEgress makes this runtime the handler of the engine's sandbox
-// connections; stopEgress refuses them again.
-func (r *Runtime) startEgress() {
-	if es, ok := r.svc.Engine.(egressServer); ok {
-		es.ServeEgress(r.ServeEgress)
+// start makes n the handler of the engine's sandbox connections; stop
+// refuses them again and cuts those that are open.
+func (n *netServer) start() {
+	if es, ok := n.svc.Engine.(egressServer); ok {
+		es.ServeEgress(n.serve)
 	}
 }
 
-func (r *Runtime) stopEgress() {
-	if es, ok := r.svc.Engine.(egressServer); ok {
+func (n *netServer) stop() {
+	if es, ok := n.svc.Engine.(egressServer); ok {
 		es.ServeEgress(nil)
 	}
-	r.net.cut()
+	n.cut()
+}
+
+// ServeEgress makes the sandboxes' connections follow their groups' rules
+// while a command runs without a runtime (`berth exec`): a destination no
+// rule covers is refused (nobody is there to ask), and a closed gate
+// refuses all. Call stop when the command ends.
+func (s *Service) ServeEgress(ctx context.Context) (stop func()) {
+	n := newNetServer(s)
+	n.ctx = context.WithoutCancel(ctx)
+	n.open = func() bool { st, err := s.gate().Check(n.ctx); return err == nil && st.Open }
+	n.start()
+	return n.stop
 }
 
 // ServeEgress serves one connection a process in a sandbox opened to the
 // helper's proxy (a docker.EgressHandler). It owns conn.
 func (r *Runtime) ServeEgress(ctx context.Context, sandboxID string, conn net.Conn) {
+	r.net.serve(ctx, sandboxID, conn)
+}
+
+func (n *netServer) serve(ctx context.Context, sandboxID string, conn net.Conn) {
 	defer conn.Close()
 	// Taken before the proxy checks the gate: a gate that closes after the
 	// check cuts this connection.
-	gctx := r.net.gateContext()
-	owner, err := r.sandboxOwner(ctx, sandboxID)
+	gctx := n.gateContext()
+	owner, err := n.sandboxOwner(ctx, sandboxID)
 	if err != nil {
-		_ = r.svc.record(context.WithoutCancel(ctx), store.Event{Kind: egress.KindDenied,
+		_ = n.svc.record(context.WithoutCancel(ctx), store.Event{Kind: egress.KindDenied,
 			Summary: "refused a connection from an unknown sandbox: " + err.Error(), Detail: mustJSON(map[string]any{"sandbox": sandboxID, "reason": err.Error()})})
 		return
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(gctx, cancel)()
-	p := r.proxyFor(sandboxID, owner)
-	defer r.releaseProxy(sandboxID)
+	p := n.proxyFor(sandboxID, owner)
+	defer n.releaseProxy(sandboxID)
 	p.Serve(cctx, conn)
 }
 
 // sandboxOwner finds which group and session a sandbox of this
 // installation belongs to.
-func (r *Runtime) sandboxOwner(ctx context.Context, id string) (sandboxOwner, error) {
-	r.net.mu.Lock()
-	o, ok := r.net.owners[id]
-	r.net.mu.Unlock()
+func (n *netServer) sandboxOwner(ctx context.Context, id string) (sandboxOwner, error) {
+	n.mu.Lock()
+	o, ok := n.owners[id]
+	n.mu.Unlock()
 	if ok {
 		return o, nil
 	}
-	list, err := r.svc.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: r.svc.Paths.InstallID()})
+	list, err := n.svc.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: n.svc.Paths.InstallID()})
 	if err != nil {
 		return o, fmt.Errorf("list sandboxes: %w", err)
 	}
 	for _, sb := range list {
 		if sb.ID == id {
 			o = sandboxOwner{group: sb.Group, session: sb.Session}
-			r.net.mu.Lock()
-			r.net.owners[id] = o
-			r.net.mu.Unlock()
+			n.mu.Lock()
+			n.owners[id] = o
+			n.mu.Unlock()
 			return o, nil
 		}
 	}
@@ -132,47 +158,47 @@ func (r *Runtime) sandboxOwner(ctx context.Context, id string) (sandboxOwner, er
 }
 
 // proxyFor is the sandbox's proxy, made on its first open connection.
-func (r *Runtime) proxyFor(id string, o sandboxOwner) *egress.Proxy {
-	r.net.mu.Lock()
-	defer r.net.mu.Unlock()
-	sp, ok := r.net.proxies[id]
+func (n *netServer) proxyFor(id string, o sandboxOwner) *egress.Proxy {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	sp, ok := n.proxies[id]
 	if !ok {
-		sp = &sandboxProxy{p: r.newProxy(o)}
-		r.net.proxies[id] = sp
+		sp = &sandboxProxy{p: n.newProxy(o)}
+		n.proxies[id] = sp
 	}
 	sp.n++
 	return sp.p
 }
 
-func (r *Runtime) releaseProxy(id string) {
-	r.net.mu.Lock()
-	defer r.net.mu.Unlock()
-	if sp := r.net.proxies[id]; sp != nil {
+func (n *netServer) releaseProxy(id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if sp := n.proxies[id]; sp != nil {
 		if sp.n--; sp.n <= 0 {
-			delete(r.net.proxies, id)
+			delete(n.proxies, id)
 		}
 	}
 }
 
 // newProxy is a proxy for one sandbox of a group's session.
-func (r *Runtime) newProxy(o sandboxOwner) *egress.Proxy {
+func (n *netServer) newProxy(o sandboxOwner) *egress.Proxy {
 	return &egress.Proxy{
-		Policy:  func() egress.Policy { return r.svc.netPolicy(r.root, o.group) },
+		Policy:  func() egress.Policy { return n.svc.netPolicy(n.ctx, o.group) },
 		Session: o.session,
-		Open:    func() bool { return r.Gate().Open },
-		Ask:     r.askNet,
+		Open:    n.open,
+		Ask:     n.ask,
 		Allow: func(rule egress.Rule) error {
-			_, err := r.svc.NetAllow(r.root, o.group, "", []string{rule.String()})
+			_, err := n.svc.NetAllow(n.ctx, o.group, "", []string{rule.String()})
 			return err
 		},
-		Record:  r.recordNet,
-		Resolve: r.cfg.NetResolve,
-		Limits:  r.cfg.NetLimits,
+		Record:  n.record,
+		Resolve: n.resolve,
+		Limits:  n.limits,
 	}
 }
 
 // recordNet writes one proxy event to the audit log.
-func (r *Runtime) recordNet(ev egress.Event) {
+func (n *netServer) record(ev egress.Event) {
 	dest := hostPortKey(ev.Host, ev.Port)
 	var summary string
 	actor := store.ActorSystem
@@ -194,7 +220,7 @@ func (r *Runtime) recordNet(ev egress.Event) {
 	default:
 		summary = ev.Kind + " " + dest
 	}
-	_ = r.svc.record(context.WithoutCancel(r.root), store.Event{Group: ev.Group, Session: ev.Session, Kind: ev.Kind, Actor: actor, Summary: summary,
+	_ = n.svc.record(context.WithoutCancel(n.ctx), store.Event{Group: ev.Group, Session: ev.Session, Kind: ev.Kind, Actor: actor, Summary: summary,
 		Detail: mustJSON(map[string]any{"host": ev.Host, "port": ev.Port, "addr": ev.Addr, "rule": ev.Rule, "reason": ev.Reason,
 			"bytes_up": ev.Up, "bytes_down": ev.Down, "duration_ms": ev.Duration.Milliseconds()})})
 }

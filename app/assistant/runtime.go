@@ -74,7 +74,7 @@ type Runtime struct {
 	rotate   map[string]bool           // sessions whose sandbox goes once their turn ends
 	reaped   bool                      // the dead process's sandboxes were stopped
 	sched    *Scheduler                // scheduled tasks, reached by the control socket
-	net      *netState                 // sandboxes' connections and network questions (egress.go)
+	net      *netServer                // sandboxes' connections and network questions (egress.go)
 }
 
 // ErrGateClosed is the cause given to turns canceled by a closing gate.
@@ -93,8 +93,10 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 		openCh: make(chan struct{}),
 		queues: map[string]*groupQueue{}, running: map[int64]*activeTurn{}, done: map[int64]chan ChatResult{},
 		busy: map[string]int{}, lastUsed: map[string]time.Time{}, rotate: map[string]bool{},
-		net: newNetState(),
 	}
+	r.net = newNetServer(svc)
+	r.net.open = func() bool { return r.Gate().Open }
+	r.net.ask, r.net.limits, r.net.resolve = r.askNet, cfg.NetLimits, cfg.NetResolve
 	r.docker = docker.Status{State: docker.Checking, Reason: "checking Docker…"}
 	svc.OnUse = r.onUse
 	svc.Gate = runtimeGate{r}
@@ -137,7 +139,8 @@ func (r *Runtime) Start(ctx context.Context) error {
 	if err := r.recoverTurns(ctx); err != nil {
 		return err
 	}
-	r.startEgress()
+	r.net.ctx = r.root
+	r.net.start()
 	ch, unsub := r.gate.Subscribe()
 	r.wg.Add(2)
 	go func() {
@@ -180,7 +183,7 @@ func (r *Runtime) Stop(ctx context.Context) error {
 		t.cancel(errors.New("berth is stopping"))
 	}
 	r.mu.Unlock()
-	r.stopEgress()
+	r.net.stop()
 	r.cancel()
 	r.wg.Wait()
 	return r.svc.record(ctx, store.Event{Kind: AuditAppStop, Summary: "Berth stopped"})

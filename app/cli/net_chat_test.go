@@ -65,6 +65,23 @@ func TestChatNetworkEndToEnd(t *testing.T) {
 		return string(reqs[n+1].Raw), errb.String()
 	}
 
+	// berth exec: the rules apply, nobody is asked.
+	get := fmt.Sprintf(`printf 'GET http://%s/exec HTTP/1.0\r\n\r\n' | nc -w 60 %s`, dest, strings.Replace(docker.EgressListen, ":", " ", 1))
+	if r := berth(t, "exec", "-g", "web", "--", "sh", "-c", get); !strings.Contains(r.out, "403 Forbidden") || !strings.Contains(r.out, "nobody can be asked") {
+		t.Errorf("exec without a rule: exit %d %q %q", r.code, r.out, r.err)
+	}
+	if r := berth(t, "net", "allow", "-g", "web", dest); r.code != 0 {
+		t.Fatal(r.err)
+	}
+	r := berth(t, "exec", "-g", "web", "--", "sh", "-c", get)
+	fmt.Printf("berth exec with a rule for %s: %q\n", dest, firstLine(strings.TrimSpace(r.out[max(0, strings.Index(r.out, "hello")):]), 80))
+	if !strings.Contains(r.out, "hello from the host /exec") {
+		t.Errorf("exec with a rule: exit %d %q %q", r.code, r.out, r.err)
+	}
+	if r := berth(t, "net", "rm", "-g", "web", dest); r.code != 0 {
+		t.Fatal(r.err)
+	}
+
 	res, errText := turn("nobody answers", []string{"--yes"}, "")
 	fmt.Printf("--yes, nobody on the terminal: prompt shown %v; the model read 403: %v\n", strings.Contains(errText, "reach "+dest), strings.Contains(res, "403 Forbidden"))
 	if !strings.Contains(errText, "reach "+dest) || !strings.Contains(res, "403 Forbidden") || !strings.Contains(res, "Berth blocked "+dest+" for group web") {
