@@ -122,6 +122,13 @@ func (r *Runtime) AnswerNet(id string, ans egress.Answer) error {
 	return nil
 }
 
+// NetAnswerOp answers a network question through the control socket
+// (`berth net answer`).
+type NetAnswerOp struct {
+	ID     string        `json:"id"`
+	Answer egress.Answer `json:"answer"`
+}
+
 // PendingNet lists the network questions waiting for an answer, oldest
 // first (the tray shows that a sandbox waits).
 func (r *Runtime) PendingNet() []NetQuestion {

@@ -3,17 +3,20 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/egress"
 )
 
 const netUsage = "usage: berth net (show -g G [--json] | allow -g G [--preset P] HOST[:PORT]… | deny -g G HOST… | rm -g G RULE… |\n" +
-	"  mode -g G none|allowlist|open | preset -g G NAME [--off] | presets [--json] | log [-g G] [-n N] [--json])"
+	"  mode -g G none|allowlist|open | preset -g G NAME [--off] | presets [--json] | log [-g G] [-n N] [--json] |\n" +
+	"  pending [--json] | answer ID once|always|deny)"
 
 func runNet(ctx context.Context, io IO, args []string) int {
 	if len(args) == 0 {
@@ -32,6 +35,10 @@ func runNet(ctx context.Context, io IO, args []string) int {
 		return netPresets(io, args[1:])
 	case "log":
 		return netLog(ctx, io, args[1:])
+	case "pending":
+		return netPending(io, args[1:])
+	case "answer":
+		return netAnswer(io, args[1:])
 	}
 	return fail(io, ExitUsage, "unknown net command %q\n%s", args[0], netUsage)
 }
@@ -219,4 +226,66 @@ func netLog(ctx context.Context, io IO, args []string) int {
 		tail = append(tail, "--json")
 	}
 	return auditTail(ctx, io, tail)
+}
+
+// netPending lists the network questions a running Berth waits on.
+func netPending(io IO, args []string) int {
+	fs := flags(io, "net pending", "[--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	rep, code, ok := controlRunning(io, assistant.ControlRequest{Cmd: "net-pending"})
+	if !ok {
+		return code
+	}
+	if *asJSON {
+		if rep.Net == nil {
+			rep.Net = []assistant.NetQuestion{}
+		}
+		return printJSON(io, rep.Net)
+	}
+	if len(rep.Net) == 0 {
+		fmt.Fprintln(io.Out, "No sandbox waits for a network answer.")
+	}
+	for _, q := range rep.Net {
+		fmt.Fprintf(io.Out, "%s  group %s  %s  (asked %s ago) — berth net answer %s once|always|deny\n",
+			q.ID, q.Group, q.Dest(), time.Since(q.Asked).Round(time.Second), q.ID)
+	}
+	return ExitOK
+}
+
+// netAnswer answers one of them.
+func netAnswer(io IO, args []string) int {
+	if len(args) != 2 {
+		return fail(io, ExitUsage, "usage: berth net answer ID once|always|deny  (berth net pending lists them)")
+	}
+	answers := map[string]egress.Answer{"once": egress.AllowOnce, "always": egress.AllowAlways, "deny": egress.Deny}
+	a, ok := answers[args[1]]
+	if !ok {
+		return fail(io, ExitUsage, "answer %q: want once, always or deny", args[1])
+	}
+	if _, code, ok := controlRunning(io, assistant.ControlRequest{Cmd: "net-answer", Net: &assistant.NetAnswerOp{ID: args[0], Answer: a}}); !ok {
+		return code
+	}
+	fmt.Fprintf(io.Out, "answered %s: %s\n", args[0], a)
+	return ExitOK
+}
+
+// controlRunning sends one request to the running Berth; network questions
+// exist only there.
+func controlRunning(io IO, req assistant.ControlRequest) (assistant.ControlReply, int, bool) {
+	e, err := loadEnv()
+	if err != nil {
+		return assistant.ControlReply{}, fail(io, ExitFailure, "%v", err), false
+	}
+	defer e.close()
+	rep, err := assistant.Control(e.paths.Socket, req)
+	if errors.Is(err, assistant.ErrNotRunning) {
+		return rep, fail(io, ExitFailure, "no Berth is running (berth serve or the desktop app), so no sandbox waits for an answer"), false
+	}
+	if err != nil {
+		return rep, fail(io, ExitUsage, "%v", err), false
+	}
+	return rep, 0, true
 }

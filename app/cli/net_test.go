@@ -97,6 +97,12 @@ func TestNetCommands(t *testing.T) {
 	if r := berth(t, "net", "mode", "-g", "work", "wide"); r.code != ExitUsage || !strings.Contains(r.err, "none, allowlist or open") {
 		t.Errorf("a bad mode: exit %d %q", r.code, r.err)
 	}
+	if r := berth(t, "net", "pending"); r.code != ExitFailure || !strings.Contains(r.err, "no Berth is running") {
+		t.Errorf("net pending without a running Berth: exit %d %q", r.code, r.err)
+	}
+	if r := berth(t, "net", "answer", "net-1", "maybe"); r.code != ExitUsage {
+		t.Errorf("net answer with a bad answer: exit %d %q", r.code, r.err)
+	}
 	if r := berth(t, "chat", "--allow-net", "bad host", "hi"); r.code != ExitUsage || !strings.Contains(r.err, "--allow-net") {
 		t.Errorf("chat --allow-net with a bad host: exit %d %q", r.code, r.err)
 	}
