@@ -49,9 +49,9 @@ func (e *DiskLowError) Error() string {
 	return fmt.Sprintf("the disk holding %s (%s) is almost full: %s", e.Dir.What, e.Dir.Path, e.Left)
 }
 
-// Status is the gate's reading while this disk is almost full.
-func (e *DiskLowError) Status() docker.Status {
-	return docker.Status{State: docker.Misconfigured, Reason: e.Error(),
+// gateReading is the gate's reading while this disk is almost full.
+func (e *DiskLowError) gateReading() diskFull {
+	return diskFull{Reason: e.Error(),
 		Hint: fmt.Sprintf("free space on the disk holding %s (Berth stops commands when less than %s or %d files are left there), then press Retry",
 			e.Dir.Path, disk.Size(e.Floor.BytesFor(e.Space)), e.Floor.InodesFor(e.Space))}
 }
@@ -123,8 +123,8 @@ func (s *Service) guardedExec(ctx context.Context, group, session, sandboxID str
 	dirs := s.watchedDirs(ctx, group)
 	if low := s.lowDisk(dirs); low != nil {
 		s.diskLow(ctx, group, session, low, false)
-		st := low.Status()
-		return docker.ExecResult{}, &GateClosedError{Gate: GateState{Docker: docker.Status{State: docker.Ready}, Disk: &st}}
+		d := low.gateReading()
+		return docker.ExecResult{}, &GateClosedError{Gate: newGateState(docker.Status{State: docker.Ready}, "", &d)}
 	}
 	gctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -173,15 +173,15 @@ func (s *Service) diskLow(ctx context.Context, group, session string, low *DiskL
 	}
 	s.disk.low[low.Dir.Path] = low.Dir
 	s.disk.mu.Unlock()
-	if s.OnDiskLow != nil {
-		s.OnDiskLow(low.Status())
+	if s.onDiskLow != nil {
+		s.onDiskLow(low.gateReading())
 	}
 }
 
 // diskGate says whether a disk keeps the gate closed: the data folder's,
 // or one the guard found almost full and that has no room yet. A disk that
 // has room again is forgotten, and that is recorded.
-func (s *Service) diskGate(ctx context.Context) (docker.Status, bool) {
+func (s *Service) diskGate(ctx context.Context) (diskFull, bool) {
 	s.disk.mu.Lock()
 	dirs := []watchedDir{{Path: s.Paths.Data, What: "Berth's data folder"}}
 	for _, d := range s.disk.low {
@@ -208,9 +208,9 @@ func (s *Service) diskGate(ctx context.Context) (docker.Status, bool) {
 		}
 	}
 	if first != nil {
-		return first.Status(), true
+		return first.gateReading(), true
 	}
-	return docker.Status{}, false
+	return diskFull{}, false
 }
 
 // GroupFolderUsage is how much a group's folder holds (the mount picker

@@ -149,6 +149,6 @@ func gateReason(ev Event) string {
 	if ev.Gate == nil {
 		return ev.Text
 	}
-	r, h := ev.Gate.Reason()
+	r, h := ev.Gate.Reason, ev.Gate.Hint
 	return strings.TrimSpace(r + " — " + h)
 }

@@ -152,9 +152,9 @@ func TestRuntimeSettingsTakeEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := waitEvent(t, events, 30*time.Second, "the gate closing for the missing image", func(ev Event) bool {
-		return ev.Kind == EventGate && !ev.Gate.Open && ev.Gate.Docker.Image == "berth-test:not-here"
+		return ev.Kind == EventGate && !ev.Gate.Open && ev.Gate.Image == "berth-test:not-here"
 	})
-	reason, _ := closed.Gate.Reason()
+	reason := closed.Gate.Reason
 	t.Logf("image: after image=berth-test:not-here the gate closed: %s", reason)
 	cfg.Image = good
 	if err := r.SetSettings(ctx, cfg); err != nil {

@@ -98,7 +98,7 @@ func serviceStatus(svc service.Service) serviceReport {
 		r.Running, r.Pid = true, rep.Pid
 		r.Gate = "open"
 		if !rep.Gate.Open {
-			reason, _ := rep.Gate.Reason()
+			reason := rep.Gate.Reason
 			r.Gate = "closed: " + reason
 		}
 	}

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/berth-app/berth/app/llm"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-app/berth/app/llm"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -20,7 +21,6 @@ import (
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/docker"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden markup files in testdata/")
@@ -125,7 +125,7 @@ func TestChatGolden(t *testing.T) {
 				agent.Event{Kind: agent.EventApproval, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"})
 		}},
 		{"chat_gate_closed.xml", downGate, func(*ChatView) {}},
-		{"chat_paused.xml", assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"}, func(*ChatView) {}},
+		{"chat_paused.xml", assistant.GateState{Docker: assistant.DockerReady, Paused: "lunch", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`"}, func(*ChatView) {}},
 		{"chat_stopped.xml", openGate, func(v *ChatView) {
 			running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make -j8 " + strings.Repeat("target ", 60)})
 			v.conv.Stopping(7)

@@ -154,7 +154,7 @@ func (c *Conversation) Apply(ev assistant.Event) bool {
 		}
 		c.Gate = *ev.Gate
 		if !c.Gate.Open && c.Gate.Paused == "" {
-			if r, _ := c.Gate.Reason(); r != "" {
+			if r := c.Gate.Reason; r != "" {
 				c.cutRunning("Docker went down: " + r)
 			} else {
 				c.cutRunning("Docker went down")
@@ -322,7 +322,7 @@ func (c *Conversation) end(ev assistant.Event) bool {
 	switch ev.Status {
 	case assistant.StatusInterrupted:
 		note = "Interrupted — the partial answer is kept."
-		switch r, _ := c.Gate.Reason(); {
+		switch r := c.Gate.Reason; {
 		case c.stopping[ev.MessageID]:
 			note = "Stopped by you — the partial answer is kept."
 		case !c.Gate.Open && c.Gate.Paused == "" && r != "":

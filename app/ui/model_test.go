@@ -10,12 +10,11 @@ import (
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/docker"
 )
 
 var (
-	openGate = assistant.GateState{Open: true, Docker: docker.Status{State: docker.Ready}}
-	downGate = assistant.GateState{Docker: docker.Status{State: docker.Down, Reason: "cannot connect to the Docker daemon", Hint: "start Docker: `sudo systemctl start docker`"}}
+	openGate = assistant.GateState{Open: true, Docker: assistant.DockerReady}
+	downGate = assistant.GateState{Docker: assistant.DockerDown, Reason: "cannot connect to the Docker daemon", Hint: "start Docker: `sudo systemctl start docker`"}
 )
 
 func agentEv(session string, ev agent.Event) assistant.Event {
@@ -209,19 +208,19 @@ func TestBannerFor(t *testing.T) {
 		{"open", openGate, Banner{}},
 		{"docker down", downGate, Banner{Show: true, Title: "Docker is not running — the assistant is blocked",
 			Reason: "cannot connect to the Docker daemon", Hint: "start Docker: `sudo systemctl start docker`", Action: ActionRetry, Typing: typingOffDocker}},
-		{"down without a hint", assistant.GateState{Docker: docker.Status{State: docker.Down, Reason: "daemon gone"}},
+		{"down without a hint", assistant.GateState{Docker: assistant.DockerDown, Reason: "daemon gone"},
 			Banner{Show: true, Title: "Docker is not running — the assistant is blocked", Reason: "daemon gone",
 				Hint: "Start Docker; waiting messages run as soon as it is ready.", Action: ActionRetry, Typing: typingOffDocker}},
-		{"misconfigured", assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Reason: "image missing", Hint: "make image"}},
+		{"misconfigured", assistant.GateState{Docker: assistant.DockerMisconfigured, Reason: "image missing", Hint: "make image"},
 			Banner{Show: true, Title: "Docker needs attention — the assistant is blocked", Reason: "image missing", Hint: "make image", Action: ActionRetry, Typing: typingOffDocker}},
-		{"sandbox image missing", assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Image: "berth-sandbox:latest",
-			Reason: "sandbox image berth-sandbox:latest is missing", Hint: "run `make image` or click Build"}},
+		{"sandbox image missing", assistant.GateState{Docker: assistant.DockerMisconfigured, Image: "berth-sandbox:latest",
+			Reason: "sandbox image berth-sandbox:latest is missing", Hint: "run `make image` or click Build"},
 			Banner{Show: true, Title: "Docker needs attention — the assistant is blocked", Reason: "sandbox image berth-sandbox:latest is missing",
 				Hint: "run `make image` or click Build", Action: ActionBuild, Typing: typingOffDocker}},
-		{"paused", assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"},
+		{"paused", assistant.GateState{Docker: assistant.DockerReady, Paused: "lunch", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`"},
 			Banner{Show: true, Kind: BannerPaused, Title: "Paused by you", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`",
 				Action: ActionResume, Typing: typingOffPaused}},
-		{"checking", assistant.GateState{Docker: docker.Status{State: docker.Checking, Reason: "checking Docker…"}},
+		{"checking", assistant.GateState{Docker: assistant.DockerChecking, Reason: "checking Docker…"},
 			Banner{Show: true, Kind: BannerChecking, Title: "Checking Docker…", Typing: typingOffDocker}},
 	}
 	for _, tc := range tests {

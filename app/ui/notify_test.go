@@ -5,14 +5,13 @@ import (
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/docker"
 )
 
 func TestNoteFor(t *testing.T) {
 	t.Parallel()
-	down := &assistant.GateState{Open: false, Docker: docker.Status{State: docker.Down, Reason: "Docker is not running", Hint: "start Docker"}}
-	up := &assistant.GateState{Open: true, Docker: docker.Status{State: docker.Ready}}
-	paused := &assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"}
+	down := &assistant.GateState{Open: false, Docker: assistant.DockerDown, Reason: "Docker is not running", Hint: "start Docker"}
+	up := &assistant.GateState{Open: true, Docker: assistant.DockerReady}
+	paused := &assistant.GateState{Docker: assistant.DockerReady, Paused: "lunch", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`"}
 	approval := &agent.Event{Kind: agent.EventApproval, Summary: "bash: rm -rf build"}
 	cases := []struct {
 		name string
@@ -43,7 +42,7 @@ func TestNoteFor(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
 	}
-	down.Docker.Hint = "start Docker: `sudo systemctl start docker`"
+	down.Hint = "start Docker: `sudo systemctl start docker`"
 	if n, _ := NoteFor(assistant.Event{Kind: assistant.EventGate, Gate: down}, *up, false); n.Body != "Docker is not running — start Docker: sudo systemctl start docker" {
 		t.Errorf("blocked note body: %q", n.Body)
 	}

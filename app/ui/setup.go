@@ -152,9 +152,9 @@ func (v *SetupView) ShowGate(g assistant.GateState) {
 	if v.imageSt == nil {
 		return
 	}
-	img := cmp.Or(g.Docker.Image, config.DefaultImage)
+	img := cmp.Or(g.Image, config.DefaultImage)
 	switch {
-	case g.Docker.ImagePresent:
+	case g.ImagePresent:
 		v.imageSt.SetText("The sandbox image " + img + " is ready.")
 		v.buildBtn.Hide()
 	case BannerFor(g).Action == ActionBuild:
@@ -163,7 +163,7 @@ func (v *SetupView) ShowGate(g assistant.GateState) {
 			v.buildBtn.Show()
 		}
 	default:
-		r, _ := g.Reason()
+		r := g.Reason
 		v.imageSt.SetText("Not checked yet: " + cmp.Or(r, "waiting for Docker") + ".")
 		v.buildBtn.Hide()
 	}

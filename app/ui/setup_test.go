@@ -13,7 +13,6 @@ import (
 	"github.com/berth-app/berth/app/config"
 	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/app/llm/llmtest"
-	"github.com/berth-app/berth/docker"
 )
 
 func TestSetupNeeded(t *testing.T) {
@@ -59,8 +58,8 @@ func openSetup(t *testing.T, s *fakeSettings, gate assistant.GateState) (*ChatVi
 	return v, w
 }
 
-var missingImage = assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Image: config.DefaultImage,
-	Reason: "sandbox image " + config.DefaultImage + " is missing", Hint: "run `make image` or click Build"}}
+var missingImage = assistant.GateState{Docker: assistant.DockerMisconfigured, Image: config.DefaultImage,
+	Reason: "sandbox image " + config.DefaultImage + " is missing", Hint: "run `make image` or click Build"}
 
 func TestSetupGolden(t *testing.T) {
 	_, w := openSetup(t, &fakeSettings{}, missingImage)
@@ -149,7 +148,7 @@ func TestSetupImage(t *testing.T) {
 		t.Errorf("built %q, status %q", built, v.Setup.imageSt.Text)
 	}
 	ready := openGate
-	ready.Docker.ImagePresent, ready.Docker.Image = true, config.DefaultImage
+	ready.ImagePresent, ready.Image = true, config.DefaultImage
 	v.Handle(assistant.Event{Kind: assistant.EventGate, Gate: &ready})
 	if !strings.Contains(v.Setup.imageSt.Text, "is ready") {
 		t.Errorf("present image: %q", v.Setup.imageSt.Text)

@@ -54,7 +54,7 @@ func BannerFor(g assistant.GateState) Banner {
 	if g.Open {
 		return Banner{}
 	}
-	reason, hint := g.Reason()
+	reason, hint := g.Reason, g.Hint
 	b := Banner{Show: true, Reason: reason, Hint: hint, Typing: typingOffDocker}
 	switch {
 	case g.Paused != "":
@@ -62,14 +62,14 @@ func BannerFor(g assistant.GateState) Banner {
 		if hint == "" {
 			b.Hint = "Resume it from the tray menu."
 		}
-	case g.Docker.State == docker.Down:
+	case g.Docker == docker.Down:
 		b.Title, b.Action = DownTitle, ActionRetry
 		if hint == "" {
 			b.Hint = "Start Docker; waiting messages run as soon as it is ready."
 		}
-	case g.Docker.State == docker.Misconfigured:
+	case g.Docker == docker.Misconfigured:
 		b.Title, b.Action = AttentionTitle, ActionRetry
-		if g.Docker.Image != "" && !g.Docker.ImagePresent && strings.Contains(g.Docker.Reason, "is missing") {
+		if g.Image != "" && !g.ImagePresent && strings.Contains(g.Reason, "is missing") {
 			b.Action = ActionBuild
 		}
 	default:
