@@ -3,7 +3,6 @@ package ui
 import (
 	"testing"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
 )
 
@@ -12,7 +11,7 @@ func TestNoteFor(t *testing.T) {
 	down := &assistant.GateState{Open: false, Docker: assistant.DockerDown, Reason: "Docker is not running", Hint: "start Docker"}
 	up := &assistant.GateState{Open: true, Docker: assistant.DockerReady}
 	paused := &assistant.GateState{Docker: assistant.DockerReady, Paused: "lunch", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`"}
-	approval := &agent.Event{Kind: agent.EventApproval, Summary: "bash: rm -rf build"}
+	approval := &assistant.AgentEvent{Kind: assistant.AgentApproval, Summary: "bash: rm -rf build"}
 	cases := []struct {
 		name string
 		ev   assistant.Event
@@ -34,7 +33,7 @@ func TestNoteFor(t *testing.T) {
 		{"task waits for an approval, window open or not", assistant.Event{Kind: assistant.EventTaskApproval, Text: `Task "Tidy" needs your approval`}, up, false, "Berth: a task needs your approval"},
 		{"task finished", assistant.Event{Kind: assistant.EventTaskEnd, Status: assistant.RunFinished, Text: "Tidy"}, up, false, "Berth: task finished"},
 		{"task needs approval", assistant.Event{Kind: assistant.EventTaskEnd, Status: assistant.RunNeedsApproval, Text: "Tidy"}, up, false, "Berth: task needs-approval"},
-		{"text delta", assistant.Event{Kind: assistant.EventAgent, Agent: &agent.Event{Kind: agent.EventText, Text: "x"}}, up, true, ""},
+		{"text delta", assistant.Event{Kind: assistant.EventAgent, Agent: &assistant.AgentEvent{Kind: assistant.AgentText, Text: "x"}}, up, true, ""},
 	}
 	for _, c := range cases {
 		n, ok := NoteFor(c.ev, *c.was, c.hide)

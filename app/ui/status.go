@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/docker"
 )
 
 // BannerKind is what a banner is about, which sets its colour: a pause the
@@ -62,12 +61,12 @@ func BannerFor(g assistant.GateState) Banner {
 		if hint == "" {
 			b.Hint = "Resume it from the tray menu."
 		}
-	case g.Docker == docker.Down:
+	case g.Docker == assistant.DockerDown:
 		b.Title, b.Action = DownTitle, ActionRetry
 		if hint == "" {
 			b.Hint = "Start Docker; waiting messages run as soon as it is ready."
 		}
-	case g.Docker == docker.Misconfigured:
+	case g.Docker == assistant.DockerMisconfigured:
 		b.Title, b.Action = AttentionTitle, ActionRetry
 		if g.Image != "" && !g.ImagePresent && strings.Contains(g.Reason, "is missing") {
 			b.Action = ActionBuild
