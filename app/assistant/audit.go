@@ -18,10 +18,8 @@ const (
 	AuditMessageCancel   = "message.cancel"    // a waiting message was canceled
 	AuditMessageUser     = "message.user"      // the user said something
 	AuditMountAdd        = "mount.add"         // a mount was added
-	AuditMountRefused    = EventMountRefused   // a mount was refused at sandbox start
 	AuditMountReject     = "mount.reject"      // a mount request was refused
 	AuditMountRemove     = "mount.remove"      // a mount was removed
-	AuditSandboxCreate   = EventSandboxCreate  // a sandbox started
 	AuditSandboxError    = "sandbox.error"     // a sandbox could not start
 	AuditSandboxLost     = "sandbox.lost"      // a sandbox stopped under a turn
 	AuditSandboxReap     = "sandbox.reap"      // an orphaned sandbox was removed

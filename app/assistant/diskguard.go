@@ -28,8 +28,8 @@ import (
 
 // Audit event kinds of the disk guard.
 const (
-	KindDiskLow = "disk.low" // a disk fell below the floor (the command was killed, the gate closed)
-	KindDiskOK  = "disk.ok"  // it has room again
+	AuditDiskLow = "disk.low" // a disk fell below the floor (the command was killed, the gate closed)
+	AuditDiskOK  = "disk.ok"  // it has room again
 )
 
 // diskPoll is how often the guard looks while a command runs: at 500 MB/s
@@ -164,7 +164,7 @@ func (s *Service) diskLow(ctx context.Context, group, session string, low *DiskL
 	if killed {
 		summary += "; the running command was killed"
 	}
-	_ = s.record(context.WithoutCancel(ctx), store.Event{Group: group, Session: session, Kind: KindDiskLow, Summary: summary,
+	_ = s.record(context.WithoutCancel(ctx), store.Event{Group: group, Session: session, Kind: AuditDiskLow, Summary: summary,
 		Detail: mustJSON(map[string]any{"dir": low.Dir, "space": low.Space, "floor_bytes": low.Floor.BytesFor(low.Space),
 			"floor_inodes": low.Floor.InodesFor(low.Space), "killed": killed})})
 	s.disk.mu.Lock()
@@ -203,7 +203,7 @@ func (s *Service) diskGate(ctx context.Context) (diskFull, bool) {
 		s.disk.mu.Unlock()
 		if was {
 			sp, _ := disk.Free(d.Path)
-			_ = s.record(ctx, store.Event{Kind: KindDiskOK, Summary: fmt.Sprintf("the disk holding %s (%s) has room again: %s free", d.What, d.Path, disk.Size(sp.Avail)),
+			_ = s.record(ctx, store.Event{Kind: AuditDiskOK, Summary: fmt.Sprintf("the disk holding %s (%s) has room again: %s free", d.What, d.Path, disk.Size(sp.Avail)),
 				Detail: mustJSON(map[string]any{"dir": d, "space": sp})})
 		}
 	}

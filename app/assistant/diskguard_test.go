@@ -118,7 +118,7 @@ func TestDiskGuard(t *testing.T) {
 			var guard, room int
 			for _, e := range evs {
 				switch {
-				case e.Kind == KindDiskLow && strings.Contains(e.Summary, "the running command was killed"):
+				case e.Kind == AuditDiskLow && strings.Contains(e.Summary, "the running command was killed"):
 					guard++
 				case e.Kind == "audit.room":
 					room++

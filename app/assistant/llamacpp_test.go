@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/app/store"
@@ -62,7 +63,7 @@ func TestLlamaCppCutToolCallChatGoesOn(t *testing.T) {
 	if _, err := svc.Chat(ctx, ChatRequest{Group: "main", Session: res.Session, Text: "again"}); err != nil {
 		t.Fatalf("the next turn: %v", err)
 	}
-	evs, _ := st.Events(ctx, store.Filter{Session: res.Session, Kind: "model.request"})
+	evs, _ := st.Events(ctx, store.Filter{Session: res.Session, Kind: agent.AuditModelRequest})
 	if len(evs) == 0 || !strings.Contains(string(evs[0].Detail), `"requested_model":"tiny"`) {
 		t.Errorf("audit of the model: %+v", evs)
 	}

@@ -18,7 +18,7 @@ import (
 // createdSpecs are the specs of the sandboxes the audit log says were started.
 func createdSpecs(t *testing.T, st *store.Store) []docker.Spec {
 	t.Helper()
-	evs, err := st.Events(context.Background(), store.Filter{Kind: "sandbox.create"})
+	evs, err := st.Events(context.Background(), store.Filter{Kind: AuditSandboxCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestRuntimeSettingsTakeEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent(t, events, 30*time.Second, "the gate reopening", func(ev Event) bool { return ev.Kind == EventGate && ev.Gate.Open })
-	changes, _ := st.Events(ctx, store.Filter{Kind: "settings.change"})
+	changes, _ := st.Events(ctx, store.Filter{Kind: AuditSettingsChange})
 	if len(changes) != 5 {
 		t.Errorf("settings.change events: %d, want 5", len(changes))
 	}

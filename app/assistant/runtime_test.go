@@ -199,7 +199,7 @@ func TestRuntimePauseAndResume(t *testing.T) {
 		t.Errorf("after resume: %q", res.Text)
 	}
 	evs, _ := st.Events(ctx, store.Filter{Kind: "assistant"})
-	if len(evs) != 2 || evs[0].Kind != "assistant.paused" || evs[1].Kind != "assistant.resumed" {
+	if len(evs) != 2 || evs[0].Kind != AuditPaused || evs[1].Kind != AuditResumed {
 		t.Errorf("audit: %+v", evs)
 	}
 }
@@ -372,7 +372,7 @@ func TestRuntimeMaxAgeReplacesTheSandbox(t *testing.T) {
 	time.Sleep(3500 * time.Millisecond)
 	m2, _ := r.Send(ctx, ChatRequest{Group: "short", Session: res.Session, Text: "again"})
 	wait(t, r, m2.ID)
-	evs, _ := st.Events(ctx, store.Filter{Kind: "sandbox.create", Session: res.Session})
+	evs, _ := st.Events(ctx, store.Filter{Kind: AuditSandboxCreate, Session: res.Session})
 	if len(evs) != 2 {
 		t.Errorf("sandboxes created for the chat: %d, want 2 (one replaced after its max age)", len(evs))
 	}
@@ -402,7 +402,7 @@ func TestRuntimeStopARunningTurn(t *testing.T) {
 	if s, _ := messageStatus(t, st, res.Session, m.ID); s != StatusInterrupted {
 		t.Errorf("a stopped turn: got %s, want interrupted", s)
 	}
-	if evs, _ := st.Events(ctx, store.Filter{Kind: "turn.stop"}); len(evs) != 1 {
+	if evs, _ := st.Events(ctx, store.Filter{Kind: AuditTurnStop}); len(evs) != 1 {
 		t.Errorf("the stop is not audited: %+v", evs)
 	}
 }

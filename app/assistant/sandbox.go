@@ -119,7 +119,7 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	if !ver.Verified {
 		verified = ver.Why
 	}
-	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: EventSandboxCreate,
+	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: AuditSandboxCreate,
 		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s; %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), spec.Network, verified),
 		Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "spec": spec, "mounts": ver})}); err != nil {
 		// An unaudited sandbox must not be used.

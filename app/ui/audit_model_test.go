@@ -45,7 +45,7 @@ func TestAuditPagerScroll(t *testing.T) {
 		{"exactly two pages", 20, 10, 2, AuditQuery{}, 20, 3},
 		{"group filter", 95, 10, 2, AuditQuery{Group: "work"}, 48, 5},
 		{"kind prefix", 30, 4, 2, AuditQuery{Kind: "exec"}, 20, 6},
-		{"kind and session", 300, 7, 3, AuditQuery{Kind: "mount.add", Session: "s0"}, 20, 3},
+		{"kind and session", 300, 7, 3, AuditQuery{Kind: assistant.AuditMountAdd, Session: "s0"}, 20, 3},
 		{"100k events", 100_000, AuditPageSize, AuditWindow, AuditQuery{}, 100_000, 100_000/AuditPageSize + 1},
 	}
 	for _, tc := range tests {
@@ -96,7 +96,7 @@ func TestAuditPagerLatestAndEarlier(t *testing.T) {
 		earlier   []int64
 	}{
 		{"whole log", 1000, AuditQuery{}, 901, []int64{801, 701}},
-		{"sparse filter doubles the step", 1000, AuditQuery{Session: "s0", Kind: "mount.add"}, 5, nil},
+		{"sparse filter doubles the step", 1000, AuditQuery{Session: "s0", Kind: assistant.AuditMountAdd}, 5, nil},
 		{"short log", 30, AuditQuery{}, 1, nil},
 		{"empty", 0, AuditQuery{}, 0, nil},
 	}

@@ -64,8 +64,8 @@ func TestAuditPagerOnTheRealStore(t *testing.T) {
 	fetch := func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return s.Events(ctx, f) }
 	for _, q := range []AuditQuery{
 		{},
-		{Kind: "mount.add", Session: "s0"},
-		{Group: "home", Session: "s3", Kind: "exec.end"},
+		{Kind: assistant.AuditMountAdd, Session: "s0"},
+		{Group: "home", Session: "s3", Kind: assistant.AuditExecEnd},
 	} {
 		t.Run(q.Group+"/"+q.Session+"/"+q.Kind, func(t *testing.T) {
 			t.Parallel()
@@ -122,7 +122,7 @@ func BenchmarkAuditPagerPage(b *testing.B) {
 	s := auditStore(b, storeEvents)
 	ctx := context.Background()
 	fetch := func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return s.Events(ctx, f) }
-	for _, q := range []AuditQuery{{}, {Kind: "mount.add", Session: "s0"}} {
+	for _, q := range []AuditQuery{{}, {Kind: assistant.AuditMountAdd, Session: "s0"}} {
 		b.Run("filter="+q.Session+q.Kind, func(b *testing.B) {
 			pages := 0
 			start := time.Now()

@@ -89,7 +89,7 @@ func TestAuditFilterNarrows(t *testing.T) {
 	}
 	for i := range v.pager.Len() {
 		ev, _ := v.pager.Row(i)
-		if ev.Group != "work" || ev.Kind != "mount.add" {
+		if ev.Group != "work" || ev.Kind != assistant.AuditMountAdd {
 			t.Errorf("row %d: got %s %s, want work mount.add", i, ev.Group, ev.Kind)
 		}
 	}
@@ -150,8 +150,8 @@ func TestAuditExport(t *testing.T) {
 
 func TestAuditKinds(t *testing.T) {
 	t.Parallel()
-	evs := []assistant.AuditEvent{{Kind: "exec.start"}, {Kind: "exec.end"}, {Kind: "mount.reject"}, {Kind: "exec.start"}, {Kind: "gate"}}
-	want := []string{"exec", "exec.end", "exec.start", "gate", "mount", "mount.reject"}
+	evs := []assistant.AuditEvent{{Kind: assistant.AuditExecStart}, {Kind: assistant.AuditExecEnd}, {Kind: assistant.AuditMountReject}, {Kind: assistant.AuditExecStart}, {Kind: "gate"}}
+	want := []string{"exec", assistant.AuditExecEnd, assistant.AuditExecStart, "gate", "mount", assistant.AuditMountReject}
 	if got := AuditKinds(evs); !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

@@ -79,7 +79,7 @@ type fakeAudit struct {
 
 var _ AuditLog = (*fakeAudit)(nil)
 
-var auditKinds = []string{"exec.start", "exec.end", "mount.add"}
+var auditKinds = []string{assistant.AuditExecStart, assistant.AuditExecEnd, assistant.AuditMountAdd}
 
 func auditEvent(seq int64) assistant.AuditEvent {
 	return assistant.AuditEvent{Seq: seq, Time: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq) * time.Second),

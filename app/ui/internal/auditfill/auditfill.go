@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/store"
 )
 
 // Kinds cycle with seq.
-var Kinds = []string{"exec.start", "exec.end", "mount.add"}
+var Kinds = []string{assistant.AuditExecStart, assistant.AuditExecEnd, assistant.AuditMountAdd}
 
 // Event is event #seq as Fill writes it.
 func Event(seq int64) store.Event {
