@@ -98,6 +98,16 @@ type (
 	Approver        = agent.Approver
 )
 
+// The tool names, as a tool card shows them (agent owns them).
+const (
+	ToolBash      = agent.ToolBash
+	ToolReadFile  = agent.ToolReadFile
+	ToolWriteFile = agent.ToolWriteFile
+	ToolEditFile  = agent.ToolEditFile
+	ToolListFiles = agent.ToolListFiles
+	ToolGrep      = agent.ToolGrep
+)
+
 // The agent's event kinds a face renders.
 const (
 	AgentText           = agent.EventText

@@ -198,7 +198,7 @@ func (r *Runtime) recoverTurns(ctx context.Context) error {
 		return err
 	}
 	for _, m := range pending {
-		if m.Role != roleUser {
+		if m.Role != RoleUser {
 			continue
 		}
 		ss, err := r.svc.Store.Session(ctx, m.Session)

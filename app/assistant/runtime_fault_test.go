@@ -139,7 +139,7 @@ func TestFaultDaemonKilledAndRestarted(t *testing.T) {
 	}
 	var partial bool
 	for _, m := range msgs {
-		partial = partial || (m.Role == roleAssistant && strings.Contains(m.Content, "Working on it."))
+		partial = partial || (m.Role == RoleAssistant && strings.Contains(m.Content, "Working on it."))
 	}
 	if !partial {
 		t.Errorf("the partial answer was not kept: %+v", msgs)

@@ -132,7 +132,7 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 	}
 	var partial bool
 	for _, m := range msgs {
-		partial = partial || (m.Role == roleAssistant && strings.Contains(m.Content, "Working on it."))
+		partial = partial || (m.Role == RoleAssistant && strings.Contains(m.Content, "Working on it."))
 	}
 	if !partial {
 		t.Errorf("the partial answer was not kept: %+v", msgs)
@@ -299,7 +299,7 @@ func TestRuntimeConcurrentSessions(t *testing.T) {
 	for i, s := range sessions {
 		_, msgs := messageStatus(t, st, s, ids[i])
 		for _, m := range msgs {
-			if m.Role == roleTool && strings.Contains(m.Content, "only-") && !strings.Contains(m.Content, "only-"+groups[i%4]) {
+			if m.Role == RoleTool && strings.Contains(m.Content, "only-") && !strings.Contains(m.Content, "only-"+groups[i%4]) {
 				t.Errorf("chat %d saw another group's mount: %s", i, m.Content)
 			}
 		}

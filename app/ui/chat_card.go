@@ -142,11 +142,11 @@ func DetailOf(tool, input string) CallDetail {
 	}
 	var d CallDetail
 	switch tool {
-	case "bash":
+	case assistant.ToolBash:
 		d = CallDetail{Label: "Command", Full: in.Command}
-	case "write_file":
+	case assistant.ToolWriteFile:
 		d = CallDetail{Label: fmt.Sprintf("Write %s (%d bytes)", in.Path, len(in.Content)), Full: in.Content}
-	case "edit_file":
+	case assistant.ToolEditFile:
 		label := "Change " + in.Path
 		if in.ReplaceAll {
 			label += " (every occurrence)"

@@ -26,7 +26,7 @@ func HistoryItems(msgs []assistant.Message) []Item {
 	}
 	for _, m := range msgs {
 		switch m.Role {
-		case "user":
+		case assistant.RoleUser:
 			endTurn()
 			// A turn sent again with Retry replaces the one it retried.
 			if turn >= 0 && items[turn].Text == m.Content && (items[turn].Status == assistant.StatusInterrupted || items[turn].Status == assistant.StatusFailed) {
@@ -38,7 +38,7 @@ func HistoryItems(msgs []assistant.Message) []Item {
 			}
 			turn = len(items)
 			items = append(items, it)
-		case "assistant", "tool":
+		case assistant.RoleAssistant, assistant.RoleTool:
 			parts, err := assistant.MessageParts(m)
 			if err != nil {
 				items = append(items, Item{Kind: ItemNotice, Text: "A stored message could not be read."})

@@ -108,7 +108,7 @@ func (f SettingsForm) Apply(old assistant.Settings) (assistant.Settings, Setting
 	}
 	c.Image = strings.TrimSpace(f.Image)
 	if strings.ContainsAny(c.Image, " \t") {
-		errs[FieldImage] = "An image name has no spaces, e.g. berth-sandbox:latest."
+		errs[FieldImage] = "An image name has no spaces, e.g. " + assistant.DefaultImage + "."
 	}
 	c.Network = strings.TrimSpace(f.Network)
 	if c.Network != "none" && c.Network != "bridge" {
