@@ -341,12 +341,18 @@ func TestRuntimeIdleTimeoutAndRotate(t *testing.T) {
 	if len(list) != 1 || list[0].Group != "keep" {
 		t.Fatalf("running after the idle stop: %+v", list)
 	}
+	if n, err := svc.RunningSandboxes(ctx); err != nil || n != 1 {
+		t.Errorf("the tray's count after the idle stop: got %d %v, want 1", n, err)
+	}
 	n, err := r.Rotate(ctx, "")
 	if err != nil || n != 1 {
 		t.Fatalf("rotate: %d %v", n, err)
 	}
 	if list, _ := r.chatSandboxes(ctx); len(list) != 0 {
 		t.Errorf("after rotate: %+v", list)
+	}
+	if n, err := svc.RunningSandboxes(ctx); err != nil || n != 0 {
+		t.Errorf("the tray's count after rotate: got %d %v, want 0", n, err)
 	}
 }
 

@@ -143,6 +143,22 @@ func (s *Service) Sandboxes(ctx context.Context) ([]docker.Sandbox, error) {
 	return list, err
 }
 
+// RunningSandboxes counts this installation's running sandboxes (the
+// tray's status line), without asking how their calls travel.
+func (s *Service) RunningSandboxes(ctx context.Context) (int, error) {
+	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: s.Paths.InstallID()})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sb := range list {
+		if sb.Running() {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // execPather is the part of docker.Client that says how calls reach a
 // sandbox; optional, so that fakes need not implement it.
 type execPather interface {

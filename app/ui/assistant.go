@@ -101,15 +101,5 @@ func (a *runtimeAssistant) StopAll(ctx context.Context) error {
 }
 
 func (a *runtimeAssistant) RunningSandboxes(ctx context.Context) (int, error) {
-	list, err := a.svc.Sandboxes(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, sb := range list {
-		if sb.Running() {
-			n++
-		}
-	}
-	return n, nil
+	return a.svc.RunningSandboxes(ctx)
 }
