@@ -10,12 +10,13 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/store"
 )
 
-// Kinds cycle with seq.
-var Kinds = []string{assistant.AuditExecStart, assistant.AuditExecEnd, assistant.AuditMountAdd}
+// Kinds cycle with seq. They are assistant.AuditExecStart, AuditExecEnd and
+// AuditMountAdd, spelled out: the filler imports only the store, so that
+// building it (without the race detector, see the package doc) stays quick.
+var Kinds = []string{"exec.start", "exec.end", "mount.add"}
 
 // Event is event #seq as Fill writes it.
 func Event(seq int64) store.Event {
