@@ -120,7 +120,7 @@ func TestDiskGuard(t *testing.T) {
 				switch {
 				case e.Kind == AuditDiskLow && strings.Contains(e.Summary, "the running command was killed"):
 					guard++
-				case e.Kind == "audit.room":
+				case e.Kind == store.AuditRoomUsed:
 					room++
 				}
 			}
