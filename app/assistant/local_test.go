@@ -120,7 +120,7 @@ func TestUnreadableStoredMessageIsSkipped(t *testing.T) {
 	if strings.Contains(raw, "lost") {
 		t.Errorf("the orphaned tool result was sent: %s", raw)
 	}
-	evs, _ := st.Events(ctx, store.Filter{Kind: "message.unreadable"})
+	evs, _ := st.Events(ctx, store.Filter{Kind: AuditMessageUnreadable})
 	if len(evs) != 1 || !strings.Contains(string(evs[0].Detail), "message "+strconv.FormatInt(bad.ID, 10)) {
 		t.Errorf("audit: %+v", evs)
 	}
