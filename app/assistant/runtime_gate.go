@@ -48,7 +48,7 @@ func (r *Runtime) update() {
 	if was && !now.Open {
 		r.net.cut() // the sandboxes' open connections end too
 	}
-	reason, _ := now.Reason()
+	reason := now.Reason
 	for _, c := range cancels {
 		c(fmt.Errorf("%w: %s", ErrGateClosed, reason))
 	}
