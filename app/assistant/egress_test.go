@@ -31,8 +31,9 @@ type netArena struct {
 	r     *Runtime
 	sb    docker.Sandbox
 	proxy *url.URL
-	srv   *httptest.Server
-	dest  string // the server's ip:port
+	srv     *httptest.Server
+	dest    string // the server's ip:port
+	session string // the sandbox's: unique, so that no test meets another's sandbox being removed
 }
 
 func newNetArena(t *testing.T, lim egress.Limits) *netArena {
@@ -40,14 +41,14 @@ func newNetArena(t *testing.T, lim egress.Limits) *netArena {
 	engine := dockertest.Client(t)
 	dockertest.WithHelper(t, engine)
 	svc, st := newService(t, engine)
-	a := &netArena{svc: svc, st: st}
+	a := &netArena{svc: svc, st: st, session: "s-" + token(t)}
 	a.r = startRuntime(t, svc, engine, RuntimeConfig{NetLimits: lim})
 	ctx := context.Background()
 	if _, err := svc.AddGroup(ctx, "net", "Net", GroupSettings{Network: string(egress.ModeAllowlist)}); err != nil {
 		t.Fatal(err)
 	}
 	waitGateOpen(t, a.r)
-	sb, _, err := svc.Sandbox(ctx, "net", "s1")
+	sb, _, err := svc.Sandbox(ctx, "net", a.session)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +255,7 @@ func TestNetQuestionsThroughTheRuntime(t *testing.T) {
 	for _, c := range cases {
 		code, body, q := ask("/"+c.name, c.ans)
 		fmt.Printf("%s: asked about %s (group %s, session %s), settled %q → %d %q\n", c.name, q.Dest(), q.Group, q.Session, q.Answer, code, firstLineOf(body))
-		if code != c.code || !strings.Contains(body, c.body) || q.Group != "net" || q.Session != "s1" || q.Dest() != a.dest {
+		if code != c.code || !strings.Contains(body, c.body) || q.Group != "net" || q.Session != a.session || q.Dest() != a.dest {
 			t.Errorf("%s: got %d %q for %+v; want %d %q", c.name, code, body, q, c.code, c.body)
 		}
 		g, _ := a.svc.Group(ctx, "net")
@@ -306,7 +307,7 @@ func checkNetAudit(t *testing.T, a *netArena, kinds []string) {
 			Port int    `json:"port"`
 		}
 		_ = json.Unmarshal(ev.Detail, &d)
-		if ev.Session != "s1" || d.Host == "" || d.Port == 0 {
+		if ev.Session != a.session || d.Host == "" || d.Port == 0 {
 			t.Errorf("%s: session %q detail %s", k, ev.Session, ev.Detail)
 		}
 		t.Logf("audit #%d %s: %s", ev.Seq, k, ev.Summary)
@@ -386,7 +387,7 @@ func TestNetQuestionsGoToTheTurnsFace(t *testing.T) {
 	}
 	// A turn of session s1 that runs while the connection is made.
 	a.r.mu.Lock()
-	a.r.running[-1] = &activeTurn{cancel: func(error) {}, group: "net", session: "s1", askNet: ask}
+	a.r.running[-1] = &activeTurn{cancel: func(error) {}, group: "net", session: a.session, askNet: ask}
 	a.r.mu.Unlock()
 	code, body := a.get(t, "http://"+a.dest+"/flag")
 	fmt.Printf("--allow-net %s: %d %q\n", a.dest, code, firstLineOf(body))
