@@ -26,11 +26,11 @@ import (
 // listener hands to the runtime's egress handler as the helper's channel
 // would.
 type netArena struct {
-	svc   *Service
-	st    *store.Store
-	r     *Runtime
-	sb    docker.Sandbox
-	proxy *url.URL
+	svc     *Service
+	st      *store.Store
+	r       *Runtime
+	sb      docker.Sandbox
+	proxy   *url.URL
 	srv     *httptest.Server
 	dest    string // the server's ip:port
 	session string // the sandbox's: unique, so that no test meets another's sandbox being removed
