@@ -26,3 +26,10 @@ var NetModes = []NetworkMode{NetModeNone, NetModeAllowlist, NetModeOpen}
 
 // AuditNetPrefix selects every egress.* audit event (AuditFilter.Kind).
 const AuditNetPrefix = egress.KindPrefix
+
+// ValidNetMode reports whether a face may save s as a network mode: one of
+// NetModes, or the old "bridge" (read as open).
+func ValidNetMode(s string) bool {
+	_, err := egress.ParseMode(s)
+	return err == nil && s != ""
+}

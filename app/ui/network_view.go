@@ -58,11 +58,7 @@ func NewNetworkView(ctx context.Context, svc NetService, group string) *NetworkV
 
 // Content builds the view and loads the group's network.
 func (v *NetworkView) Content() fyne.CanvasObject {
-	modes := make([]string, len(assistant.NetModes))
-	for i, m := range assistant.NetModes {
-		modes[i] = string(m)
-	}
-	v.mode = widget.NewSelect(modes, nil)
+	v.mode = widget.NewSelect(netModeOptions(), nil)
 	v.warning = widget.NewLabel("")
 	v.warning.Wrapping = fyne.TextWrapWord
 	v.warning.Importance = widget.DangerImportance
@@ -212,4 +208,13 @@ func (v *NetworkView) onRule(deny bool) {
 		}
 		return err
 	})
+}
+
+// netModeOptions are the network modes as a select offers them.
+func netModeOptions() []string {
+	out := make([]string, len(assistant.NetModes))
+	for i, m := range assistant.NetModes {
+		out[i] = string(m)
+	}
+	return out
 }
