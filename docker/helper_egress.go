@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -37,6 +38,7 @@ type streamAcceptor struct {
 	handler func() EgressHandler // the client's, read for each stream
 	ctx     context.Context      // ends with the channel
 	fail    func(error)          // ends the channel
+	linger  time.Duration        // egressLinger unless a test says otherwise
 	open    atomic.Int32         // streams not yet closed by both sides
 	served  atomic.Int32         // of which handed to the handler
 }
@@ -69,7 +71,8 @@ func (a *streamAcceptor) serve(st *yamux.Stream) {
 		}
 	}
 	_ = st.Close()
-	_ = st.SetReadDeadline(time.Now().Add(egressLinger))
+	linger := cmp.Or(a.linger, egressLinger)
+	_ = st.SetReadDeadline(time.Now().Add(linger))
 	n, err := io.CopyN(io.Discard, st, egressDrain)
 	switch {
 	case err == io.EOF:
@@ -77,7 +80,7 @@ func (a *streamAcceptor) serve(st *yamux.Stream) {
 	case n == egressDrain:
 		a.fail(fmt.Errorf("%w: the helper sent %d bytes more on a stream Berth had closed", helper.ErrProtocol, n))
 	case err == yamux.ErrTimeout:
-		a.fail(fmt.Errorf("%w: the helper kept a stream open %s after Berth closed it", helper.ErrProtocol, egressLinger))
+		a.fail(fmt.Errorf("%w: the helper kept a stream open %s after Berth closed it", helper.ErrProtocol, linger))
 	}
 }
 
