@@ -186,9 +186,10 @@ func TestAHelperThatBreaksTheStreamRulesLosesItsChannel(t *testing.T) {
 		t.Logf("attack: open %d streams and close none → %v", n, err)
 	})
 	t.Run("the handler's context ends with the channel", func(t *testing.T) {
-		ended := make(chan struct{})
-		f := newFakeChannel(t, true, func(ctx context.Context, id string, c net.Conn) { <-ctx.Done(); close(ended) })
+		entered, ended := make(chan struct{}), make(chan struct{})
+		f := newFakeChannel(t, true, func(ctx context.Context, id string, c net.Conn) { close(entered); <-ctx.Done(); close(ended) })
 		f.open(t, request(t, helper.KindEgress))
+		<-entered
 		f.helper.Close()
 		select {
 		case <-ended:

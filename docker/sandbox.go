@@ -26,7 +26,7 @@ type Sandbox struct {
 	State          string    `json:"state"` // the engine's word: running, exited, …
 	Created        time.Time `json:"created"`
 	Expires        time.Time `json:"expires"`
-	Spec           string    `json:"spec"` // digest of the spec it was made from
+	Spec           string    `json:"spec"`             // digest of the spec it was made from
 	Egress         bool      `json:"egress,omitempty"` // made with Spec.Egress (LabelEgress)
 	// How tool calls reach it (PathHelper or PathDockerExec) and why, as
 	// far as this Berth process knows; filled by ExecPath's callers.

@@ -41,11 +41,15 @@ func installation(t *testing.T) string {
 	return "t" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
 }
 
-// newSandboxNet starts a sandbox (egress unless noEgress) whose group
-// allows rules; configure changes the proxy before any connection.
-func newSandboxNet(t *testing.T, egressOn bool, rules []string, configure func(*egress.Proxy)) *sandboxNet {
+// newSandboxNet starts a sandbox (with egress if egressOn) whose group
+// allows rules; configure changes the proxy before any connection, and
+// client changes the client before the sandbox is made.
+func newSandboxNet(t *testing.T, egressOn bool, rules []string, configure func(*egress.Proxy), client ...func(*docker.Client) *docker.Client) *sandboxNet {
 	t.Helper()
 	n := &sandboxNet{t: t, c: dockertest.Client(t)}
+	for _, f := range client {
+		f(n.c)
+	}
 	pol := egress.Policy{Group: "work", Mode: egress.ModeAllowlist}
 	for _, s := range rules {
 		r, err := egress.ParseRule(s)

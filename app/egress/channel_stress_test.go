@@ -16,6 +16,7 @@ import (
 
 	"github.com/berth-app/berth/app/egress"
 	"github.com/berth-app/berth/docker"
+	"github.com/berth-app/berth/docker/dockertest"
 )
 
 // TestSandboxFiftyConcurrentConnections: 50 wgets at once; the server holds
@@ -193,5 +194,55 @@ func TestSandboxHelperKilledMidConnection(t *testing.T) {
 		strings.TrimSpace(pid), inside, upErr, n.kinds(), path, code, out)
 	if !strings.Contains(inside, "nc-exit=") || code != 0 || out != "hello /again" || path != docker.PathHelper || !strings.Contains(why, "egress") {
 		t.Fatalf("inside %s; after: %d %q %s (%s)", inside, code, out, path, why)
+	}
+}
+
+// TestSandboxEgressWithoutTheHelperHasNoNetwork: where the helper cannot
+// run, a sandbox with egress is created all the same, with no network, and
+// says why.
+func TestSandboxEgressWithoutTheHelperHasNoNetwork(t *testing.T) {
+	n := newSandboxNet(t, true, nil, nil, dockertest.WithoutHelper)
+	path, why := n.c.ExecPath(context.Background(), n.sb.ID)
+	_, out, _ := n.sh(n.c, "nc 127.0.0.1 3128 </dev/null 2>&1; echo rc=$?")
+	t.Logf("attack: connect to %s in a sandbox with egress but no helper → %q; calls via %s (%s)", docker.EgressListen, strings.TrimSpace(out), path, why)
+	if path != docker.PathDockerExec || !strings.Contains(why, "egress needs the helper") || !strings.Contains(out, "Connection refused") {
+		t.Fatalf("got %s (%s), %q", path, why, out)
+	}
+}
+
+// TestSandboxSquatterOnTheProxyPort: a process in the sandbox kills the
+// helper and takes its port. The fresh helper cannot listen, so Berth does
+// not use it and the sandbox has no way out (the squatter only ever hears
+// from processes of its own sandbox); ExecPath says why.
+func TestSandboxSquatterOnTheProxyPort(t *testing.T) {
+	_, addr := hostServer(t, helloHandler)
+	n := newSandboxNet(t, true, []string{addr}, nil)
+	squat := make(chan string, 1)
+	go func() {
+		res, _ := n.side.Exec(context.Background(), n.sb.ID, docker.ExecRequest{Argv: []string{"sh", "-c",
+			`for d in /proc/[0-9]*; do [ "$(tr '\0' ' ' < $d/cmdline 2>/dev/null)" = "` + docker.HelperPath + ` " ] && kill -9 ${d#/proc/}; done
+until nc -l -p 3128 -e echo squatter 2>/dev/null; do :; done; echo served`}, Timeout: 3 * time.Minute})
+		squat <- res.Stdout.String()
+	}()
+	// Poll (through docker exec) until the squatter holds the port.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if _, out, _ := n.sh(n.side, "netstat -ltn 2>/dev/null | grep -c ':3128 '"); strings.TrimSpace(out) != "0" {
+			if _, pid, _ := n.sh(n.side, `for d in /proc/[0-9]*; do [ "$(tr '\0' ' ' < $d/cmdline 2>/dev/null)" = "`+docker.HelperPath+` " ] && echo x; done`); pid == "" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the squatter never held the port")
+		}
+	}
+	res, err := n.c.Exec(context.Background(), n.sb.ID, docker.ExecRequest{Argv: []string{"sh", "-c", "wget -q -O - http://" + addr + "/x 2>&1; echo rc=$?"}, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, why := n.c.ExecPath(context.Background(), n.sb.ID)
+	out := res.Stdout.String()
+	t.Logf("attack: kill the helper and listen on %s → next call via %s (%s); wget got %q", docker.EgressListen, path, why, strings.TrimSpace(out))
+	if path != docker.PathDockerExec || !strings.Contains(why, "address already in use") || !strings.Contains(why, "no network") || strings.Contains(out, "hello /x") {
+		t.Fatalf("got %s (%s), %q", path, why, out)
 	}
 }
