@@ -145,7 +145,7 @@ func (h *helperConn) hello(timeout time.Duration) error {
 	if req.Listen != "" && ex.Listen != req.Listen {
 		// The sandbox's only way out would be missing: a helper without
 		// it is no use there (a process may hold the port, say).
-		h.fail(fmt.Errorf("the helper cannot carry this sandbox's network: %s", cmp.Or(ex.Error, "it did not listen on "+req.Listen)))
+		h.fail(fmt.Errorf("%w: %s", errNoEgressListener, cmp.Or(ex.Error, "it did not listen on "+req.Listen)))
 		return h.err
 	}
 	return nil

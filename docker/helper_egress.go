@@ -3,6 +3,7 @@ package docker
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -102,6 +103,11 @@ func (a *streamAcceptor) accept(st *yamux.Stream) bool {
 	_ = st.SetReadDeadline(time.Time{})
 	return true
 }
+
+// errNoEgressListener: the helper answered but could not listen on
+// EgressListen, so it cannot be this sandbox's way out (a second delivery
+// would not change that).
+var errNoEgressListener = errors.New("the helper cannot carry this sandbox's network")
 
 // noHelperNoEgress is what HelperStatus adds when there is no helper.
 const noHelperNoEgress = "; sandboxes with network egress (allowlist groups) get no network without it"

@@ -312,6 +312,9 @@ func (c *Client) startHelper(ctx context.Context, sandboxID string, egress bool)
 	if !twoExecs {
 		conn, err = c.launchHelper(ctx, sandboxID, arch, egress, []string{"/bin/sh", "-c", startScript, "berth-helper", HelperPath, strconv.Itoa(len(bin))}, bin)
 	}
+	if errors.Is(err, errNoEgressListener) {
+		return nil, err // a second delivery would not change that
+	}
 	if err != nil {
 		// An image without head: deliver with cat, then start.
 		code, out, derr := c.runWithStdin(ctx, sandboxID, []string{"/bin/sh", "-c", deliverScript, "berth-deliver", HelperPath}, bin)
@@ -357,6 +360,9 @@ func (c *Client) launchHelper(ctx context.Context, sandboxID, arch string, egres
 	}
 	if err := conn.hello(10 * time.Second); err != nil {
 		conn.fail(err)
+		if errors.Is(err, errNoEgressListener) {
+			return nil, fmt.Errorf("start: %w", err)
+		}
 		return nil, fmt.Errorf("start: %s", conn.reason())
 	}
 	return conn, nil
