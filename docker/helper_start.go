@@ -198,8 +198,12 @@ func (c *Client) helperFor(ctx context.Context, sandboxID string, eager bool) *h
 	if s.reason != "" && time.Since(s.failedAt) < helperRetry {
 		return nil
 	}
-	if !eager && s.calls == 1 && s.egress != egressOn {
-		return nil
+	if !eager && s.calls == 1 {
+		// Except in a sandbox with egress (one made before Berth restarted,
+		// say): its network lives in the helper.
+		if on, err := c.slotEgress(ctx, s, sandboxID); err != nil || !on {
+			return nil
+		}
 	}
 	egress, err := c.slotEgress(ctx, s, sandboxID)
 	var conn *helperConn

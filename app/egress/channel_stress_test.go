@@ -246,3 +246,20 @@ until nc -l -p 3128 -e echo squatter 2>/dev/null; do :; done; echo served`}, Tim
 		t.Fatalf("got %s (%s), %q", path, why, out)
 	}
 }
+
+// TestSandboxEgressAfterARestart: a Berth process that did not make the
+// sandbox (the one that did has gone, as after a restart) reads its label
+// and starts its helper at the first call, so the first call has network.
+func TestSandboxEgressAfterARestart(t *testing.T) {
+	_, addr := hostServer(t, helloHandler)
+	n := newSandboxNet(t, true, []string{addr}, nil)
+	n.c.UseHelperBinaries(nil) // the creator's helper ends, as its process would
+	next := dockertest.Client(t)
+	next.ServeEgress(func(ctx context.Context, _ string, conn net.Conn) { n.proxy.Serve(ctx, conn) })
+	code, out, errs := n.sh(next, "wget -q -O - http://"+addr+"/first")
+	path, why := next.ExecPath(context.Background(), n.sb.ID)
+	t.Logf("first call from a Berth that did not create the sandbox: wget %d %q; calls via %s (%s)", code, out, path, why)
+	if code != 0 || out != "hello /first" || path != docker.PathHelper {
+		t.Fatalf("got %d %q %q; %s (%s)", code, out, errs, path, why)
+	}
+}
