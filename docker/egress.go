@@ -22,6 +22,11 @@ const (
 // to the helper's proxy port. It runs on a goroutine of its own and owns
 // conn: closing it closes the sandbox's side. ctx ends when the helper's
 // channel ends or the client closes.
+//
+// conn is one stream of the helper's channel. A half-close by the
+// sandbox's client reads as EOF; conn has no CloseWrite, and its Close
+// ends the client's connection once the bytes written are delivered. At
+// most helper.MaxEgress connections of one sandbox are handed over at once.
 type EgressHandler func(ctx context.Context, sandboxID string, conn net.Conn)
 
 type egressHandlers struct {
