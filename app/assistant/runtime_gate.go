@@ -45,7 +45,10 @@ func (r *Runtime) update() {
 		close(r.openCh)
 	}
 	r.mu.Unlock()
-	reason, _ := now.Reason()
+	if was && !now.Open {
+		r.net.cut() // the sandboxes' open connections end too
+	}
+	reason := now.Reason
 	for _, c := range cancels {
 		c(fmt.Errorf("%w: %s", ErrGateClosed, reason))
 	}
