@@ -74,6 +74,7 @@ type ChatView struct {
 	setupOn  bool
 	setupObj fyne.CanvasObject
 	emptyKey string
+	NetFaces // network questions and the Network window (network_card.go)
 }
 
 // refreshUsage reads a chat's token usage again, off Fyne's thread.

@@ -18,6 +18,7 @@ const (
 	ItemTool                      // a tool call card
 	ItemNotice                    // something Berth says (retries, compaction)
 	ItemTurnEnd                   // how a turn ended when it did not finish: after its last item, with Retry
+	ItemNet                       // a network question of the chat's sandbox (network_card.go)
 )
 
 // Item is one entry of a conversation, as the chat window shows it.
@@ -31,6 +32,7 @@ type Item struct {
 	Streaming bool   // ItemAssistant: more text may come
 	Progress  string // ItemNotice: the call whose arguments are still being written ("" for other notices)
 	Card      *ToolCard
+	Net       NetCard // ItemNet: a value, so that a change shows as a changed item
 }
 
 // ToolCard is one tool call inside a sandbox.
@@ -179,6 +181,8 @@ func (c *Conversation) Apply(ev assistant.Event) bool {
 		return c.agent(*ev.Agent)
 	case assistant.EventTurnEnd:
 		return c.end(ev)
+	case assistant.EventNetAsk, assistant.EventNetAnswer:
+		return c.applyNet(ev)
 	}
 	return false
 }
