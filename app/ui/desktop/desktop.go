@@ -57,6 +57,12 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	d.view.Usage = inst.Service.Usage
 	d.view.OnOpenSettings = d.showSettings
 	d.view.Admin = inst.Service
+	d.view.Net, d.view.Network = inst.Runtime, inst.Service
+	d.view.OnNetQuestion = func(q assistant.NetQuestion, inView bool) {
+		if note, ok := ui.NetNote(q, inView, d.hidden.Load()); ok {
+			go d.notify(note.Title, note.Body)
+		}
+	}
 	setup := ui.NewSetupView(ui.ConfigFiles(inst.ConfigDir))
 	setup.BuildImage = inst.BuildImage
 	setup.OnSettings = d.showSettings
@@ -248,7 +254,7 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 			}
 			switch ev.Kind {
 			case assistant.EventGate, assistant.EventTurnStart, assistant.EventTurnEnd, assistant.EventSandboxStop,
-				assistant.EventTaskStart, assistant.EventTaskEnd:
+				assistant.EventTaskStart, assistant.EventTaskEnd, assistant.EventNetAsk, assistant.EventNetAnswer:
 				d.refreshTray(ctx)
 			}
 		case <-tick.C:
@@ -277,6 +283,7 @@ func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource
 	n, _ := d.ui.RunningSandboxes(ctx)
 	groups, _ := d.ui.Groups(ctx)
 	st := ui.TrayStateFrom(d.ui.Gate(), n, groups)
+	st.Net = d.inst.Runtime.PendingNet()
 	if ts, err := d.tasks.Tasks(ctx, ""); err == nil {
 		st.NextTask = ui.NextTaskLine(ts)
 		for _, t := range ts {
@@ -323,6 +330,9 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 		OnTasks:    func() { d.showTasks(ctx) },
 		OnRunTask: func(id string) {
 			act(func() error { return d.tasks.RunTask(ctx, id) })()
+		},
+		OnAnswerNet: func(id string, ans assistant.NetAnswer) {
+			act(func() error { return d.inst.Runtime.AnswerNet(id, ans) })()
 		},
 	}
 }
