@@ -23,7 +23,9 @@ func (v *ChatView) ShowNetwork(group string) {
 		w.RequestFocus()
 		return
 	}
-	w := NewNetworkWindow(fyne.CurrentApp(), NewNetworkView(v.ctx, v.Network, group), v.groupName(group))
+	nv := NewNetworkView(v.ctx, v.Network, group)
+	nv.do, nv.async = v.do, v.work
+	w := NewNetworkWindow(fyne.CurrentApp(), nv, v.groupName(group))
 	v.netWins[group] = w
 	w.SetOnClosed(func() { delete(v.netWins, group) })
 	w.Show()
