@@ -76,6 +76,7 @@ type ChatView struct {
 	setupOn  bool
 	setupObj fyne.CanvasObject
 	emptyKey string
+	live     map[string]*widget.Label // running cards' output, by call, for patchCard
 }
 
 // refreshUsage reads a chat's token usage again, off Fyne's thread.
@@ -146,6 +147,7 @@ func (v *ChatView) build() fyne.CanvasObject {
 	v.header.Truncation = fyne.TextTruncateEllipsis
 	v.banner = container.NewVBox()
 	v.list = newTranscript(func() []Item { return v.conv.Items }, v.itemObject)
+	v.list.patch = v.patchCard
 	v.empty = container.NewStack()
 	v.status = widget.NewLabel("")
 	v.status.Importance = widget.DangerImportance
