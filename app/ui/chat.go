@@ -77,6 +77,7 @@ type ChatView struct {
 	setupObj fyne.CanvasObject
 	emptyKey string
 	live     map[string]*widget.Label // running cards' output, by call, for patchCard
+	root     fyne.CanvasObject        // the content, built once
 }
 
 // refreshUsage reads a chat's token usage again, off Fyne's thread.
@@ -128,12 +129,17 @@ func (v *ChatView) onAsk(callID, input string) {
 	}
 }
 
-// NewChatWindow opens a window on the chat view, with its shortcuts.
+// NewChatWindow opens a window on the chat view, with its shortcuts. The
+// view's content is built once: a window made after the last one was
+// closed (and destroyed, which frees its GL context) shows the same chats.
 func NewChatWindow(app fyne.App, v *ChatView) fyne.Window {
 	w := app.NewWindow("Berth")
 	w.SetIcon(AppIcon())
 	v.win = w
-	w.SetContent(v.build())
+	if v.root == nil {
+		v.root = v.build()
+	}
+	w.SetContent(v.root)
 	v.addShortcuts(w.Canvas())
 	w.Canvas().Focus(v.input) // typing starts at once
 	w.Resize(fyne.NewSize(960, 640))
