@@ -167,7 +167,13 @@ func (v *ChatView) build() fyne.CanvasObject {
 	help.Importance = widget.LowImportance
 	v.chatMenu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), func() { v.showChatMenu(v.conv.Session, v.chatMenu) })
 	v.chatMenu.Importance = widget.LowImportance
-	v.right = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.chatMenu, help), v.header), v.banner), bottom, nil, nil, container.NewStack(v.list.box, v.empty))
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.chatMenu, help), v.header), v.banner)
+	center := container.NewStack(v.list.box, v.empty)
+	v.right = container.NewBorder(top, bottom, nil, nil, center)
+	// Tab follows the order of the objects: from the message box to
+	// Stop/Send, the transcript, the chat's menu, then (the left side) the
+	// chat list. The border lays them out by identity, whatever the order.
+	v.right.Objects = []fyne.CanvasObject{bottom, center, top}
 
 	split := container.NewHSplit(left, v.right)
 	split.Offset = 0.25
