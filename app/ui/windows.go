@@ -12,8 +12,8 @@ const (
 )
 
 // RestoreSize gives w the size it had when last closed, or def the first
-// time. (Fyne has no API for a window's position: the window manager
-// places it, and secondary windows are centred.)
+// time. (Its position is the desktop shell's: Fyne can move a window but
+// not say where one is.)
 func RestoreSize(p fyne.Preferences, name string, w fyne.Window, def fyne.Size) {
 	wd := p.FloatWithFallback("window."+name+".width", float64(def.Width))
 	ht := p.FloatWithFallback("window."+name+".height", float64(def.Height))

@@ -76,11 +76,11 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 			d.showSettings() // the Build button there shows the build's progress
 		}
 	}
+	// Closing the window destroys it: the assistant lives in the tray.
+	d.win = d.newChatWindow()
 	if ss, ok := latestChat(ctx, d.ui); ok {
 		d.view.Open(ss) // pick up where the user left off
 	}
-	// Closing the window destroys it: the assistant lives in the tray.
-	d.win = d.newChatWindow()
 	a.Lifecycle().SetOnStopped(d.saveChatPlace)
 	d.view.OnCloseWindow = d.hide
 	inst.Runtime.OnShow = func() { fyne.Do(d.show) }
