@@ -67,3 +67,14 @@ func CentreOn(main Place, w, h, sw, sh int) (x, y int) {
 func OnScreen(x, y, w, h, sw, sh int) (int, int) {
 	return max(min(x, sw-min(w, sw)), 0), max(min(y, sh-min(h, sh)), 0)
 }
+
+// FitSize shrinks a window's size s to fit a screen of sw×sh pixels at
+// scale (Fyne sizes are pixels ÷ scale), leaving room for the window's
+// frame and a panel.
+func FitSize(s fyne.Size, sw, sh int, scale float32) fyne.Size {
+	const frame = 64 // pixels
+	if scale <= 0 {
+		scale = 1
+	}
+	return fyne.NewSize(min(s.Width, float32(sw-frame)/scale), min(s.Height, float32(sh-frame)/scale))
+}

@@ -76,3 +76,20 @@ func TestOnScreen(t *testing.T) {
 		}
 	}
 }
+
+func TestFitSize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s      fyne.Size
+		scale  float32
+		wantSz fyne.Size
+	}{
+		{fyne.NewSize(960, 640), 1, fyne.NewSize(960, 640)},
+		{fyne.NewSize(960, 640), 2, fyne.NewSize(608, 368)}, // (1280-64)/2, (800-64)/2
+		{fyne.NewSize(2000, 300), 1, fyne.NewSize(1216, 300)},
+	} {
+		if got := FitSize(tc.s, 1280, 800, tc.scale); got != tc.wantSz {
+			t.Errorf("FitSize(%v, scale %v): got %v, want %v", tc.s, tc.scale, got, tc.wantSz)
+		}
+	}
+}

@@ -182,7 +182,11 @@ func mountsShot(t *testing.T, bin, out, dir string) {
 	// test: nothing to poll for).
 	for _, at := range [][2]string{{"345", "341"}, {"678", "350"}, {"858", "566"}} { // Add folder…, project, Open
 		time.Sleep(1500 * time.Millisecond)
-		xdo("mousemove", at[0], at[1], "click", "1")
+		// Fyne reads a click's position from the last move it processed:
+		// move, let a frame pass, click.
+		xdo("mousemove", at[0], at[1])
+		time.Sleep(300 * time.Millisecond)
+		xdo("click", "1")
 	}
 	time.Sleep(2500 * time.Millisecond) // the folder is checked and scanned
 	savePNG(t, screenshot(t, display), filepath.Join(out, "mounts.png"))
@@ -301,18 +305,21 @@ func savePNG(t *testing.T, xwd []byte, path string) {
 		i := y*bpl + x*bpp/8
 		return color.RGBA{px[i+2], px[i+1], px[i], 255}
 	}
-	maxX, maxY := 0, 0
+	minX, minY, maxX, maxY := w, h, 0, 0
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			if c := at(x, y); c.R|c.G|c.B != 0 {
-				maxX, maxY = max(maxX, x), max(maxY, y)
+				minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x), max(maxY, y)
 			}
 		}
 	}
-	img := image.NewRGBA(image.Rect(0, 0, maxX+1, maxY+1))
-	for y := 0; y <= maxY; y++ {
-		for x := 0; x <= maxX; x++ {
-			img.SetRGBA(x, y, at(x, y))
+	if maxX < minX {
+		t.Fatalf("%s: the screen is black", path)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, maxX-minX+1, maxY-minY+1))
+	for y := minY; y <= maxY; y++ {
+		for x := minX; x <= maxX; x++ {
+			img.SetRGBA(x-minX, y-minY, at(x, y))
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -326,5 +333,5 @@ func savePNG(t *testing.T, xwd []byte, path string) {
 	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %s (%dx%d)", path, maxX+1, maxY+1)
+	t.Logf("wrote %s (%dx%d)", path, maxX-minX+1, maxY-minY+1)
 }

@@ -25,6 +25,7 @@ func (d *desktopApp) newChatWindow() fyne.Window {
 	w := ui.NewChatWindow(d.app, d.view)
 	p := d.app.Preferences()
 	ui.RestoreSize(p, ui.WindowChat, w, fyne.NewSize(960, 640))
+	d.fitScreen(w)
 	if x, y, ok := ui.SavedPosition(p, ui.WindowChat); ok {
 		if sw, sh, ok := screenSize(); ok {
 			s := w.Canvas().Size()
@@ -86,6 +87,7 @@ func (d *desktopApp) show() {
 func (d *desktopApp) keep(name string, w fyne.Window, def fyne.Size) fyne.Window {
 	p := d.app.Preferences()
 	ui.RestoreSize(p, name, w, def)
+	d.fitScreen(w)
 	w.SetCloseIntercept(func() {
 		ui.SaveSize(p, name, w)
 		w.Hide()
@@ -115,4 +117,12 @@ func (d *desktopApp) open(w fyne.Window) {
 	}
 	w.Show()
 	w.RequestFocus()
+}
+
+// fitScreen shrinks w to fit the screen at the app's scale (a 960×640
+// window at FYNE_SCALE=2 is wider than a 1280×800 screen).
+func (d *desktopApp) fitScreen(w fyne.Window) {
+	if sw, sh, ok := screenSize(); ok {
+		w.Resize(ui.FitSize(w.Canvas().Size(), sw, sh, d.app.Settings().Scale()))
+	}
 }
