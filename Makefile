@@ -59,7 +59,7 @@ lint:
 ## the same run (see README "Measured").
 bench: deps
 	@.ci/engine bash -c 'set -o pipefail; $(GO) run ./docker/dockertest/testimage && \
-	  BERTH_BENCH=1 $(GO) test -count=1 -timeout 20m -run "^TestPerf" -v ./docker/ ./app/assistant/ ./app/cli/ ./app/ui/ ./app/ui/desktop/ | grep -v -e "^=== RUN" -e "^--- PASS" -e "^PASS" && \
+	  BERTH_BENCH=1 $(GO) test -count=1 -timeout 20m -run "^TestPerf" -v ./docker/ ./app/egress/ ./app/assistant/ ./app/cli/ ./app/ui/ ./app/ui/desktop/ | grep -v -e "^=== RUN" -e "^--- PASS" -e "^PASS" && \
 	  $(GO) test -count=1 -run "^$$" -bench . -benchtime 1x ./app/store/ ./app/ui/'
 
 ## screenshots: regenerate the README's screenshots from the real app

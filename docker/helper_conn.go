@@ -1,6 +1,8 @@
 package docker
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +25,7 @@ var ErrHelperLost = errors.New("the sandbox helper stopped answering")
 type helperConn struct {
 	execID  string
 	arch    string
+	egress  *streamAcceptor // the streams the helper opens
 	started time.Time
 	ready   time.Duration // exec start to hello answered
 	att     client.HijackedResponse
@@ -34,7 +37,9 @@ type helperConn struct {
 	err  error // why the channel ended; set before done closes
 }
 
-func newHelperConn(att client.HijackedResponse, execID, arch string) (*helperConn, error) {
+// newHelperConn starts the channel of a helper; acc says what to do with the
+// streams it opens (its sess and fail are filled in here).
+func newHelperConn(att client.HijackedResponse, execID, arch string, acc *streamAcceptor) (*helperConn, error) {
 	h := &helperConn{execID: execID, arch: arch, started: time.Now(), att: att, stderr: newCapture(4096), done: make(chan struct{})}
 	// A non-TTY exec's output is stdcopy-framed by the engine (stdout and
 	// stderr interleaved); yamux reads the stdout stream alone. The
@@ -56,6 +61,13 @@ func newHelperConn(att client.HijackedResponse, execID, arch string) (*helperCon
 		return nil, err
 	}
 	h.sess = sess
+	ctx, cancel := context.WithCancel(context.Background())
+	acc.sess, acc.ctx, acc.fail = sess, ctx, h.fail
+	h.egress = acc
+	go func() {
+		<-h.done
+		cancel()
+	}()
 	go func() {
 		<-sess.CloseChan()
 		if err := rd.error(); err != nil {
@@ -65,20 +77,8 @@ func newHelperConn(att client.HijackedResponse, execID, arch string) (*helperCon
 		// what it read (or because Berth closed it, and then fail already ran).
 		h.fail(fmt.Errorf("%w: the helper sent bytes that are not a valid yamux frame, or stopped answering its keepalives", helper.ErrProtocol))
 	}()
-	go h.refuseStreams()
+	go acc.run()
 	return h, nil
-}
-
-// refuseStreams closes every stream the helper opens: there is no kind
-// Berth accepts from it yet (network egress will be one).
-func (h *helperConn) refuseStreams() {
-	for {
-		st, err := h.sess.AcceptStream()
-		if err != nil {
-			return
-		}
-		_ = st.Close()
-	}
 }
 
 // fail ends the channel once, remembering the first reason.
@@ -110,7 +110,8 @@ func (h *helperConn) reason() string {
 	return msg
 }
 
-// hello checks that the helper speaks this protocol.
+// hello checks that the helper speaks this protocol and, for a sandbox
+// with egress, makes it listen on EgressListen.
 func (h *helperConn) hello(timeout time.Duration) error {
 	st, err := h.sess.OpenStream()
 	if err != nil {
@@ -118,7 +119,11 @@ func (h *helperConn) hello(timeout time.Duration) error {
 	}
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(timeout))
-	if err := helper.WriteJSON(st, helper.FrameRequest, helper.Request{Kind: helper.KindHello, Version: helper.Version}); err != nil {
+	req := helper.Request{Kind: helper.KindHello, Version: helper.Version}
+	if h.egress.egress {
+		req.Listen = EgressListen
+	}
+	if err := helper.WriteJSON(st, helper.FrameRequest, req); err != nil {
 		return err
 	}
 	typ, p, err := helper.ReadFrame(st, string(helper.FrameExit))
@@ -135,6 +140,12 @@ func (h *helperConn) hello(timeout time.Duration) error {
 	}
 	if ex.Version != helper.Version {
 		h.fail(fmt.Errorf("helper speaks protocol %d, Berth %d", ex.Version, helper.Version))
+		return h.err
+	}
+	if req.Listen != "" && ex.Listen != req.Listen {
+		// The sandbox's only way out would be missing: a helper without
+		// it is no use there (a process may hold the port, say).
+		h.fail(fmt.Errorf("%w: %s", errNoEgressListener, cmp.Or(ex.Error, "it did not listen on "+req.Listen)))
 		return h.err
 	}
 	return nil

@@ -64,6 +64,7 @@ type helperSlot struct {
 	failedAt time.Time
 	calls    int           // calls this process made into the sandbox
 	bg       chan struct{} // under helpers.mu: closed when a start at sandbox creation ended
+	egress   egressState   // whether the sandbox has Spec.Egress, once known
 }
 
 // helperRetry is how long a sandbox whose helper would not start uses
@@ -104,9 +105,9 @@ func (c *Client) HelperStatus(ctx context.Context) (path, reason string) {
 	arch, bin, off := c.helperBinary(ctx)
 	switch {
 	case off != "":
-		return PathDockerExec, off
+		return PathDockerExec, off + noHelperNoEgress
 	case bin == nil:
-		return PathDockerExec, fmt.Sprintf("no helper for the engine's architecture %s", arch)
+		return PathDockerExec, fmt.Sprintf("no helper for the engine's architecture %s", arch) + noHelperNoEgress
 	}
 	return PathHelper, fmt.Sprintf("linux/%s helper (%d KB), delivered into each sandbox at %s", arch, len(bin)>>10, HelperPath)
 }
@@ -123,13 +124,13 @@ func (c *Client) ExecPath(ctx context.Context, sandboxID string) (path, reason s
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.conn != nil && s.conn.alive() {
-			return PathHelper, fmt.Sprintf("helper running (linux/%s, ready in %s)", s.conn.arch, s.conn.ready.Round(time.Millisecond))
+			return PathHelper, fmt.Sprintf("helper running (linux/%s, ready in %s)%s", s.conn.arch, s.conn.ready.Round(time.Millisecond), s.conn.egressNote())
 		}
 		if starting {
 			return PathDockerExec, "the helper is being started; calls use docker exec until it is ready"
 		}
 		if s.reason != "" {
-			return PathDockerExec, s.reason
+			return PathDockerExec, s.reason + s.egress.withoutHelper()
 		}
 	}
 	path, reason = c.HelperStatus(ctx)
@@ -198,9 +199,17 @@ func (c *Client) helperFor(ctx context.Context, sandboxID string, eager bool) *h
 		return nil
 	}
 	if !eager && s.calls == 1 {
-		return nil
+		// Except in a sandbox with egress (one made before Berth restarted,
+		// say): its network lives in the helper.
+		if on, err := c.slotEgress(ctx, s, sandboxID); err != nil || !on {
+			return nil
+		}
 	}
-	conn, err := c.startHelper(ctx, sandboxID)
+	egress, err := c.slotEgress(ctx, s, sandboxID)
+	var conn *helperConn
+	if err == nil {
+		conn, err = c.startHelper(ctx, sandboxID, egress)
+	}
 	if err != nil {
 		s.reason, s.failedAt = "the helper could not start: "+err.Error(), time.Now()
 		return nil
@@ -289,7 +298,7 @@ func (c *Client) dropHelper(sandboxID string) {
 // startHelper writes the helper into the sandbox through an exec's stdin
 // and starts it as one long-lived exec whose stdin and stdout carry the
 // channel. It returns once the helper answered the hello.
-func (c *Client) startHelper(ctx context.Context, sandboxID string) (*helperConn, error) {
+func (c *Client) startHelper(ctx context.Context, sandboxID string, egress bool) (*helperConn, error) {
 	arch, bin, off := c.helperBinary(ctx)
 	if off != "" {
 		return nil, errors.New(off)
@@ -305,7 +314,10 @@ func (c *Client) startHelper(ctx context.Context, sandboxID string) (*helperConn
 	c.helpers.mu.Unlock()
 	conn, err := (*helperConn)(nil), errors.New("the one-exec start is off")
 	if !twoExecs {
-		conn, err = c.launchHelper(ctx, sandboxID, arch, []string{"/bin/sh", "-c", startScript, "berth-helper", HelperPath, strconv.Itoa(len(bin))}, bin)
+		conn, err = c.launchHelper(ctx, sandboxID, arch, egress, []string{"/bin/sh", "-c", startScript, "berth-helper", HelperPath, strconv.Itoa(len(bin))}, bin)
+	}
+	if errors.Is(err, errNoEgressListener) {
+		return nil, err // a second delivery would not change that
 	}
 	if err != nil {
 		// An image without head: deliver with cat, then start.
@@ -316,7 +328,7 @@ func (c *Client) startHelper(ctx context.Context, sandboxID string) (*helperConn
 		if code != 0 {
 			return nil, fmt.Errorf("deliver into %s: exit %d: %s (the one-exec start said: %v)", HelperDir, code, strings.TrimSpace(out), err)
 		}
-		if conn, err = c.launchHelper(ctx, sandboxID, arch, []string{HelperPath}, nil); err != nil {
+		if conn, err = c.launchHelper(ctx, sandboxID, arch, egress, []string{HelperPath}, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -327,7 +339,7 @@ func (c *Client) startHelper(ctx context.Context, sandboxID string) (*helperConn
 // launchHelper runs argv as the helper's exec, writes prefix (the binary,
 // for startScript) to its stdin, and returns once the helper greeted Berth
 // and answered the hello.
-func (c *Client) launchHelper(ctx context.Context, sandboxID, arch string, argv []string, prefix []byte) (*helperConn, error) {
+func (c *Client) launchHelper(ctx context.Context, sandboxID, arch string, egress bool, argv []string, prefix []byte) (*helperConn, error) {
 	created, err := c.api.ExecCreate(ctx, sandboxID, client.ExecCreateOptions{
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
 		Env: []string{HelperEnvOff + "=1"},
@@ -346,12 +358,15 @@ func (c *Client) launchHelper(ctx context.Context, sandboxID, arch string, argv 
 		// reading, and the stream's end then ends the write too.
 		go func() { _, _ = att.Conn.Write(prefix) }()
 	}
-	conn, err := newHelperConn(att.HijackedResponse, created.ID, arch)
+	conn, err := newHelperConn(att.HijackedResponse, created.ID, arch, &streamAcceptor{sandbox: sandboxID, egress: egress, handler: c.egressHandler})
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
 	if err := conn.hello(10 * time.Second); err != nil {
 		conn.fail(err)
+		if errors.Is(err, errNoEgressListener) {
+			return nil, fmt.Errorf("start: %w", err)
+		}
 		return nil, fmt.Errorf("start: %s", conn.reason())
 	}
 	return conn, nil

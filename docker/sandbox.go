@@ -26,7 +26,8 @@ type Sandbox struct {
 	State          string    `json:"state"` // the engine's word: running, exited, …
 	Created        time.Time `json:"created"`
 	Expires        time.Time `json:"expires"`
-	Spec           string    `json:"spec"` // digest of the spec it was made from
+	Spec           string    `json:"spec"`             // digest of the spec it was made from
+	Egress         bool      `json:"egress,omitempty"` // made with Spec.Egress (LabelEgress)
 	// How tool calls reach it (PathHelper or PathDockerExec) and why, as
 	// far as this Berth process knows; filled by ExecPath's callers.
 	ExecPath       string `json:"exec_path,omitempty"`
@@ -75,6 +76,13 @@ func (c *Client) CreateSandbox(ctx context.Context, spec Spec) (Sandbox, error) 
 	if err := c.settleTmpfs(ctx, sb.ID); err != nil {
 		rmErr := c.RemoveSandbox(context.WithoutCancel(ctx), sb.ID)
 		return Sandbox{}, errors.Join(fmt.Errorf("start sandbox: %w", err), rmErr)
+	}
+	c.noteEgress(sb.ID, spec.Egress)
+	if spec.Egress {
+		// The sandbox's proxy listener lives in its helper: start it now.
+		// If it cannot run, the sandbox has no network (and ExecPath says why).
+		c.helperFor(ctx, sb.ID, true)
+		return sb, nil
 	}
 	c.startHelperInBackground(sb.ID) // if it cannot start, ExecPath says why
 	return sb, nil
@@ -137,6 +145,7 @@ func (c *Client) ListSandboxes(ctx context.Context, f Filter) ([]Sandbox, error)
 
 func fillLabels(sb *Sandbox, l map[string]string) {
 	sb.InstallationID, sb.Group, sb.Session, sb.Spec = l[LabelHome], l[LabelGroup], l[LabelSession], l[LabelSpec]
+	sb.Egress = l[LabelEgress] == "1"
 	if n, err := strconv.ParseInt(l[LabelExpires], 10, 64); err == nil {
 		sb.Expires = time.Unix(n, 0)
 	}

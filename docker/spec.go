@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ const (
 	LabelSession = "berth.session" // session id
 	LabelExpires = "berth.expires" // unix seconds after which it must not be used
 	LabelSpec    = "berth.spec"    // digest of the spec it was made from (see Spec.Digest)
+	LabelEgress  = "berth.egress"  // "1": network egress through the helper (Spec.Egress)
 )
 
 // Sandbox paths inside the container.
@@ -221,6 +223,9 @@ func containerConfig(s Spec, now time.Time) (*container.Config, *container.HostC
 	}
 	env := append([]string{"HOME=" + SandboxHome, "USER=berth", "LANG=C.UTF-8",
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, s.Env...)
+	if s.Egress {
+		env = append(env, EgressEnv()...)
+	}
 	init := true
 	pids := s.Pids
 	cfg := &container.Config{
@@ -242,6 +247,9 @@ func containerConfig(s Spec, now time.Time) (*container.Config, *container.HostC
 			LabelExpires: strconv.FormatInt(now.Add(s.MaxAge).Unix(), 10),
 			LabelSpec:    s.Digest(),
 		},
+	}
+	if s.Egress {
+		cfg.Labels[LabelEgress] = "1"
 	}
 	stopTimeout := 2
 	cfg.StopTimeout = &stopTimeout
@@ -328,6 +336,9 @@ func checkSpec(s Spec) error {
 		name, _, _ := strings.Cut(e, "=")
 		if secretEnvRe.MatchString(name) {
 			return refuse("environment variable %s looks like a credential; keys never enter a sandbox", name)
+		}
+		if s.Egress && slices.Contains(egressVars, name) {
+			return refuse("environment variable %s is Berth's own in a sandbox with egress (it names the helper's proxy)", name)
 		}
 	}
 	targets := map[string]bool{}

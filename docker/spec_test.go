@@ -184,3 +184,41 @@ func TestContainerConfigRefusesAnotherSeccompProfile(t *testing.T) {
 		t.Error("the spec digest does not change with the seccomp profile: a warm sandbox under an old profile would be reused")
 	}
 }
+
+func TestContainerConfigEgress(t *testing.T) {
+	t.Parallel()
+	s := baseSpec()
+	s.Egress = true
+	cfg, host, err := containerConfig(s, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := strings.Join(cfg.Env, "\n")
+	for _, want := range []string{"HTTP_PROXY=" + EgressProxyURL, "HTTPS_PROXY=" + EgressProxyURL, "http_proxy=" + EgressProxyURL,
+		"https_proxy=" + EgressProxyURL, "NO_PROXY=localhost,127.0.0.1", "no_proxy=localhost,127.0.0.1"} {
+		if !strings.Contains(env, want+"\n") && !strings.HasSuffix(env, want) {
+			t.Errorf("env lacks %s: %q", want, cfg.Env)
+		}
+	}
+	if cfg.Labels[LabelEgress] != "1" || host.NetworkMode != "none" || !cfg.NetworkDisabled {
+		t.Errorf("label %q, network %q disabled %v", cfg.Labels[LabelEgress], host.NetworkMode, cfg.NetworkDisabled)
+	}
+	plain, _, err := containerConfig(baseSpec(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := plain.Labels[LabelEgress]; ok || strings.Contains(strings.Join(plain.Env, " "), "PROXY") {
+		t.Errorf("a sandbox without egress got its label or proxy env: %v %q", plain.Labels, plain.Env)
+	}
+	for _, bad := range []func(*Spec){
+		func(s *Spec) { s.Network = "bridge" },
+		func(s *Spec) { s.Env = []string{"https_proxy=http://elsewhere:8080"} },
+	} {
+		s := baseSpec()
+		s.Egress = true
+		bad(&s)
+		if _, _, err := containerConfig(s, time.Now()); !errors.Is(err, ErrUnsafeSpec) {
+			t.Errorf("%+v: got %v, want a refusal", s, err)
+		}
+	}
+}

@@ -75,9 +75,9 @@ type Service struct {
 	// OnUse, when set, hears when a chat's sandbox starts (true) and ends
 	// (false) running a tool call: the runtime tracks idle sandboxes with it.
 	OnUse func(sandboxID string, busy bool)
-	// OnDiskLow, when set, hears when the disk guard closes the gate (see
+	// onDiskLow, when set, hears when the disk guard closes the gate (see
 	// diskguard.go): the runtime closes its gate with it.
-	OnDiskLow func(docker.Status)
+	onDiskLow func(diskFull)
 
 	disk diskState
 

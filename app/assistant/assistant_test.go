@@ -211,7 +211,7 @@ func TestMountsInARealSandbox(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(ro, ".env")); string(b) != "API_TOKEN=s3cret\n" {
 		t.Errorf("the secret on the host changed: %q", b)
 	}
-	evs, _ := st.Events(ctx, store.Filter{Kind: "sandbox.create"})
+	evs, _ := st.Events(ctx, store.Filter{Kind: AuditSandboxCreate})
 	if len(evs) == 0 || !strings.Contains(string(evs[len(evs)-1].Detail), `"/workspace/extra/docs/.env"`) {
 		t.Errorf("the sandbox.create event lacks the masks: %v", evs)
 	}
@@ -246,7 +246,7 @@ func TestSymlinkSwapIsRefusedAtSandboxStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), "berth mount rm") {
 		t.Fatalf("got %v, want a refusal that says how to fix it", err)
 	}
-	evs, _ := st.Events(ctx, store.Filter{Kind: "mount.refused"})
+	evs, _ := st.Events(ctx, store.Filter{Kind: AuditMountRefused})
 	if len(evs) != 1 || !strings.Contains(evs[0].Summary, "project") {
 		t.Errorf("refusal not audited: %+v", evs)
 	}

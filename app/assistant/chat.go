@@ -101,7 +101,7 @@ func (s *Service) Submit(ctx context.Context, req *ChatRequest) (store.Message, 
 	} else if ss.Group != g.Slug {
 		return store.Message{}, fmt.Errorf("chat %s belongs to group %s, not %s", ss.ID, ss.Group, g.Slug)
 	}
-	msg, err := s.Store.AddMessage(ctx, store.Message{Session: req.Session, Role: roleUser, Content: req.Text, Status: StatusPending})
+	msg, err := s.Store.AddMessage(ctx, store.Message{Session: req.Session, Role: RoleUser, Content: req.Text, Status: StatusPending})
 	if err != nil {
 		return msg, err
 	}

@@ -28,8 +28,8 @@ import (
 
 // Audit event kinds of the disk guard.
 const (
-	KindDiskLow = "disk.low" // a disk fell below the floor (the command was killed, the gate closed)
-	KindDiskOK  = "disk.ok"  // it has room again
+	AuditDiskLow = "disk.low" // a disk fell below the floor (the command was killed, the gate closed)
+	AuditDiskOK  = "disk.ok"  // it has room again
 )
 
 // diskPoll is how often the guard looks while a command runs: at 500 MB/s
@@ -49,9 +49,9 @@ func (e *DiskLowError) Error() string {
 	return fmt.Sprintf("the disk holding %s (%s) is almost full: %s", e.Dir.What, e.Dir.Path, e.Left)
 }
 
-// Status is the gate's reading while this disk is almost full.
-func (e *DiskLowError) Status() docker.Status {
-	return docker.Status{State: docker.Misconfigured, Reason: e.Error(),
+// gateReading is the gate's reading while this disk is almost full.
+func (e *DiskLowError) gateReading() diskFull {
+	return diskFull{Reason: e.Error(),
 		Hint: fmt.Sprintf("free space on the disk holding %s (Berth stops commands when less than %s or %d files are left there), then press Retry",
 			e.Dir.Path, disk.Size(e.Floor.BytesFor(e.Space)), e.Floor.InodesFor(e.Space))}
 }
@@ -123,8 +123,8 @@ func (s *Service) guardedExec(ctx context.Context, group, session, sandboxID str
 	dirs := s.watchedDirs(ctx, group)
 	if low := s.lowDisk(dirs); low != nil {
 		s.diskLow(ctx, group, session, low, false)
-		st := low.Status()
-		return docker.ExecResult{}, &GateClosedError{Gate: GateState{Docker: docker.Status{State: docker.Ready}, Disk: &st}}
+		d := low.gateReading()
+		return docker.ExecResult{}, &GateClosedError{Gate: newGateState(docker.Status{State: docker.Ready}, "", &d)}
 	}
 	gctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -164,7 +164,7 @@ func (s *Service) diskLow(ctx context.Context, group, session string, low *DiskL
 	if killed {
 		summary += "; the running command was killed"
 	}
-	_ = s.record(context.WithoutCancel(ctx), store.Event{Group: group, Session: session, Kind: KindDiskLow, Summary: summary,
+	_ = s.record(context.WithoutCancel(ctx), store.Event{Group: group, Session: session, Kind: AuditDiskLow, Summary: summary,
 		Detail: mustJSON(map[string]any{"dir": low.Dir, "space": low.Space, "floor_bytes": low.Floor.BytesFor(low.Space),
 			"floor_inodes": low.Floor.InodesFor(low.Space), "killed": killed})})
 	s.disk.mu.Lock()
@@ -173,15 +173,15 @@ func (s *Service) diskLow(ctx context.Context, group, session string, low *DiskL
 	}
 	s.disk.low[low.Dir.Path] = low.Dir
 	s.disk.mu.Unlock()
-	if s.OnDiskLow != nil {
-		s.OnDiskLow(low.Status())
+	if s.onDiskLow != nil {
+		s.onDiskLow(low.gateReading())
 	}
 }
 
 // diskGate says whether a disk keeps the gate closed: the data folder's,
 // or one the guard found almost full and that has no room yet. A disk that
 // has room again is forgotten, and that is recorded.
-func (s *Service) diskGate(ctx context.Context) (docker.Status, bool) {
+func (s *Service) diskGate(ctx context.Context) (diskFull, bool) {
 	s.disk.mu.Lock()
 	dirs := []watchedDir{{Path: s.Paths.Data, What: "Berth's data folder"}}
 	for _, d := range s.disk.low {
@@ -203,14 +203,14 @@ func (s *Service) diskGate(ctx context.Context) (docker.Status, bool) {
 		s.disk.mu.Unlock()
 		if was {
 			sp, _ := disk.Free(d.Path)
-			_ = s.record(ctx, store.Event{Kind: KindDiskOK, Summary: fmt.Sprintf("the disk holding %s (%s) has room again: %s free", d.What, d.Path, disk.Size(sp.Avail)),
+			_ = s.record(ctx, store.Event{Kind: AuditDiskOK, Summary: fmt.Sprintf("the disk holding %s (%s) has room again: %s free", d.What, d.Path, disk.Size(sp.Avail)),
 				Detail: mustJSON(map[string]any{"dir": d, "space": sp})})
 		}
 	}
 	if first != nil {
-		return first.Status(), true
+		return first.gateReading(), true
 	}
-	return docker.Status{}, false
+	return diskFull{}, false
 }
 
 // GroupFolderUsage is how much a group's folder holds (the mount picker

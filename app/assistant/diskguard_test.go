@@ -100,8 +100,8 @@ func TestDiskGuard(t *testing.T) {
 				v.unproven("exec: canceled %v, error %v", res.Canceled, err)
 			}
 			gateSays(v, "the service's gate", func() (string, error) { _, err := svc.gate().Check(ctx); return "", err })
-			ev := waitEvent(t, events, 30*time.Second, "the runtime's gate closing", func(e Event) bool { return e.Kind == EventGate && e.Gate != nil && !e.Gate.Open && e.Gate.Disk != nil })
-			if reason, _ := ev.Gate.Reason(); ev.Gate.Disk != nil && strings.Contains(reason, "the disk holding Berth's data folder") && strings.Contains(reason, "is almost full") {
+			ev := waitEvent(t, events, 30*time.Second, "the runtime's gate closing", func(e Event) bool { return e.Kind == EventGate && e.Gate != nil && !e.Gate.Open && e.Gate.Disk != "" })
+			if reason := ev.Gate.Reason; ev.Gate.Disk != "" && strings.Contains(reason, "the disk holding Berth's data folder") && strings.Contains(reason, "is almost full") {
 				v.block("the runtime's gate closed: %q", reason)
 			} else {
 				v.escape("the runtime's gate closed for another reason: %+v", ev.Gate)
@@ -118,9 +118,9 @@ func TestDiskGuard(t *testing.T) {
 			var guard, room int
 			for _, e := range evs {
 				switch {
-				case e.Kind == KindDiskLow && strings.Contains(e.Summary, "the running command was killed"):
+				case e.Kind == AuditDiskLow && strings.Contains(e.Summary, "the running command was killed"):
 					guard++
-				case e.Kind == "audit.room":
+				case e.Kind == store.AuditRoomUsed:
 					room++
 				}
 			}
@@ -163,10 +163,10 @@ func gateSays(v *verdict, which string, check func() (string, error)) {
 	switch {
 	case !errors.As(err, &gc):
 		v.escape("%s is open: %v", which, err)
-	case gc.Gate.Disk == nil || gc.Gate.Disk.State != docker.Misconfigured || !strings.Contains(gc.Gate.Disk.Reason, "is almost full: ") || !strings.Contains(gc.Gate.Disk.Hint, "free space"):
+	case gc.Gate.Disk == "" || gc.Gate.Reason != gc.Gate.Disk || !strings.Contains(gc.Gate.Disk, "is almost full: ") || !strings.Contains(gc.Gate.Hint, "free space"):
 		v.escape("%s is closed for another reason: %+v", which, gc.Gate)
 	default:
-		v.block("%s closed as misconfigured: %q", which, fmt.Sprintf("%s — %s", gc.Gate.Disk.Reason, gc.Gate.Disk.Hint))
+		v.block("%s closed for the disk: %q", which, fmt.Sprintf("%s — %s", gc.Gate.Reason, gc.Gate.Hint))
 	}
 }
 
@@ -176,7 +176,7 @@ func waitOpen(t *testing.T, r *Runtime) {
 	deadline := time.Now().Add(60 * time.Second)
 	for !r.Gate().Open {
 		if time.Now().After(deadline) {
-			reason, _ := r.Gate().Reason()
+			reason := r.Gate().Reason
 			t.Fatalf("the gate did not open: %s", reason)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -21,9 +21,9 @@ func (s *Service) Exec(ctx context.Context, group string, req docker.ExecRequest
 	if _, err := s.gate().Check(ctx); err != nil {
 		var gc *GateClosedError
 		if errors.As(err, &gc) {
-			reason, _ := gc.Gate.Reason()
+			reason := gc.Gate.Reason
 			_ = s.record(ctx, store.Event{Group: group, Kind: AuditGateClosed, Summary: "refused a command: " + reason,
-				Detail: mustJSON(map[string]any{"state": gc.Gate.Docker.State, "paused": gc.Gate.Paused, "reason": reason, "argv": auditArgv(req.Argv)})})
+				Detail: mustJSON(map[string]any{"state": gc.Gate.Docker, "paused": gc.Gate.Paused, "reason": reason, "argv": auditArgv(req.Argv)})})
 		}
 		return docker.ExecResult{}, err
 	}

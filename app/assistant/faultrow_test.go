@@ -134,7 +134,7 @@ func TestFaultSlowEngine(t *testing.T) {
 	if status != StatusDone || res.Text != "slow but fine" {
 		t.Errorf("a turn on a slow engine: status %s, text %q", status, res.Text)
 	}
-	evs, _ := st.Events(ctx, store.Filter{Kind: "docker.down"})
+	evs, _ := st.Events(ctx, store.Filter{Kind: AuditDockerPrefix + string(DockerDown)})
 	if len(evs) != 0 {
 		t.Errorf("the gate flapped on a slow engine: %+v", evs)
 	}
@@ -149,6 +149,6 @@ func gateReason(ev Event) string {
 	if ev.Gate == nil {
 		return ev.Text
 	}
-	r, h := ev.Gate.Reason()
+	r, h := ev.Gate.Reason, ev.Gate.Hint
 	return strings.TrimSpace(r + " — " + h)
 }

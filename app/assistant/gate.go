@@ -21,29 +21,59 @@ type Gate interface {
 	Check(ctx context.Context) (GateState, error)
 }
 
-// GateState is whether work may run, and if not, why and how to fix it.
+// DockerState is Docker's health as the gate last read it. An alias: the
+// assistant's API passes the monitor's state through unchanged, and the
+// docker package, which reads it, defines it.
+type DockerState = docker.State
+
+// Docker's states, for the faces (the docker package owns them).
+const (
+	DockerChecking      = docker.Checking
+	DockerReady         = docker.Ready
+	DockerDown          = docker.Down
+	DockerMisconfigured = docker.Misconfigured
+)
+
+// GateState is whether work may run, and if not, why and how to fix it:
+// what the faces show. newGateState is the one place it is built from its
+// inputs (Docker's reading, the user's pause, the disk guard); the reading
+// itself, docker.Status, stays the docker package's.
 type GateState struct {
-	Open   bool           `json:"open"`
-	Docker docker.Status  `json:"docker"`           // the latest reading of Docker
-	Paused string         `json:"paused,omitempty"` // the pause reason, "" when not paused
-	Disk   *docker.Status `json:"disk,omitempty"`   // set while a disk is almost full (see diskguard.go)
+	Open bool `json:"open"`
+	// Reason is the one line a face shows for a closed gate (Docker's own
+	// line while it is open), and Hint its fix.
+	Reason string `json:"reason"`
+	Hint   string `json:"hint,omitempty"`
+	// Docker is Docker's state; Endpoint the engine it was read from.
+	Docker   DockerState `json:"docker"`
+	Endpoint string      `json:"endpoint,omitempty"`
+	// Image is the sandbox image checked, ImagePresent whether Docker has it.
+	Image        string `json:"image,omitempty"`
+	ImagePresent bool   `json:"image_present,omitempty"`
+	// Paused is the user's pause reason, "" when not paused.
+	Paused string `json:"paused,omitempty"`
+	// Disk says which disk is almost full, "" while there is room (see
+	// diskguard.go).
+	Disk string `json:"disk,omitempty"`
 }
+
+// diskFull is the disk guard's reading for the gate: which disk is almost
+// full, and how to fix it.
+type diskFull struct{ Reason, Hint string }
 
 // newGateState is the one rule: the gate is open when Docker is ready, the
-// user has not paused the assistant and no disk is almost full.
-func newGateState(st docker.Status, paused string, disk *docker.Status) GateState {
-	return GateState{Open: st.State == docker.Ready && paused == "" && disk == nil, Docker: st, Paused: paused, Disk: disk}
-}
-
-// Reason is the one line a face shows for a closed gate, and its fix.
-func (g GateState) Reason() (reason, hint string) {
-	if g.Paused != "" {
-		return "the assistant is paused (" + g.Paused + ")", "resume it from the tray or with `berth resume`"
+// user has not paused the assistant and no disk is almost full; the reason
+// shown is the pause's, else the disk's, else Docker's.
+func newGateState(st docker.Status, paused string, disk *diskFull) GateState {
+	g := GateState{Open: st.State == docker.Ready && paused == "" && disk == nil, Reason: st.Reason, Hint: st.Hint,
+		Docker: st.State, Endpoint: st.Host, Image: st.Image, ImagePresent: st.ImagePresent, Paused: paused}
+	if disk != nil {
+		g.Disk, g.Reason, g.Hint = disk.Reason, disk.Reason, disk.Hint
 	}
-	if g.Disk != nil {
-		return g.Disk.Reason, g.Disk.Hint
+	if paused != "" {
+		g.Reason, g.Hint = "the assistant is paused ("+paused+")", "resume it from the tray or with `berth resume`"
 	}
-	return g.Docker.Reason, g.Docker.Hint
+	return g
 }
 
 // err is nil for an open gate and *GateClosedError for a closed one.
@@ -59,8 +89,7 @@ func (g GateState) err() error {
 type GateClosedError struct{ Gate GateState }
 
 func (e *GateClosedError) Error() string {
-	reason, hint := e.Gate.Reason()
-	return fmt.Sprintf("assistant blocked: %s — %s", reason, hint)
+	return fmt.Sprintf("assistant blocked: %s — %s", e.Gate.Reason, e.Gate.Hint)
 }
 
 // freshGate takes one fresh reading of Docker at each check.
@@ -73,8 +102,8 @@ func (g freshGate) Check(ctx context.Context) (GateState, error) {
 		return st, st.err()
 	}
 	if low, isLow := g.s.diskGate(ctx); isLow {
-		if g.s.OnDiskLow != nil {
-			g.s.OnDiskLow(low)
+		if g.s.onDiskLow != nil {
+			g.s.onDiskLow(low)
 		}
 		st := newGateState(docker.Status{State: docker.Checking}, "", &low)
 		return st, st.err()

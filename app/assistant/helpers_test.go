@@ -5,14 +5,16 @@ import (
 
 	"context"
 	"errors"
+
 	"github.com/berth-app/berth/app/config"
 	"github.com/berth-app/berth/app/mounts"
 
 	"fmt"
-	"github.com/berth-app/berth/docker"
 	"io/fs"
 	"syscall"
 	"time"
+
+	"github.com/berth-app/berth/docker"
 )
 
 var farFuture = time.Now().Add(100 * 365 * 24 * time.Hour)

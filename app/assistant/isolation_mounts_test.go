@@ -133,14 +133,14 @@ func plantInsideWritable(t *testing.T, a *mountArena, v *verdict) {
 	}
 	defer a.svc.Store.RemoveMount(ctx, "planter", "old")
 	_, _, err := a.svc.Sandbox(ctx, "planter", CLISession)
-	ev, audited := a.lastEvent("planter", EventMountRefused)
+	ev, audited := a.lastEvent("planter", AuditMountRefused)
 	switch {
 	case err == nil:
 		v.escape("a sandbox started with the stored mount inside the rw mount")
 	case !strings.Contains(err.Error(), "lies inside") || !audited || !strings.Contains(ev.Summary, "old"):
 		v.unproven("start refused, but not by the rule: %v (audited %v %q)", err, audited, ev.Summary)
 	default:
-		v.block("the stored mount refused at start, audited as %s", EventMountRefused)
+		v.block("the stored mount refused at start, audited as %s", AuditMountRefused)
 	}
 }
 
@@ -243,17 +243,17 @@ func raceMountSource(t *testing.T, a *mountArena, v *verdict) {
 		}
 		_ = a.c.RemoveSandbox(ctx, sb.ID)
 	}
-	ev, audited := a.lastEvent("racer", EventMountMismatch)
+	ev, audited := a.lastEvent("racer", AuditMountMismatch)
 	switch {
 	case flips.Load() == 0:
 		v.unproven("the flipper never swapped")
 	case mismatched == 0:
 		v.unproven("no start caught the swap (%d verified, %d unverifiable, %d failed): the race did not happen", verified, unverifiable, failed)
 	case !audited || !strings.Contains(ev.Summary, docker.ExtraDir+"/race"):
-		v.unproven("mismatches were not audited as %s naming the mount: %q", EventMountMismatch, ev.Summary)
+		v.unproven("mismatches were not audited as %s naming the mount: %q", AuditMountMismatch, ev.Summary)
 	default:
 		v.block("%d starts during %d swaps: %d mounted the private folder and were caught and removed (audited %s), %d verified as the real folder, %d unverifiable and removed, %d failed to start",
-			starts, flips.Load(), mismatched, EventMountMismatch, verified, unverifiable, failed)
+			starts, flips.Load(), mismatched, AuditMountMismatch, verified, unverifiable, failed)
 	}
 }
 
@@ -300,7 +300,7 @@ i=0; while [ $i -lt %d ]; do : > $first/f$i; i=$((i+1)); done; echo "filled $fir
 		t.Fatal(err)
 	}
 	_, out, err = (&arena{svc: a.svc}).sh("planted", "cat /workspace/extra/proj/.env; echo; echo bytes=$(cat /workspace/extra/proj/.env | wc -c)", 20*time.Second)
-	ev, audited := a.lastEvent("planted", EventMountRefused)
+	ev, audited := a.lastEvent("planted", AuditMountRefused)
 	switch {
 	case err == nil && strings.Contains(out, secret):
 		v.escape("the next sandbox reads .env in clear: %q", clip(out))
@@ -333,7 +333,7 @@ func warmSecret(t *testing.T, a *mountArena, v *verdict) {
 	if err != nil || !created {
 		t.Fatalf("first sandbox: created %v, %v", created, err)
 	}
-	ev, ok := a.lastEvent("warm", EventSandboxCreate)
+	ev, ok := a.lastEvent("warm", AuditSandboxCreate)
 	var detail struct {
 		Mounts docker.Verification `json:"mounts"`
 	}
@@ -351,7 +351,7 @@ func warmSecret(t *testing.T, a *mountArena, v *verdict) {
 	}
 	_, out, err := (&arena{svc: a.svc}).sh("warm", "cat /workspace/extra/notes/.env.local; echo; echo bytes=$(cat /workspace/extra/notes/.env.local | wc -c)", 20*time.Second)
 	now, _, serr := a.svc.Sandbox(ctx, "warm", CLISession)
-	masks, masked := a.lastEvent("warm", EventMountMasks)
+	masks, masked := a.lastEvent("warm", AuditMountMasks)
 	switch {
 	case err != nil || serr != nil:
 		v.unproven("next command: %q %v %v", clip(out), err, serr)
@@ -362,7 +362,7 @@ func warmSecret(t *testing.T, a *mountArena, v *verdict) {
 	case !strings.Contains(out, "bytes=0") || !masked || !strings.Contains(masks.Summary, ".env.local"):
 		v.unproven("replaced, but: %q, masks event %q", clip(out), masks.Summary)
 	default:
-		v.block("the warm sandbox was replaced before the next command, which reads the new .env.local empty (audited %s: %s)", EventMountMasks, masks.Summary)
+		v.block("the warm sandbox was replaced before the next command, which reads the new .env.local empty (audited %s: %s)", AuditMountMasks, masks.Summary)
 	}
 }
 
@@ -394,6 +394,6 @@ func unverifiedReuse(t *testing.T, a *mountArena, v *verdict) {
 	case after.Running():
 		v.unproven("a fresh sandbox was made, but the unverified one still runs")
 	default:
-		v.block("the unverified sandbox (same spec digest, no %s event) was stopped and a fresh, verified one made", EventSandboxCreate)
+		v.block("the unverified sandbox (same spec digest, no %s event) was stopped and a fresh, verified one made", AuditSandboxCreate)
 	}
 }

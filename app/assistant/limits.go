@@ -57,6 +57,6 @@ func (s *Service) warnServer(ctx context.Context, group, session string, l turnL
 	if onEvent != nil {
 		onEvent(agent.Event{Kind: agent.EventNotice, Text: l.server.Warning})
 	}
-	_ = s.record(ctx, store.Event{Group: group, Session: session, Kind: "model.warning", Actor: store.ActorSystem,
+	_ = s.record(ctx, store.Event{Group: group, Session: session, Kind: AuditModelWarning, Actor: store.ActorSystem,
 		Summary: fmt.Sprintf("%s: %s", l.server.Kind, l.server.Warning)})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/app/store"
@@ -55,14 +56,14 @@ func TestLlamaCppCutToolCallChatGoesOn(t *testing.T) {
 	}
 	ms, _ := st.Messages(ctx, res.Session)
 	for _, m := range ms {
-		if m.Role != roleUser && !json.Valid([]byte(m.Content)) {
+		if m.Role != RoleUser && !json.Valid([]byte(m.Content)) {
 			t.Errorf("message %d stored unreadably: %q", m.ID, m.Content)
 		}
 	}
 	if _, err := svc.Chat(ctx, ChatRequest{Group: "main", Session: res.Session, Text: "again"}); err != nil {
 		t.Fatalf("the next turn: %v", err)
 	}
-	evs, _ := st.Events(ctx, store.Filter{Session: res.Session, Kind: "model.request"})
+	evs, _ := st.Events(ctx, store.Filter{Session: res.Session, Kind: agent.AuditModelRequest})
 	if len(evs) == 0 || !strings.Contains(string(evs[0].Detail), `"requested_model":"tiny"`) {
 		t.Errorf("audit of the model: %+v", evs)
 	}
@@ -83,9 +84,9 @@ func TestLlamaCppOverflowCompactsAndRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 4 { // earlier turns that fit 8192 by Berth's estimate, not the server's 2048
-		st.AddMessage(ctx, store.Message{Session: ss.ID, Role: roleUser, Content: "question " + strings.Repeat("word ", 200), Status: StatusDone})
+		st.AddMessage(ctx, store.Message{Session: ss.ID, Role: RoleUser, Content: "question " + strings.Repeat("word ", 200), Status: StatusDone})
 		_, content, _ := encodeMessage(llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{{Kind: llm.PartText, Text: strings.Repeat("answer ", 200)}}})
-		st.AddMessage(ctx, store.Message{Session: ss.ID, Role: roleAssistant, Content: content, Status: StatusDone})
+		st.AddMessage(ctx, store.Message{Session: ss.ID, Role: RoleAssistant, Content: content, Status: StatusDone})
 	}
 	var ev events
 	res, err := svc.Chat(ctx, ChatRequest{Group: "main", Session: ss.ID, Text: "and now?", OnEvent: ev.on})

@@ -67,7 +67,7 @@ func TestMalformedToolInputIsStoredReadably(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range stored {
-		if m.Role != roleUser && !json.Valid([]byte(m.Content)) {
+		if m.Role != RoleUser && !json.Valid([]byte(m.Content)) {
 			t.Errorf("message %d (%s) is stored unreadably: %q", m.ID, m.Role, m.Content)
 		}
 	}
@@ -104,9 +104,9 @@ func TestUnreadableStoredMessageIsSkipped(t *testing.T) {
 	}
 	// What the old encodeMessage wrote for malformed input: "", then the
 	// tool result that answered it.
-	bad, _ := st.AddMessage(ctx, store.Message{Session: res.Session, Role: roleAssistant, Content: "", Status: StatusDone})
+	bad, _ := st.AddMessage(ctx, store.Message{Session: res.Session, Role: RoleAssistant, Content: "", Status: StatusDone})
 	result, _, _ := encodeMessage(llm.Message{Role: llm.RoleUser, Parts: []llm.Part{llm.ToolResult("lost", "not a JSON object", true)}})
-	st.AddMessage(ctx, store.Message{Session: res.Session, Role: roleTool, Content: result, Status: StatusDone})
+	st.AddMessage(ctx, store.Message{Session: res.Session, Role: RoleTool, Content: result, Status: StatusDone})
 
 	var ev events
 	res2, err := svc.Chat(ctx, ChatRequest{Group: "main", Session: res.Session, Text: "two", OnEvent: ev.on})
@@ -120,7 +120,7 @@ func TestUnreadableStoredMessageIsSkipped(t *testing.T) {
 	if strings.Contains(raw, "lost") {
 		t.Errorf("the orphaned tool result was sent: %s", raw)
 	}
-	evs, _ := st.Events(ctx, store.Filter{Kind: "message.unreadable"})
+	evs, _ := st.Events(ctx, store.Filter{Kind: AuditMessageUnreadable})
 	if len(evs) != 1 || !strings.Contains(string(evs[0].Detail), "message "+strconv.FormatInt(bad.ID, 10)) {
 		t.Errorf("audit: %+v", evs)
 	}

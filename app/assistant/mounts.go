@@ -26,9 +26,9 @@ func (e *MountRejectedError) Error() string { return "mount refused: " + e.Decis
 
 // Audit event kinds of the mount guards.
 const (
-	EventMountRefused  = "mount.refused"  // a stored mount refused at sandbox start
-	EventMountMasks    = "mount.masks"    // the set of masked files of a mount changed
-	EventMountMismatch = "mount.mismatch" // a mount inside a new sandbox was not the folder checked
+	AuditMountRefused  = "mount.refused"  // a stored mount refused at sandbox start
+	AuditMountMasks    = "mount.masks"    // the set of masked files of a mount changed
+	AuditMountMismatch = "mount.mismatch" // a mount inside a new sandbox was not the folder checked
 )
 
 // scanSetting is the setting that raises the secret scan's file limit.
@@ -223,7 +223,7 @@ func (s *Service) masksChanged(ctx context.Context, m store.Mount, now []string)
 		return nil
 	}
 	added, removed := setDiff(now, m.Masks), setDiff(m.Masks, now)
-	if err := s.record(ctx, store.Event{Group: m.Group, Kind: EventMountMasks,
+	if err := s.record(ctx, store.Event{Group: m.Group, Kind: AuditMountMasks,
 		Summary: fmt.Sprintf("masks of mount %s changed: %d added %v, %d removed %v (%d masked now)", m.Name, len(added), added, len(removed), removed, len(now)),
 		Detail:  mustJSON(map[string]any{"name": m.Name, "host": m.HostPath, "added": added, "removed": removed, "before": m.Masks, "masked": now})}); err != nil {
 		return err

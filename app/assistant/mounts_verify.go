@@ -10,9 +10,9 @@ import (
 	"github.com/berth-app/berth/docker"
 )
 
-// EventSandboxCreate is the audit event of a sandbox that started, its
+// AuditSandboxCreate is the audit event kind of a sandbox that started, its
 // mounts verified; only a sandbox with one is ever used.
-const EventSandboxCreate = "sandbox.create"
+const AuditSandboxCreate = "sandbox.create"
 
 // MountVerifier is what the assistant needs from an engine to prove, after
 // a sandbox started and before anything runs in it, that its mounts are
@@ -43,13 +43,13 @@ func (s *Service) verifyMounts(ctx context.Context, sb docker.Sandbox, spec dock
 	rmErr := v.RemoveSandbox(actx, sb.ID)
 	var mm *docker.MountMismatchError
 	if errors.As(err, &mm) {
-		aerr := s.record(actx, store.Event{Group: sb.Group, Session: sb.Session, Kind: EventMountMismatch,
+		aerr := s.record(actx, store.Event{Group: sb.Group, Session: sb.Session, Kind: AuditMountMismatch,
 			Summary: fmt.Sprintf("removed sandbox %s before any command ran: %s", sb.Name, mm.Error()),
 			Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "container": mm.Mount.Container, "host": mm.Mount.Host,
 				"host_identity": mm.Host, "sandbox_identity": mm.Got, "removed": rmErr == nil})})
 		return docker.Verification{}, errors.Join(fmt.Errorf("sandbox refused and removed: %w — check what can write the folders above it (a sandbox's read-write mount?) and try again", err), rmErr, aerr)
 	}
-	aerr := s.record(actx, store.Event{Group: sb.Group, Session: sb.Session, Kind: "sandbox.error",
+	aerr := s.record(actx, store.Event{Group: sb.Group, Session: sb.Session, Kind: AuditSandboxError,
 		Summary: fmt.Sprintf("removed sandbox %s: %v", sb.Name, err), Detail: mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "error": err.Error(), "removed": rmErr == nil})})
 	return docker.Verification{}, errors.Join(fmt.Errorf("sandbox refused: %w", err), rmErr, aerr)
 }
@@ -58,7 +58,7 @@ func (s *Service) verifyMounts(ctx context.Context, sb docker.Sandbox, spec dock
 // only after its mounts were verified: a sandbox left running by a Berth
 // that stopped between start and verification (a crash) is not reused.
 func (s *Service) wasVerified(ctx context.Context, sb docker.Sandbox) bool {
-	evs, err := s.Store.Events(ctx, store.Filter{Group: sb.Group, Session: sb.Session, Kind: EventSandboxCreate, Limit: 8, Newest: true})
+	evs, err := s.Store.Events(ctx, store.Filter{Group: sb.Group, Session: sb.Session, Kind: AuditSandboxCreate, Limit: 8, Newest: true})
 	if err != nil {
 		return false
 	}

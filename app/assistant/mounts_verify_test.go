@@ -38,8 +38,8 @@ func TestVerifyMountsOutcomes(t *testing.T) {
 		wantErr     string
 	}{
 		{"verified", nil, "", false, ""},
-		{"mismatch", &docker.MountMismatchError{Mount: spec.Mounts[1], Host: "1:2", Got: "1:3"}, EventMountMismatch, true, "not the folder /h/x"},
-		{"unverifiable", fmt.Errorf("%w: stat: not found", docker.ErrUnverifiable), "sandbox.error", true, "cannot verify"},
+		{"mismatch", &docker.MountMismatchError{Mount: spec.Mounts[1], Host: "1:2", Got: "1:3"}, AuditMountMismatch, true, "not the folder /h/x"},
+		{"unverifiable", fmt.Errorf("%w: stat: not found", docker.ErrUnverifiable), AuditSandboxError, true, "cannot verify"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -66,7 +66,7 @@ func TestVerifyMountsOutcomes(t *testing.T) {
 				t.Errorf("got events %+v, want none", evs)
 			case c.wantKind != "" && (len(evs) != 1 || evs[0].Kind != c.wantKind):
 				t.Errorf("got events %+v, want one %s", evs, c.wantKind)
-			case c.wantKind == EventMountMismatch && !strings.Contains(evs[0].Summary, docker.ExtraDir+"/x"):
+			case c.wantKind == AuditMountMismatch && !strings.Contains(evs[0].Summary, docker.ExtraDir+"/x"):
 				t.Errorf("the mismatch event does not name the mount: %q", evs[0].Summary)
 			}
 		})

@@ -52,10 +52,10 @@ type Runtime struct {
 	slots  chan struct{}
 
 	mu       sync.Mutex
-	docker   docker.Status  // the monitor's latest reading; the pause is the service's
-	disk     *docker.Status // set while a disk is almost full (see runtime_disk.go)
-	open     bool           // the gate as last acted on (see update)
-	openCh   chan struct{}  // closed while the gate is open
+	docker   docker.Status // the monitor's latest reading; the pause is the service's
+	disk     *diskFull     // set while a disk is almost full (see runtime_disk.go)
+	open     bool          // the gate as last acted on (see update)
+	openCh   chan struct{} // closed while the gate is open
 	queues   map[string]*groupQueue
 	running  map[int64]*activeTurn     // by message id
 	done     map[int64]chan ChatResult // results of turns, for Wait
@@ -87,7 +87,7 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 	r.docker = docker.Status{State: docker.Checking, Reason: "checking Docker…"}
 	svc.OnUse = r.onUse
 	svc.Gate = runtimeGate{r}
-	svc.OnDiskLow = func(st docker.Status) { r.setDisk(&st) }
+	svc.onDiskLow = func(d diskFull) { r.setDisk(&d) }
 	return r
 }
 
@@ -198,7 +198,7 @@ func (r *Runtime) recoverTurns(ctx context.Context) error {
 		return err
 	}
 	for _, m := range pending {
-		if m.Role != roleUser {
+		if m.Role != RoleUser {
 			continue
 		}
 		ss, err := r.svc.Store.Session(ctx, m.Session)

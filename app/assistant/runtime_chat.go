@@ -39,7 +39,7 @@ func (r *Runtime) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 					return out, err
 				}
 				if g := r.Gate(); out.Status == StatusInterrupted && ctx.Err() == nil && !g.Open {
-					reason, _ := g.Reason()
+					reason := g.Reason
 					return out, fmt.Errorf("%w: %s", ErrGateClosed, reason) // Docker went away mid-turn
 				}
 				return out, out.Err
@@ -47,7 +47,7 @@ func (r *Runtime) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 			if waitingGate && !started {
 				// Only a real reading closes the door on this message; the
 				// first one may still be on its way.
-				if g := r.Gate(); !g.Open && g.Docker.State != docker.Checking {
+				if g := r.Gate(); !g.Open && g.Docker != docker.Checking {
 					return res, &GateClosedError{Gate: g}
 				}
 			}

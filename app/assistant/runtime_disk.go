@@ -3,18 +3,16 @@ package assistant
 import (
 	"cmp"
 	"context"
-
-	"github.com/berth-app/berth/docker"
 )
 
 // The disk guard's hook into the gate: while a disk is almost full the gate
 // is closed (GateState.Disk), and it opens again once a check finds room.
 
 // setDisk sets (st != nil) or clears the disk's reading of the gate.
-func (r *Runtime) setDisk(st *docker.Status) {
+func (r *Runtime) setDisk(st *diskFull) {
 	r.mu.Lock()
 	prev := r.disk
-	same := (prev == nil) == (st == nil) && (prev == nil || prev.Same(*st))
+	same := (prev == nil) == (st == nil) && (prev == nil || *prev == *st)
 	r.disk = st
 	r.mu.Unlock()
 	if !same {

@@ -74,8 +74,8 @@ func TestFaultSandboxKilledMidExec(t *testing.T) {
 		t.Errorf("the next call: got %s, want it to run in a sandbox other than %s", got, killed.ID[:12])
 	}
 
-	creates := auditOf(t, st, res.Session, "sandbox.create")
-	lost := auditOf(t, st, res.Session, "sandbox.lost")
+	creates := auditOf(t, st, res.Session, AuditSandboxCreate)
+	lost := auditOf(t, st, res.Session, AuditSandboxLost)
 	if len(creates) != 2 || len(lost) != 1 {
 		t.Fatalf("sandbox audit of the chat: got %d sandbox.create and %d sandbox.lost, want 2 and 1", len(creates), len(lost))
 	}
@@ -139,7 +139,7 @@ func TestFaultDaemonKilledAndRestarted(t *testing.T) {
 	}
 	var partial bool
 	for _, m := range msgs {
-		partial = partial || (m.Role == roleAssistant && strings.Contains(m.Content, "Working on it."))
+		partial = partial || (m.Role == RoleAssistant && strings.Contains(m.Content, "Working on it."))
 	}
 	if !partial {
 		t.Errorf("the partial answer was not kept: %+v", msgs)
@@ -239,7 +239,7 @@ func TestFaultBerthKilledMidTurn(t *testing.T) {
 		t.Errorf("the acknowledged message after the crash: got %s, want interrupted", status)
 	}
 	var found bool
-	for _, ev := range auditOf(t, st, acked.session, "turn.interrupted") {
+	for _, ev := range auditOf(t, st, acked.session, AuditTurnInterrupted) {
 		found = found || detailOf(t, ev)["message_id"] == float64(acked.message)
 	}
 	if !found {
@@ -255,7 +255,7 @@ func TestFaultBerthKilledMidTurn(t *testing.T) {
 			committed = append(committed, ev.Kind)
 		}
 	}
-	for _, kind := range []string{"message.user", "sandbox.create", agent.AuditToolCall} {
+	for _, kind := range []string{AuditMessageUser, AuditSandboxCreate, agent.AuditToolCall} {
 		if !strings.Contains(strings.Join(committed, " "), kind) {
 			t.Errorf("events the dead process committed: got %v, want %s among them", committed, kind)
 		}
@@ -271,9 +271,9 @@ func TestFaultBerthKilledMidTurn(t *testing.T) {
 				return false
 			}
 		}
-		return len(auditOf(t, st, acked.session, "sandbox.reap")) > 0
+		return len(auditOf(t, st, acked.session, AuditSandboxReap)) > 0
 	})
-	interrupted := auditOf(t, st, acked.session, "turn.interrupted")
+	interrupted := auditOf(t, st, acked.session, AuditTurnInterrupted)
 	sees := "nothing: no turn.interrupted event"
 	if len(interrupted) > 0 {
 		sees = "turn marked interrupted: " + interrupted[0].Summary

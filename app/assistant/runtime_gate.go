@@ -45,7 +45,7 @@ func (r *Runtime) update() {
 		close(r.openCh)
 	}
 	r.mu.Unlock()
-	reason, _ := now.Reason()
+	reason := now.Reason
 	for _, c := range cancels {
 		c(fmt.Errorf("%w: %s", ErrGateClosed, reason))
 	}

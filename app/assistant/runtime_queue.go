@@ -108,7 +108,7 @@ func (r *Runtime) waitOpen(it queuedTurn) bool {
 			r.update()
 			continue
 		}
-		reason, _ := g.Reason()
+		reason := g.Reason
 		if open {
 			return true
 		}

@@ -18,7 +18,7 @@ import (
 // createdSpecs are the specs of the sandboxes the audit log says were started.
 func createdSpecs(t *testing.T, st *store.Store) []docker.Spec {
 	t.Helper()
-	evs, err := st.Events(context.Background(), store.Filter{Kind: "sandbox.create"})
+	evs, err := st.Events(context.Background(), store.Filter{Kind: AuditSandboxCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,16 +152,16 @@ func TestRuntimeSettingsTakeEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := waitEvent(t, events, 30*time.Second, "the gate closing for the missing image", func(ev Event) bool {
-		return ev.Kind == EventGate && !ev.Gate.Open && ev.Gate.Docker.Image == "berth-test:not-here"
+		return ev.Kind == EventGate && !ev.Gate.Open && ev.Gate.Image == "berth-test:not-here"
 	})
-	reason, _ := closed.Gate.Reason()
+	reason := closed.Gate.Reason
 	t.Logf("image: after image=berth-test:not-here the gate closed: %s", reason)
 	cfg.Image = good
 	if err := r.SetSettings(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, events, 30*time.Second, "the gate reopening", func(ev Event) bool { return ev.Kind == EventGate && ev.Gate.Open })
-	changes, _ := st.Events(ctx, store.Filter{Kind: "settings.change"})
+	changes, _ := st.Events(ctx, store.Filter{Kind: AuditSettingsChange})
 	if len(changes) != 5 {
 		t.Errorf("settings.change events: %d, want 5", len(changes))
 	}

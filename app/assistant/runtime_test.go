@@ -132,7 +132,7 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 	}
 	var partial bool
 	for _, m := range msgs {
-		partial = partial || (m.Role == roleAssistant && strings.Contains(m.Content, "Working on it."))
+		partial = partial || (m.Role == RoleAssistant && strings.Contains(m.Content, "Working on it."))
 	}
 	if !partial {
 		t.Errorf("the partial answer was not kept: %+v", msgs)
@@ -199,7 +199,7 @@ func TestRuntimePauseAndResume(t *testing.T) {
 		t.Errorf("after resume: %q", res.Text)
 	}
 	evs, _ := st.Events(ctx, store.Filter{Kind: "assistant"})
-	if len(evs) != 2 || evs[0].Kind != "assistant.paused" || evs[1].Kind != "assistant.resumed" {
+	if len(evs) != 2 || evs[0].Kind != AuditPaused || evs[1].Kind != AuditResumed {
 		t.Errorf("audit: %+v", evs)
 	}
 }
@@ -299,7 +299,7 @@ func TestRuntimeConcurrentSessions(t *testing.T) {
 	for i, s := range sessions {
 		_, msgs := messageStatus(t, st, s, ids[i])
 		for _, m := range msgs {
-			if m.Role == roleTool && strings.Contains(m.Content, "only-") && !strings.Contains(m.Content, "only-"+groups[i%4]) {
+			if m.Role == RoleTool && strings.Contains(m.Content, "only-") && !strings.Contains(m.Content, "only-"+groups[i%4]) {
 				t.Errorf("chat %d saw another group's mount: %s", i, m.Content)
 			}
 		}
@@ -341,12 +341,18 @@ func TestRuntimeIdleTimeoutAndRotate(t *testing.T) {
 	if len(list) != 1 || list[0].Group != "keep" {
 		t.Fatalf("running after the idle stop: %+v", list)
 	}
+	if n, err := svc.RunningSandboxes(ctx); err != nil || n != 1 {
+		t.Errorf("the tray's count after the idle stop: got %d %v, want 1", n, err)
+	}
 	n, err := r.Rotate(ctx, "")
 	if err != nil || n != 1 {
 		t.Fatalf("rotate: %d %v", n, err)
 	}
 	if list, _ := r.chatSandboxes(ctx); len(list) != 0 {
 		t.Errorf("after rotate: %+v", list)
+	}
+	if n, err := svc.RunningSandboxes(ctx); err != nil || n != 0 {
+		t.Errorf("the tray's count after rotate: got %d %v, want 0", n, err)
 	}
 }
 
@@ -372,7 +378,7 @@ func TestRuntimeMaxAgeReplacesTheSandbox(t *testing.T) {
 	time.Sleep(3500 * time.Millisecond)
 	m2, _ := r.Send(ctx, ChatRequest{Group: "short", Session: res.Session, Text: "again"})
 	wait(t, r, m2.ID)
-	evs, _ := st.Events(ctx, store.Filter{Kind: "sandbox.create", Session: res.Session})
+	evs, _ := st.Events(ctx, store.Filter{Kind: AuditSandboxCreate, Session: res.Session})
 	if len(evs) != 2 {
 		t.Errorf("sandboxes created for the chat: %d, want 2 (one replaced after its max age)", len(evs))
 	}
@@ -402,7 +408,7 @@ func TestRuntimeStopARunningTurn(t *testing.T) {
 	if s, _ := messageStatus(t, st, res.Session, m.ID); s != StatusInterrupted {
 		t.Errorf("a stopped turn: got %s, want interrupted", s)
 	}
-	if evs, _ := st.Events(ctx, store.Filter{Kind: "turn.stop"}); len(evs) != 1 {
+	if evs, _ := st.Events(ctx, store.Filter{Kind: AuditTurnStop}); len(evs) != 1 {
 		t.Errorf("the stop is not audited: %+v", evs)
 	}
 }

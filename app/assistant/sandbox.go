@@ -119,7 +119,7 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 	if !ver.Verified {
 		verified = ver.Why
 	}
-	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: EventSandboxCreate,
+	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: AuditSandboxCreate,
 		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s; %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), spec.Network, verified),
 		Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "spec": spec, "mounts": ver})}); err != nil {
 		// An unaudited sandbox must not be used.
@@ -141,6 +141,22 @@ func (s *Service) Sandboxes(ctx context.Context) ([]docker.Sandbox, error) {
 		}
 	}
 	return list, err
+}
+
+// RunningSandboxes counts this installation's running sandboxes (the
+// tray's status line), without asking how their calls travel.
+func (s *Service) RunningSandboxes(ctx context.Context) (int, error) {
+	list, err := s.Engine.ListSandboxes(ctx, docker.Filter{InstallationID: s.Paths.InstallID()})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sb := range list {
+		if sb.Running() {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // execPather is the part of docker.Client that says how calls reach a

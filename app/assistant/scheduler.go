@@ -180,7 +180,7 @@ func (sc *Scheduler) decide(ctx context.Context, t Task, d tasks.Decision) error
 	}
 	detail := map[string]any{"task": t.ID, "title": t.Title, "schedule": t.Expr, "due": d.Due.Format(time.RFC3339),
 		"late_s": int64(d.Late / time.Second), "missed": d.Missed, "next": optRFC3339(d.Next)}
-	if err := sc.svc.record(ctx, store.Event{Group: t.Group, Kind: KindTaskDue,
+	if err := sc.svc.record(ctx, store.Event{Group: t.Group, Kind: AuditTaskDue,
 		Summary: fmt.Sprintf("task %q is due (%s)", t.Title, d.Due.In(t.Schedule.Loc).Format("Mon 2 Jan 15:04")), Detail: mustJSON(detail)}); err != nil {
 		return err
 	}
@@ -189,10 +189,10 @@ func (sc *Scheduler) decide(ctx context.Context, t Task, d tasks.Decision) error
 		if _, err := ts.AddTaskRun(ctx, store.TaskRun{Task: t.ID, Due: d.Due, Outcome: RunSkipped, Detail: why, Late: d.Late, Finished: sc.now()}); err != nil {
 			return err
 		}
-		return sc.svc.record(ctx, store.Event{Group: t.Group, Kind: KindTaskSkipped, Summary: fmt.Sprintf("skipped task %q: %s", t.Title, why), Detail: mustJSON(detail)})
+		return sc.svc.record(ctx, store.Event{Group: t.Group, Kind: AuditTaskSkipped, Summary: fmt.Sprintf("skipped task %q: %s", t.Title, why), Detail: mustJSON(detail)})
 	}
 	if d.Action == tasks.RunLate {
-		if err := sc.svc.record(ctx, store.Event{Group: t.Group, Kind: KindTaskLate,
+		if err := sc.svc.record(ctx, store.Event{Group: t.Group, Kind: AuditTaskLate,
 			Summary: fmt.Sprintf("task %q runs %s late", t.Title, roundDur(d.Late)), Detail: mustJSON(detail)}); err != nil {
 			return err
 		}
@@ -246,7 +246,7 @@ func (sc *Scheduler) start(ctx context.Context, t Task, due time.Time, late time
 	}
 	run.MessageID = msg.ID
 	_ = ts.UpdateTaskRun(ctx, run)
-	if err := sc.svc.record(ctx, store.Event{Group: t.Group, Session: session, Kind: KindTaskStarted,
+	if err := sc.svc.record(ctx, store.Event{Group: t.Group, Session: session, Kind: AuditTaskStarted,
 		Summary: fmt.Sprintf("task %q started", t.Title), Detail: mustJSON(map[string]any{"task": t.ID, "run": run.ID,
 			"message_id": msg.ID, "schedule": t.Expr, "late_s": int64(late / time.Second)})}); err != nil {
 		unsub()
@@ -349,9 +349,9 @@ func (sc *Scheduler) end(ctx context.Context, t Task, run store.TaskRun, outcome
 	ts, _ := sc.svc.taskStore()
 	run.Outcome, run.Detail, run.Finished = outcome, why, sc.now()
 	_ = ts.UpdateTaskRun(ctx, run)
-	kind, summary := KindTaskFinished, fmt.Sprintf("task %q finished", t.Title)
+	kind, summary := AuditTaskFinished, fmt.Sprintf("task %q finished", t.Title)
 	if outcome != RunFinished {
-		kind, summary = KindTaskFailed, fmt.Sprintf("task %q ended: %s — %s", t.Title, outcome, why)
+		kind, summary = AuditTaskFailed, fmt.Sprintf("task %q ended: %s — %s", t.Title, outcome, why)
 	}
 	_ = sc.svc.record(ctx, store.Event{Group: t.Group, Session: run.SessionID, Kind: kind, Summary: summary,
 		Detail: mustJSON(map[string]any{"task": t.ID, "run": run.ID, "outcome": outcome, "reason": why, "message_id": run.MessageID})})

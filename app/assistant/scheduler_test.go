@@ -196,7 +196,7 @@ func TestTaskMissedRunsCatchUpOnceOrSkip(t *testing.T) {
 			t.Error("the skipped task's prompt reached the model")
 		}
 	}
-	if got := auditKinds(t, st, "task"); !strings.Contains(got, "task.late") || !strings.Contains(got, "task.skipped") {
+	if got := auditKinds(t, st, "task"); !strings.Contains(got, AuditTaskLate) || !strings.Contains(got, AuditTaskSkipped) {
 		t.Errorf("task events: %q", got)
 	}
 	verifyChain(t, st)

@@ -104,11 +104,11 @@ type storedPart struct {
 	InputText string `json:",omitempty"`
 }
 
-// Message roles in the store.
+// Message roles in the store (Message.Role).
 const (
-	roleUser      = "user"
-	roleAssistant = "assistant"
-	roleTool      = "tool" // tool results; sent to the model as a user message
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool" // tool results; sent to the model as a user message
 	// roleContext is a checkpoint: the conversation as the model sees it
 	// after the history was compacted. Later turns start from the newest one.
 	roleContext = "context"
@@ -153,11 +153,11 @@ func fromStored(parts []storedPart) []llm.Part {
 // decodeMessage cannot read back.
 func encodeMessage(m llm.Message) (role, content string, err error) {
 	if m.Role == llm.RoleUser && len(m.Parts) == 1 && m.Parts[0].Kind == llm.PartText {
-		return roleUser, m.Parts[0].Text, nil
+		return RoleUser, m.Parts[0].Text, nil
 	}
-	role = roleTool
+	role = RoleTool
 	if m.Role == llm.RoleAssistant {
-		role = roleAssistant
+		role = RoleAssistant
 	}
 	b, err := json.Marshal(storedMessage{Parts: toStored(m.Parts)})
 	if err != nil {
@@ -194,15 +194,15 @@ func decodeContext(m store.Message) ([]llm.Message, error) {
 
 func decodeMessage(m store.Message) (llm.Message, error) {
 	switch m.Role {
-	case roleUser:
+	case RoleUser:
 		return llm.UserText(m.Content), nil
-	case roleAssistant, roleTool:
+	case RoleAssistant, RoleTool:
 		var sm storedMessage
 		if err := json.Unmarshal([]byte(m.Content), &sm); err != nil {
 			return llm.Message{}, fmt.Errorf("message %d: %w", m.ID, err)
 		}
 		role := llm.RoleAssistant
-		if m.Role == roleTool {
+		if m.Role == RoleTool {
 			role = llm.RoleUser
 		}
 		return llm.Message{Role: role, Parts: fromStored(sm.Parts)}, nil
@@ -256,7 +256,7 @@ func (s *Service) readHistory(ctx context.Context, session string, upTo int64) (
 			h.msgs = msgs
 			continue
 		}
-		if m.Role == roleUser && (m.Status == StatusPending || m.Status == StatusFailed || m.Status == StatusCanceled) && i != len(stored)-1 {
+		if m.Role == RoleUser && (m.Status == StatusPending || m.Status == StatusFailed || m.Status == StatusCanceled) && i != len(stored)-1 {
 			continue
 		}
 		lm, err := decodeMessage(m)

@@ -32,15 +32,15 @@ var _ TaskStore = (*store.Store)(nil)
 
 // Audit event kinds of scheduled tasks.
 const (
-	KindTaskCreated  = "task.created"
-	KindTaskChanged  = "task.changed"
-	KindTaskRemoved  = "task.removed"
-	KindTaskDue      = "task.due"
-	KindTaskStarted  = "task.started"
-	KindTaskFinished = "task.finished"
-	KindTaskFailed   = "task.failed"
-	KindTaskSkipped  = "task.skipped"
-	KindTaskLate     = "task.late"
+	AuditTaskCreated  = "task.created"
+	AuditTaskChanged  = "task.changed"
+	AuditTaskRemoved  = "task.removed"
+	AuditTaskDue      = "task.due"
+	AuditTaskStarted  = "task.started"
+	AuditTaskFinished = "task.finished"
+	AuditTaskFailed   = "task.failed"
+	AuditTaskSkipped  = "task.skipped"
+	AuditTaskLate     = "task.late"
 )
 
 // Task contexts: where a run's conversation lives.
@@ -149,7 +149,7 @@ func (s *Service) AddTask(ctx context.Context, spec TaskSpec, actor store.Actor)
 		return Task{}, err
 	}
 	task := Task{Task: t, Schedule: sched}
-	return task, s.record(ctx, store.Event{Group: t.Group, Kind: KindTaskCreated, Actor: actor,
+	return task, s.record(ctx, store.Event{Group: t.Group, Kind: AuditTaskCreated, Actor: actor,
 		Summary: fmt.Sprintf("scheduled task %q: %s", t.Title, tasks.Describe(sched)), Detail: taskDetail(task, now)})
 }
 
@@ -178,7 +178,7 @@ func (s *Service) UpdateTask(ctx context.Context, id string, spec TaskSpec, acto
 		return old, err
 	}
 	task := Task{Task: t, Schedule: sched, LastRun: old.LastRun}
-	return task, s.record(ctx, store.Event{Group: t.Group, Kind: KindTaskChanged, Actor: actor,
+	return task, s.record(ctx, store.Event{Group: t.Group, Kind: AuditTaskChanged, Actor: actor,
 		Summary: fmt.Sprintf("changed task %q: %s", t.Title, tasks.Describe(sched)), Detail: taskDetail(task, s.now())})
 }
 
@@ -258,7 +258,7 @@ func (s *Service) SetTaskEnabled(ctx context.Context, id string, on bool, actor 
 	if on {
 		what = "resumed"
 	}
-	return task, s.record(ctx, store.Event{Group: task.Group, Kind: KindTaskChanged, Actor: actor,
+	return task, s.record(ctx, store.Event{Group: task.Group, Kind: AuditTaskChanged, Actor: actor,
 		Summary: fmt.Sprintf("%s task %q", what, task.Title), Detail: taskDetail(task, s.now())})
 }
 
@@ -272,14 +272,14 @@ func (s *Service) RemoveTask(ctx context.Context, id string, actor store.Actor) 
 	if err := ts.DeleteTask(ctx, id); err != nil {
 		return err
 	}
-	return s.record(ctx, store.Event{Group: task.Group, Kind: KindTaskRemoved, Actor: actor,
+	return s.record(ctx, store.Event{Group: task.Group, Kind: AuditTaskRemoved, Actor: actor,
 		Summary: fmt.Sprintf("removed task %q", task.Title), Detail: mustJSON(map[string]any{"task": id})})
 }
 
 // recordTasksGone audits the tasks that went with their group.
 func (s *Service) recordTasksGone(ctx context.Context, gone []Task) error {
 	for _, t := range gone {
-		if err := s.record(ctx, store.Event{Group: t.Group, Kind: KindTaskRemoved, Actor: store.ActorUser,
+		if err := s.record(ctx, store.Event{Group: t.Group, Kind: AuditTaskRemoved, Actor: store.ActorUser,
 			Summary: fmt.Sprintf("removed task %q with its group", t.Title), Detail: mustJSON(map[string]any{"task": t.ID})}); err != nil {
 			return err
 		}

@@ -60,10 +60,10 @@ func TestAgentScheduledTaskWaitsForTheUser(t *testing.T) {
 		t.Fatalf("\"always\" was remembered for schedule_task: asked %d times, want 3", len(asked))
 	}
 	evs := auditKinds(t, st, "task")
-	if evs != "task.created" {
+	if evs != AuditTaskCreated {
 		t.Errorf("task events: %q", evs)
 	}
-	created, _ := st.Events(ctx, store.Filter{Kind: "task.created"})
+	created, _ := st.Events(ctx, store.Filter{Kind: AuditTaskCreated})
 	if len(created) != 1 || created[0].Actor != "agent" {
 		t.Errorf("task.created actor: %+v", created)
 	}

@@ -22,7 +22,7 @@ func (s *Service) reportUnreadable(ctx context.Context, group, session string, e
 	for _, err := range errs {
 		list = append(list, err.Error())
 	}
-	return s.record(ctx, store.Event{Group: group, Session: session, Kind: "message.unreadable", Actor: store.ActorSystem,
+	return s.record(ctx, store.Event{Group: group, Session: session, Kind: AuditMessageUnreadable, Actor: store.ActorSystem,
 		Summary: text, Detail: mustJSON(map[string]any{"errors": list})})
 }
 

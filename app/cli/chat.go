@@ -41,7 +41,7 @@ func runChat(ctx context.Context, io IO, args []string) int {
 	var perr *assistant.ProviderError
 	switch {
 	case errors.As(err, &gate):
-		reason, hint := gate.Gate.Reason()
+		reason, hint := gate.Gate.Reason, gate.Gate.Hint
 		return fail(io, ExitGateClosed, "%s — your message is saved and waits in chat %s\n  fix: %s", reason, res.Session, hint)
 	case errors.Is(err, assistant.ErrGateClosed):
 		return fail(io, ExitGateClosed, "the turn was stopped (%v); the partial answer is saved in chat %s", err, res.Session)

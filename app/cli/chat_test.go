@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/docker/dockertest"
 )
@@ -78,7 +80,7 @@ func TestChatEndToEnd(t *testing.T) {
 		t.Errorf("verify: %s", r.out)
 	}
 	r = berth(t, "audit", "tail", "-n", "200", "--json")
-	for _, kind := range []string{"message.user", "model.request", "tool.call", "tool.result", "file.write", "turn.end"} {
+	for _, kind := range []string{assistant.AuditMessageUser, agent.AuditModelRequest, agent.AuditToolCall, agent.AuditToolResult, agent.AuditFileWrite, assistant.AuditTurnEnd} {
 		if !strings.Contains(r.out, `"`+kind+`"`) {
 			t.Errorf("audit lacks %s", kind)
 		}
@@ -136,7 +138,7 @@ func TestChatApprovalDeniedIsNotExecuted(t *testing.T) {
 	if !strings.Contains(string(fake.Requests()[1].Raw), "denied") {
 		t.Errorf("the model was not told: %s", fake.Requests()[1].Raw)
 	}
-	if r := berth(t, "audit", "tail", "--kind", "approval", "--json"); !strings.Contains(r.out, "approval.deny") {
+	if r := berth(t, "audit", "tail", "--kind", "approval", "--json"); !strings.Contains(r.out, agent.AuditApprovalDeny) {
 		t.Errorf("denial not audited: %s", r.out)
 	}
 }
@@ -150,7 +152,7 @@ func TestChatGateClosedKeepsTheMessage(t *testing.T) {
 		t.Fatalf("got exit %d %q", r.code, r.err)
 	}
 	r = berth(t, "audit", "tail", "--kind", "message", "--json")
-	if !strings.Contains(r.out, "message.user") {
+	if !strings.Contains(r.out, assistant.AuditMessageUser) {
 		t.Errorf("the message is not audited: %s", r.out)
 	}
 }

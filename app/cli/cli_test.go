@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -86,7 +87,7 @@ func TestDoctorWhenDockerIsDown(t *testing.T) {
 		t.Errorf("exec while down: exit %d, %q", r.code, r.err)
 	}
 	r = berth(t, "audit", "tail", "--kind", "gate", "--json")
-	if !strings.Contains(r.out, `"gate.closed"`) {
+	if !strings.Contains(r.out, `"`+assistant.AuditGateClosed+`"`) {
 		t.Errorf("the refusal is not in the audit log: %q", r.out)
 	}
 }
@@ -149,7 +150,7 @@ func TestDoctorAndExecAgainstTheEngine(t *testing.T) {
 		t.Fatalf("audit verify: exit %d %s %v", r.code, r.out, err)
 	}
 	r = berth(t, "audit", "tail", "-n", "100")
-	for _, kind := range []string{"sandbox.create", "exec.start", "exec.end"} {
+	for _, kind := range []string{assistant.AuditSandboxCreate, assistant.AuditExecStart, assistant.AuditExecEnd} {
 		if !strings.Contains(r.out, kind) {
 			t.Errorf("audit tail lacks %s:\n%s", kind, r.out)
 		}
@@ -241,7 +242,7 @@ func TestGroupAndMountCommands(t *testing.T) {
 		t.Errorf("mount check --rw: %v", check)
 	}
 	r = berth(t, "audit", "tail", "-n", "100", "--kind", "mount")
-	for _, k := range []string{"mount.add", "mount.reject", "mount.remove"} {
+	for _, k := range []string{assistant.AuditMountAdd, assistant.AuditMountReject, assistant.AuditMountRemove} {
 		if !strings.Contains(r.out, k) {
 			t.Errorf("audit lacks %s:\n%s", k, r.out)
 		}

@@ -68,7 +68,7 @@ func runExec(ctx context.Context, io IO, args []string) int {
 	var gate *assistant.GateClosedError
 	switch {
 	case errors.As(err, &gate):
-		reason, hint := gate.Gate.Reason()
+		reason, hint := gate.Gate.Reason, gate.Gate.Hint
 		return fail(io, ExitGateClosed, "%s\n  fix: %s", reason, hint)
 	case res.Canceled:
 		fmt.Fprintln(io.Err, "berth: interrupted; the command was stopped")

@@ -104,7 +104,7 @@ func groupList(ctx context.Context, io IO, args []string) int {
 		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "GROUP\tNAME\tNETWORK\tAPPROVAL\tIMAGE")
 		for _, g := range gs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Slug, g.Name, cmp.Or(g.Settings.Network, "none"), cmp.Or(g.Settings.Approval, "auto"), cmp.Or(g.Settings.Image, "(default)"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Slug, g.Name, cmp.Or(g.Settings.Network, "none"), cmp.Or(g.Settings.Approval, assistant.ApprovalAuto), cmp.Or(g.Settings.Image, "(default)"))
 		}
 		tw.Flush()
 		return ExitOK
@@ -133,7 +133,7 @@ func groupShow(ctx context.Context, io IO, args []string) int {
 		st := g.Settings
 		fmt.Fprintf(io.Out, "%s (%s)\n  folder    %s → /workspace/group (read-write)\n", g.Name, g.Slug, g.Folder)
 		fmt.Fprintf(io.Out, "  image     %s\n  network   %s\n  approval  %s\n  tools     %s\n",
-			cmp.Or(st.Image, "(default)"), cmp.Or(st.Network, "none"), cmp.Or(st.Approval, "auto"), cmp.Or(strings.Join(st.Tools, ","), "all"))
+			cmp.Or(st.Image, "(default)"), cmp.Or(st.Network, "none"), cmp.Or(st.Approval, assistant.ApprovalAuto), cmp.Or(strings.Join(st.Tools, ","), "all"))
 		for _, m := range mountViews(ms) {
 			fmt.Fprintf(io.Out, "  mount     %s → %s (%s, %d masked)\n", m.Host, m.Container, m.Mode, len(m.Masked))
 		}

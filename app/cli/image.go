@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/berth-app/berth/app/config"
 	"github.com/berth-app/berth/assets"
 )
 
@@ -13,7 +14,7 @@ func runImage(ctx context.Context, io IO, args []string) int {
 		return fail(io, ExitUsage, "usage: berth image build [--tag NAME]")
 	}
 	fs := flags(io, "image build", "[--tag NAME]")
-	tag := fs.String("tag", "", "image name (default: the image in settings, berth-sandbox:latest)")
+	tag := fs.String("tag", "", "image name (default: the image in settings, "+config.DefaultImage+")")
 	if code, ok := parse(fs, args[1:]); !ok {
 		return code
 	}

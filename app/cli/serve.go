@@ -54,9 +54,9 @@ func printRuntimeEvent(io IO, ev assistant.Event) {
 	switch ev.Kind {
 	case assistant.EventGate:
 		if ev.Gate.Open {
-			fmt.Fprintf(io.Out, "%s assistant ready — %s\n", stamp, ev.Gate.Docker.Reason)
+			fmt.Fprintf(io.Out, "%s assistant ready — %s\n", stamp, ev.Gate.Reason)
 		} else {
-			reason, hint := ev.Gate.Reason()
+			reason, hint := ev.Gate.Reason, ev.Gate.Hint
 			fmt.Fprintf(io.Out, "%s assistant blocked — %s (fix: %s)\n", stamp, reason, hint)
 		}
 	case assistant.EventTurnStart:

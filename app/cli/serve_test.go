@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -81,7 +82,7 @@ func TestServeAndControl(t *testing.T) {
 		t.Errorf("the control socket outlived serve: %v", err)
 	}
 	r := berth(t, "audit", "tail", "-n", "50")
-	for _, k := range []string{"app.start", "docker.ready", "assistant.paused", "assistant.resumed", "app.stop"} {
+	for _, k := range []string{assistant.AuditAppStart, assistant.AuditDockerPrefix + string(assistant.DockerReady), assistant.AuditPaused, assistant.AuditResumed, assistant.AuditAppStop} {
 		if !strings.Contains(r.out, k) {
 			t.Errorf("audit lacks %s:\n%s", k, r.out)
 		}

@@ -98,8 +98,7 @@ func serviceStatus(svc service.Service) serviceReport {
 		r.Running, r.Pid = true, rep.Pid
 		r.Gate = "open"
 		if !rep.Gate.Open {
-			reason, _ := rep.Gate.Reason()
-			r.Gate = "closed: " + reason
+			r.Gate = "closed: " + rep.Gate.Reason
 		}
 	}
 	return r

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/docker/dockertest"
 )
@@ -57,7 +58,7 @@ func TestTaskCommands(t *testing.T) {
 	if r := berth(t, "task", "rm", id); r.code != ExitOK {
 		t.Fatal(r.err)
 	}
-	if r := berth(t, "audit", "tail", "--kind", "task"); strings.Count(r.out, "task.changed") != 2 || !strings.Contains(r.out, "task.created") || !strings.Contains(r.out, "task.removed") {
+	if r := berth(t, "audit", "tail", "--kind", "task"); strings.Count(r.out, assistant.AuditTaskChanged) != 2 || !strings.Contains(r.out, assistant.AuditTaskCreated) || !strings.Contains(r.out, assistant.AuditTaskRemoved) {
 		t.Errorf("task audit events:\n%s", r.out)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // database lies a file of DefaultRoom bytes that nothing else uses; when a
 // commit or an anchor write fails because the disk is full, the writer
 // deletes it and tries once more, and notes on the chain that it did
-// ("audit.room", in the same batch or, for an anchor write, the next one).
+// (AuditRoomUsed, in the same batch or, for an anchor write, the next one).
 // Once the disk has room again the file is made anew.
 //
 // A file rather than SQLite's own preallocation: in WAL mode every commit
@@ -125,10 +125,14 @@ func (s *Store) useRoom() bool {
 	return err == nil
 }
 
+// AuditRoomUsed is the audit event kind the store records itself: the room
+// it keeps for the log was used.
+const AuditRoomUsed = "audit.room"
+
 // roomNotice is the event that says the room was used.
 func (s *Store) roomNotice() *request {
 	return &request{r: row{
-		kind:    "audit.room",
+		kind:    AuditRoomUsed,
 		actor:   string(ActorSystem),
 		summary: fmt.Sprintf("the disk holding the audit log is full: Berth used the %s it keeps for the log", disk.Size(uint64(s.roomSize()))),
 		detail:  fmt.Sprintf(`{"bytes":%d}`, s.roomSize()),

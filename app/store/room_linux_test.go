@@ -70,7 +70,7 @@ func TestRoomKeptForTheAuditLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(evs); n != 5 || evs[3].Kind != "audit.room" || evs[4].Seq != ev.Seq || !strings.Contains(evs[3].Summary, "4.0 MiB") {
+	if n := len(evs); n != 5 || evs[3].Kind != AuditRoomUsed || evs[4].Seq != ev.Seq || !strings.Contains(evs[3].Summary, "4.0 MiB") {
 		t.Fatalf("events: got %d, want 3, then audit.room, then disk.low: %+v", n, evs[max(0, n-2):])
 	}
 	wantOK(t, verify(t, s), 5)

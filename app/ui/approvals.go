@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // Approvals connects the agent's questions to the user's clicks. Ask runs
@@ -13,12 +13,12 @@ import (
 // before the agent asks.
 type Approvals struct {
 	mu      sync.Mutex
-	waiting map[string]chan agent.Approval // Asks waiting, by call id
-	early   map[string]agent.Approval      // answers that came before their Ask
-	order   []string                       // early's keys, oldest first
+	waiting map[string]chan assistant.Approval // Asks waiting, by call id
+	early   map[string]assistant.Approval      // answers that came before their Ask
+	order   []string                           // early's keys, oldest first
 	// OnAsk, when set, is told each request (with the call's input) as Ask
 	// starts waiting, on the turn's goroutine; set it before the first Ask.
-	OnAsk func(req agent.ApprovalRequest)
+	OnAsk func(req assistant.ApprovalRequest)
 }
 
 // maxEarly bounds the answers kept for an Ask still to come: a click on a
@@ -26,9 +26,9 @@ type Approvals struct {
 // must not be kept for ever.
 const maxEarly = 16
 
-// Ask is an agent.Approver: it waits for Answer on the call, or for ctx
+// Ask is an assistant.Approver: it waits for Answer on the call, or for ctx
 // (a stopped turn, a closed gate).
-func (a *Approvals) Ask(ctx context.Context, req agent.ApprovalRequest) (agent.Approval, error) {
+func (a *Approvals) Ask(ctx context.Context, req assistant.ApprovalRequest) (assistant.Approval, error) {
 	a.mu.Lock()
 	if ans, ok := a.early[req.CallID]; ok {
 		delete(a.early, req.CallID)
@@ -36,9 +36,9 @@ func (a *Approvals) Ask(ctx context.Context, req agent.ApprovalRequest) (agent.A
 		return ans, nil
 	}
 	if a.waiting == nil {
-		a.waiting = map[string]chan agent.Approval{}
+		a.waiting = map[string]chan assistant.Approval{}
 	}
-	ch := make(chan agent.Approval, 1)
+	ch := make(chan assistant.Approval, 1)
 	a.waiting[req.CallID] = ch
 	a.mu.Unlock()
 	if a.OnAsk != nil {
@@ -53,12 +53,12 @@ func (a *Approvals) Ask(ctx context.Context, req agent.ApprovalRequest) (agent.A
 	case ans := <-ch:
 		return ans, nil
 	case <-ctx.Done():
-		return agent.Deny, context.Cause(ctx)
+		return assistant.Deny, context.Cause(ctx)
 	}
 }
 
 // Answer gives the user's answer to a call; a second answer is ignored.
-func (a *Approvals) Answer(callID string, ans agent.Approval) {
+func (a *Approvals) Answer(callID string, ans assistant.Approval) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ch, ok := a.waiting[callID]; ok {
@@ -72,7 +72,7 @@ func (a *Approvals) Answer(callID string, ans agent.Approval) {
 		return
 	}
 	if a.early == nil {
-		a.early = map[string]agent.Approval{}
+		a.early = map[string]assistant.Approval{}
 	}
 	a.early[callID] = ans
 	a.order = append(a.order, callID)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // TestApprovalsLateClicksAreNotKept: clicks on calls whose Ask has ended
@@ -19,19 +19,19 @@ func TestApprovalsLateClicksAreNotKept(t *testing.T) {
 	ctx := context.Background()
 	for i := range 1000 {
 		id := fmt.Sprintf("call-%d", i)
-		a.Answer(id, agent.AllowOnce) // before its Ask: kept for it
-		if got, err := a.Ask(ctx, agent.ApprovalRequest{CallID: id}); err != nil || got != agent.AllowOnce {
+		a.Answer(id, assistant.AllowOnce) // before its Ask: kept for it
+		if got, err := a.Ask(ctx, assistant.ApprovalRequest{CallID: id}); err != nil || got != assistant.AllowOnce {
 			t.Fatalf("early answer: got %v, %v", got, err)
 		}
-		a.Answer(id, agent.Deny) // late: after its Ask returned
+		a.Answer(id, assistant.Deny) // late: after its Ask returned
 	}
 	if n := a.kept(); n > maxEarly {
 		t.Errorf("answers kept after 1000 late clicks: got %d, want at most %d", n, maxEarly)
 	}
 	// Asking first still works, and a second answer is ignored.
-	done := make(chan agent.Approval)
+	done := make(chan assistant.Approval)
 	go func() {
-		got, _ := a.Ask(ctx, agent.ApprovalRequest{CallID: "x"})
+		got, _ := a.Ask(ctx, assistant.ApprovalRequest{CallID: "x"})
 		done <- got
 	}()
 	deadline := time.Now().Add(10 * time.Second)
@@ -41,9 +41,9 @@ func TestApprovalsLateClicksAreNotKept(t *testing.T) {
 		}
 		runtime.Gosched()
 	}
-	a.Answer("x", agent.AllowAlways)
-	a.Answer("x", agent.Deny)
-	if got := <-done; got != agent.AllowAlways {
+	a.Answer("x", assistant.AllowAlways)
+	a.Answer("x", assistant.Deny)
+	if got := <-done; got != assistant.AllowAlways {
 		t.Errorf("answer to a waiting Ask: got %v, want AllowAlways", got)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/store"
 )
 
 // Assistant is the service as the desktop app needs it. Runtime and Service
@@ -25,9 +24,9 @@ type Assistant interface {
 	Groups(ctx context.Context) ([]assistant.Group, error)
 	Sessions(ctx context.Context, group string) ([]assistant.Session, error)
 	// Messages are a chat's stored messages, oldest first.
-	Messages(ctx context.Context, session string) ([]store.Message, error)
+	Messages(ctx context.Context, session string) ([]assistant.Message, error)
 	// Send stores a message and queues its turn; it returns at once.
-	Send(ctx context.Context, req assistant.ChatRequest) (store.Message, error)
+	Send(ctx context.Context, req assistant.ChatRequest) (assistant.Message, error)
 	// Cancel stops a message's turn, or takes it off its queue.
 	Cancel(ctx context.Context, messageID int64) error
 	// Pause and Resume close and reopen the gate by the user's choice.
@@ -68,12 +67,12 @@ func (a *runtimeAssistant) Sessions(ctx context.Context, group string) ([]assist
 	return a.svc.Sessions(ctx, group)
 }
 
-func (a *runtimeAssistant) Messages(ctx context.Context, session string) ([]store.Message, error) {
+func (a *runtimeAssistant) Messages(ctx context.Context, session string) ([]assistant.Message, error) {
 	_, stored, err := a.svc.History(ctx, session, 0)
 	return stored, err
 }
 
-func (a *runtimeAssistant) Send(ctx context.Context, req assistant.ChatRequest) (store.Message, error) {
+func (a *runtimeAssistant) Send(ctx context.Context, req assistant.ChatRequest) (assistant.Message, error) {
 	return a.rt.Send(ctx, req)
 }
 
@@ -102,15 +101,5 @@ func (a *runtimeAssistant) StopAll(ctx context.Context) error {
 }
 
 func (a *runtimeAssistant) RunningSandboxes(ctx context.Context) (int, error) {
-	list, err := a.svc.Sandboxes(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, sb := range list {
-		if sb.Running() {
-			n++
-		}
-	}
-	return n, nil
+	return a.svc.RunningSandboxes(ctx)
 }

@@ -3,7 +3,7 @@ package ui
 import (
 	"fmt"
 
-	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // The audit viewer never reads the store on Fyne's thread: a move (the
@@ -15,14 +15,14 @@ import (
 type auditStart struct {
 	q     AuditQuery
 	base  int64
-	first []store.Event
+	first []assistant.AuditEvent
 	reads int
 	err   error
 }
 
 // readLatest reads where the newest page of events matching q starts, and
 // that page. Any goroutine.
-func readLatest(fetch func(store.Filter) ([]store.Event, error), q AuditQuery, size int) auditStart {
+func readLatest(fetch func(assistant.AuditFilter) ([]assistant.AuditEvent, error), q AuditQuery, size int) auditStart {
 	s := auditStart{q: q, reads: 1}
 	evs, err := fetch(q.filter(0, size, true))
 	if err != nil {
@@ -37,7 +37,7 @@ func readLatest(fetch func(store.Filter) ([]store.Event, error), q AuditQuery, s
 
 // readEarlier reads the first page of about a page of events before base
 // (see AuditPager.Earlier). Any goroutine.
-func readEarlier(fetch func(store.Filter) ([]store.Event, error), q AuditQuery, base int64, size int) auditStart {
+func readEarlier(fetch func(assistant.AuditFilter) ([]assistant.AuditEvent, error), q AuditQuery, base int64, size int) auditStart {
 	s := auditStart{q: q}
 	for span := int64(size); ; span *= 2 {
 		from := max(base-span, 0)
@@ -54,7 +54,7 @@ func readEarlier(fetch func(store.Filter) ([]store.Event, error), q AuditQuery, 
 	}
 }
 
-func readFrom(fetch func(store.Filter) ([]store.Event, error), s auditStart, size int) auditStart {
+func readFrom(fetch func(assistant.AuditFilter) ([]assistant.AuditEvent, error), s auditStart, size int) auditStart {
 	s.reads++
 	evs, err := fetch(s.q.filter(s.base, size, false))
 	if err != nil {
@@ -68,7 +68,7 @@ func readFrom(fetch func(store.Filter) ([]store.Event, error), s auditStart, siz
 func (p *AuditPager) start(s auditStart) error {
 	p.Fetches += s.reads
 	p.query, p.starts, p.count, p.done = s.q, []int64{max(s.base, 0)}, 0, true
-	p.pages, p.used = map[int][]store.Event{}, nil
+	p.pages, p.used = map[int][]assistant.AuditEvent{}, nil
 	if s.err != nil {
 		return s.err
 	}
@@ -82,15 +82,15 @@ func (p *AuditPager) start(s auditStart) error {
 // want is the page to read (-1 for none): row i's when it is not in
 // memory, or the next one when row i is on the last known page and more
 // may follow.
-func (p *AuditPager) cached(i int) (ev store.Event, ok bool, want int) {
+func (p *AuditPager) cached(i int) (ev assistant.AuditEvent, ok bool, want int) {
 	size := p.size()
 	k, off := i/size, i%size
 	if i < 0 || k >= len(p.starts) {
-		return store.Event{}, false, -1
+		return assistant.AuditEvent{}, false, -1
 	}
 	evs, in := p.pages[k]
 	if !in {
-		return store.Event{}, false, k
+		return assistant.AuditEvent{}, false, k
 	}
 	p.touch(k)
 	want = -1
@@ -102,30 +102,30 @@ func (p *AuditPager) cached(i int) (ev store.Event, ok bool, want int) {
 		}
 	}
 	if off >= len(evs) {
-		return store.Event{}, false, want
+		return assistant.AuditEvent{}, false, want
 	}
 	return evs[off], true, want
 }
 
 // wantFilter is the read of page k: a known page, or the one after the
 // last known page (when that is in memory).
-func (p *AuditPager) wantFilter(k int) (store.Filter, bool) {
+func (p *AuditPager) wantFilter(k int) (assistant.AuditFilter, bool) {
 	switch {
 	case k >= 0 && k < len(p.starts):
 		return p.query.filter(p.starts[k], p.size(), false), true
 	case k == len(p.starts) && !p.done:
 		last := p.pages[k-1]
 		if len(last) == 0 {
-			return store.Filter{}, false
+			return assistant.AuditFilter{}, false
 		}
 		return p.query.filter(last[len(last)-1].Seq, p.size(), false), true
 	}
-	return store.Filter{}, false
+	return assistant.AuditFilter{}, false
 }
 
 // put keeps page k as read with f (by wantFilter); a page after the last
 // known one extends the rows.
-func (p *AuditPager) put(k int, f store.Filter, evs []store.Event, err error) error {
+func (p *AuditPager) put(k int, f assistant.AuditFilter, evs []assistant.AuditEvent, err error) error {
 	p.Fetches++
 	if err != nil {
 		return fmt.Errorf("read audit events: %w", err)

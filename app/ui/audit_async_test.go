@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // countedAudit counts its reads (from any goroutine).
@@ -17,7 +17,7 @@ type countedAudit struct {
 	reads atomic.Int64
 }
 
-func (c *countedAudit) Events(ctx context.Context, f store.Filter) ([]store.Event, error) {
+func (c *countedAudit) Events(ctx context.Context, f assistant.AuditFilter) ([]assistant.AuditEvent, error) {
 	c.reads.Add(1)
 	return c.fakeAudit.Events(ctx, f)
 }

@@ -6,12 +6,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // AuditKinds are the kinds the filter offers: every kind among events and
 // each kind's families ("exec" for "exec.start"), sorted.
-func AuditKinds(events []store.Event) []string {
+func AuditKinds(events []assistant.AuditEvent) []string {
 	seen := map[string]bool{}
 	for _, ev := range events {
 		k := ev.Kind
@@ -33,8 +33,8 @@ func AuditKinds(events []store.Event) []string {
 }
 
 // loadedEvents are the events the pager holds in memory.
-func (p *AuditPager) loadedEvents() []store.Event {
-	var out []store.Event
+func (p *AuditPager) loadedEvents() []assistant.AuditEvent {
+	var out []assistant.AuditEvent
 	for _, pg := range p.pages {
 		out = append(out, pg...)
 	}

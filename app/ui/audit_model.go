@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // AuditQuery is what the audit viewer filters by; "" matches everything.
@@ -15,8 +15,8 @@ type AuditQuery struct {
 	Kind    string // a kind and every kind below it: "exec" matches "exec.start"
 }
 
-func (q AuditQuery) filter(since int64, limit int, newest bool) store.Filter {
-	return store.Filter{Group: strings.TrimSpace(q.Group), Session: strings.TrimSpace(q.Session),
+func (q AuditQuery) filter(since int64, limit int, newest bool) assistant.AuditFilter {
+	return assistant.AuditFilter{Group: strings.TrimSpace(q.Group), Session: strings.TrimSpace(q.Session),
 		Kind: strings.TrimSpace(q.Kind), Since: since, Limit: limit, Newest: newest}
 }
 
@@ -33,7 +33,7 @@ const (
 // Window pages. Rows are numbered from the first event after Base, oldest
 // first; Len grows as the list is scrolled towards the end.
 type AuditPager struct {
-	Fetch    func(store.Filter) ([]store.Event, error)
+	Fetch    func(assistant.AuditFilter) ([]assistant.AuditEvent, error)
 	PageSize int
 	Window   int // at least 2
 	// Fetches counts the store reads made.
@@ -43,7 +43,7 @@ type AuditPager struct {
 	starts []int64 // starts[k] is the Since of page k; starts[0] is the base
 	count  int     // rows known: every page in starts was read once
 	done   bool    // no events after the last known page
-	pages  map[int][]store.Event
+	pages  map[int][]assistant.AuditEvent
 	used   []int // loaded pages, least recently used first
 }
 
@@ -51,7 +51,7 @@ type AuditPager struct {
 const minWindow = 2
 
 // NewAuditPager pages through fetch with the default page size and window.
-func NewAuditPager(fetch func(store.Filter) ([]store.Event, error)) *AuditPager {
+func NewAuditPager(fetch func(assistant.AuditFilter) ([]assistant.AuditEvent, error)) *AuditPager {
 	return &AuditPager{Fetch: fetch, PageSize: AuditPageSize, Window: AuditWindow}
 }
 
@@ -84,7 +84,7 @@ func (p *AuditPager) Base() int64 {
 // From starts the rows after seq base, with a new filter.
 func (p *AuditPager) From(q AuditQuery, base int64) error {
 	p.query, p.starts, p.count, p.done = q, []int64{max(base, 0)}, 0, false
-	p.pages, p.used = map[int][]store.Event{}, nil
+	p.pages, p.used = map[int][]assistant.AuditEvent{}, nil
 	evs, err := p.load(0)
 	if err != nil {
 		p.done = true
@@ -99,7 +99,7 @@ func (p *AuditPager) Latest(q AuditQuery) error {
 	p.Fetches++
 	evs, err := p.Fetch(q.filter(0, p.size(), true))
 	if err != nil {
-		p.query, p.starts, p.count, p.done, p.pages, p.used = q, []int64{0}, 0, true, map[int][]store.Event{}, nil
+		p.query, p.starts, p.count, p.done, p.pages, p.used = q, []int64{0}, 0, true, map[int][]assistant.AuditEvent{}, nil
 		return fmt.Errorf("read audit events: %w", err)
 	}
 	base := int64(0)
@@ -132,18 +132,18 @@ func (p *AuditPager) Earlier() (bool, error) {
 
 // Row is the event at row i, reading its page when it is not in memory.
 // Reaching the last known page reads the next one, so that Len grows.
-func (p *AuditPager) Row(i int) (store.Event, error) {
+func (p *AuditPager) Row(i int) (assistant.AuditEvent, error) {
 	size := p.size()
 	k, off := i/size, i%size
 	if i < 0 || k >= len(p.starts) {
-		return store.Event{}, fmt.Errorf("no audit row %d", i)
+		return assistant.AuditEvent{}, fmt.Errorf("no audit row %d", i)
 	}
 	evs, err := p.page(k)
 	if err != nil {
-		return store.Event{}, err
+		return assistant.AuditEvent{}, err
 	}
 	if off >= len(evs) {
-		return store.Event{}, fmt.Errorf("no audit row %d", i)
+		return assistant.AuditEvent{}, fmt.Errorf("no audit row %d", i)
 	}
 	ev := evs[off]
 	if k == len(p.starts)-1 && !p.done {
@@ -155,7 +155,7 @@ func (p *AuditPager) Row(i int) (store.Event, error) {
 }
 
 // extend reads the page after the last known one.
-func (p *AuditPager) extend(last []store.Event) error {
+func (p *AuditPager) extend(last []assistant.AuditEvent) error {
 	if len(last) < p.size() {
 		p.done = true
 		return nil
@@ -178,7 +178,7 @@ func (p *AuditPager) extend(last []store.Event) error {
 }
 
 // page returns page k from memory or the store.
-func (p *AuditPager) page(k int) ([]store.Event, error) {
+func (p *AuditPager) page(k int) ([]assistant.AuditEvent, error) {
 	if evs, ok := p.pages[k]; ok {
 		p.touch(k)
 		return evs, nil
@@ -188,7 +188,7 @@ func (p *AuditPager) page(k int) ([]store.Event, error) {
 
 // load reads page k and keeps it, dropping the least recently used page
 // beyond the window.
-func (p *AuditPager) load(k int) ([]store.Event, error) {
+func (p *AuditPager) load(k int) ([]assistant.AuditEvent, error) {
 	p.Fetches++
 	evs, err := p.Fetch(p.query.filter(p.starts[k], p.size(), false))
 	if err != nil {
@@ -230,7 +230,7 @@ func (p *AuditPager) size() int {
 }
 
 // EventLine is an event's row in the list.
-func EventLine(ev store.Event) string {
+func EventLine(ev assistant.AuditEvent) string {
 	where := ev.Group
 	if where == "" {
 		where = "—"
@@ -245,7 +245,7 @@ type eventJSON struct {
 	Group    string          `json:"group"`
 	Session  string          `json:"session"`
 	Kind     string          `json:"kind"`
-	Actor    store.Actor     `json:"actor"`
+	Actor    assistant.Actor `json:"actor"`
 	Summary  string          `json:"summary"`
 	Detail   json.RawMessage `json:"detail"`
 	PrevHash string          `json:"prev_hash"`
@@ -253,7 +253,7 @@ type eventJSON struct {
 }
 
 // EventJSON is an event pretty-printed for the details pane.
-func EventJSON(ev store.Event) string {
+func EventJSON(ev assistant.AuditEvent) string {
 	rec := eventJSON{ev.Seq, ev.Time.UTC().Format("2006-01-02T15:04:05.000000000Z"), ev.Group, ev.Session, ev.Kind,
 		ev.Actor, ev.Summary, ev.Detail, ev.PrevHash, ev.Hash}
 	if !json.Valid(rec.Detail) {
@@ -270,7 +270,7 @@ func EventJSON(ev store.Event) string {
 }
 
 // VerifyText is what the audit viewer says about a verification.
-func VerifyText(r store.Report) string {
+func VerifyText(r assistant.AuditReport) string {
 	if r.OK {
 		return "Intact — " + plural(int(r.Events), "event", "events")
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // scroll reads every row in order, as a list scrolled to the end would,
@@ -45,14 +45,14 @@ func TestAuditPagerScroll(t *testing.T) {
 		{"exactly two pages", 20, 10, 2, AuditQuery{}, 20, 3},
 		{"group filter", 95, 10, 2, AuditQuery{Group: "work"}, 48, 5},
 		{"kind prefix", 30, 4, 2, AuditQuery{Kind: "exec"}, 20, 6},
-		{"kind and session", 300, 7, 3, AuditQuery{Kind: "mount.add", Session: "s0"}, 20, 3},
+		{"kind and session", 300, 7, 3, AuditQuery{Kind: assistant.AuditMountAdd, Session: "s0"}, 20, 3},
 		{"100k events", 100_000, AuditPageSize, AuditWindow, AuditQuery{}, 100_000, 100_000/AuditPageSize + 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			log := &fakeAudit{n: tc.n}
-			p := &AuditPager{Fetch: func(f store.Filter) ([]store.Event, error) { return log.Events(t.Context(), f) }, PageSize: tc.size, Window: tc.win}
+			p := &AuditPager{Fetch: func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return log.Events(t.Context(), f) }, PageSize: tc.size, Window: tc.win}
 			if err := p.From(tc.q, 0); err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +96,7 @@ func TestAuditPagerLatestAndEarlier(t *testing.T) {
 		earlier   []int64
 	}{
 		{"whole log", 1000, AuditQuery{}, 901, []int64{801, 701}},
-		{"sparse filter doubles the step", 1000, AuditQuery{Session: "s0", Kind: "mount.add"}, 5, nil},
+		{"sparse filter doubles the step", 1000, AuditQuery{Session: "s0", Kind: assistant.AuditMountAdd}, 5, nil},
 		{"short log", 30, AuditQuery{}, 1, nil},
 		{"empty", 0, AuditQuery{}, 0, nil},
 	}
@@ -104,7 +104,7 @@ func TestAuditPagerLatestAndEarlier(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			log := &fakeAudit{n: tc.n}
-			p := &AuditPager{Fetch: func(f store.Filter) ([]store.Event, error) { return log.Events(t.Context(), f) }, PageSize: 100, Window: 2}
+			p := &AuditPager{Fetch: func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return log.Events(t.Context(), f) }, PageSize: 100, Window: 2}
 			if err := p.Latest(tc.q); err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +142,9 @@ func TestAuditPagerLatestAndEarlier(t *testing.T) {
 
 func TestAuditPagerError(t *testing.T) {
 	t.Parallel()
-	p := NewAuditPager(func(store.Filter) ([]store.Event, error) { return nil, errors.New("database is locked") })
+	p := NewAuditPager(func(assistant.AuditFilter) ([]assistant.AuditEvent, error) {
+		return nil, errors.New("database is locked")
+	})
 	err := p.Latest(AuditQuery{})
 	if err == nil || !strings.Contains(err.Error(), "database is locked") || p.Len() != 0 {
 		t.Errorf("got %v with %d rows, want the store's error and no rows", err, p.Len())
@@ -156,14 +158,14 @@ func TestVerifyText(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		r    store.Report
+		r    assistant.AuditReport
 		want string
 	}{
-		{"intact", store.Report{OK: true, Events: 12345}, "Intact — 12,345 events"},
-		{"one event", store.Report{OK: true, Events: 1}, "Intact — 1 event"},
-		{"edited", store.Report{Problem: store.ProblemEdited, FirstBad: 42, Reason: "event #42 was changed after it was written"},
+		{"intact", assistant.AuditReport{OK: true, Events: 12345}, "Intact — 12,345 events"},
+		{"one event", assistant.AuditReport{OK: true, Events: 1}, "Intact — 1 event"},
+		{"edited", assistant.AuditReport{Problem: assistant.AuditEdited, FirstBad: 42, Reason: "event #42 was changed after it was written"},
 			"BROKEN at #42 (edited): event #42 was changed after it was written"},
-		{"truncated, no one event", store.Report{Problem: store.ProblemTruncated, Reason: "the anchor is at #90 but the log ends at #80"},
+		{"truncated, no one event", assistant.AuditReport{Problem: assistant.AuditTruncated, Reason: "the anchor is at #90 but the log ends at #80"},
 			"BROKEN (truncated): the anchor is at #90 but the log ends at #80"},
 	}
 	for _, tc := range tests {
@@ -192,7 +194,7 @@ func TestEventJSON(t *testing.T) {
 func BenchmarkAuditPagerScroll(b *testing.B) {
 	log := &fakeAudit{n: 100_000}
 	for b.Loop() {
-		p := NewAuditPager(func(f store.Filter) ([]store.Event, error) { return log.Events(b.Context(), f) })
+		p := NewAuditPager(func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return log.Events(b.Context(), f) })
 		if err := p.From(AuditQuery{}, 0); err != nil {
 			b.Fatal(err)
 		}

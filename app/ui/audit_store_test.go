@@ -8,9 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/app/ui/internal/auditfill"
 )
+
+// The installation's audit log (assistant.Instance.Store) is the viewer's.
+var _ AuditLog = (*store.Store)(nil)
 
 // storeEvents is the size of the real audit log the pager is tested on.
 const storeEvents = 100_000
@@ -57,11 +61,11 @@ func wantSeqs(n int, q AuditQuery) []int64 {
 func TestAuditPagerOnTheRealStore(t *testing.T) {
 	s := auditStore(t, storeEvents)
 	ctx := context.Background()
-	fetch := func(f store.Filter) ([]store.Event, error) { return s.Events(ctx, f) }
+	fetch := func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return s.Events(ctx, f) }
 	for _, q := range []AuditQuery{
 		{},
-		{Kind: "mount.add", Session: "s0"},
-		{Group: "home", Session: "s3", Kind: "exec.end"},
+		{Kind: assistant.AuditMountAdd, Session: "s0"},
+		{Group: "home", Session: "s3", Kind: assistant.AuditExecEnd},
 	} {
 		t.Run(q.Group+"/"+q.Session+"/"+q.Kind, func(t *testing.T) {
 			t.Parallel()
@@ -117,8 +121,8 @@ func TestAuditPagerOnTheRealStore(t *testing.T) {
 func BenchmarkAuditPagerPage(b *testing.B) {
 	s := auditStore(b, storeEvents)
 	ctx := context.Background()
-	fetch := func(f store.Filter) ([]store.Event, error) { return s.Events(ctx, f) }
-	for _, q := range []AuditQuery{{}, {Kind: "mount.add", Session: "s0"}} {
+	fetch := func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return s.Events(ctx, f) }
+	for _, q := range []AuditQuery{{}, {Kind: assistant.AuditMountAdd, Session: "s0"}} {
 		b.Run("filter="+q.Session+q.Kind, func(b *testing.B) {
 			pages := 0
 			start := time.Now()

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // AuditView is the audit viewer: a filtered, paged list of the log's
@@ -45,7 +45,7 @@ type AuditView struct {
 // NewAuditView makes the audit viewer over the log; ctx bounds its reads.
 func NewAuditView(ctx context.Context, log AuditLog) *AuditView {
 	v := &AuditView{log: log, ctx: ctx, do: fyne.Do, later: fyne.Do, async: func(f func()) { go f() }}
-	v.pager = NewAuditPager(func(f store.Filter) ([]store.Event, error) { return log.Events(v.ctx, f) })
+	v.pager = NewAuditPager(func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return log.Events(v.ctx, f) })
 	v.Save = v.saveDialog
 	return v
 }

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // openAudit shows the audit viewer over log, 1000×600; refreshes the list
@@ -42,8 +42,8 @@ func openAudit(t *testing.T, log *fakeAudit) (*AuditView, fyne.Window, func()) {
 
 func TestAuditGolden(t *testing.T) {
 	log := &fakeAudit{n: 5}
-	log.VerifyFunc = func() (store.Report, error) {
-		return store.Report{Problem: store.ProblemEdited, FirstBad: 3, Reason: "event #3 no longer matches its hash: it was changed after it was written"}, nil
+	log.VerifyFunc = func() (assistant.AuditReport, error) {
+		return assistant.AuditReport{Problem: assistant.AuditEdited, FirstBad: 3, Reason: "event #3 no longer matches its hash: it was changed after it was written"}, nil
 	}
 	v, w, _ := openAudit(t, log)
 	v.list.Select(2)
@@ -54,17 +54,17 @@ func TestAuditGolden(t *testing.T) {
 func TestAuditVerify(t *testing.T) {
 	tests := []struct {
 		name string
-		r    store.Report
+		r    assistant.AuditReport
 		err  error
 		want string
 	}{
-		{"intact", store.Report{OK: true, Events: 5}, nil, "Intact — 5 events"},
-		{"broken", store.Report{Problem: store.ProblemDeleted, FirstBad: 4, Reason: "event #4 is missing"}, nil, "BROKEN at #4 (deleted): event #4 is missing"},
-		{"cannot read", store.Report{}, errors.New("disk I/O error"), "Could not verify: disk I/O error"},
+		{"intact", assistant.AuditReport{OK: true, Events: 5}, nil, "Intact — 5 events"},
+		{"broken", assistant.AuditReport{Problem: assistant.AuditDeleted, FirstBad: 4, Reason: "event #4 is missing"}, nil, "BROKEN at #4 (deleted): event #4 is missing"},
+		{"cannot read", assistant.AuditReport{}, errors.New("disk I/O error"), "Could not verify: disk I/O error"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			log := &fakeAudit{n: 5, VerifyFunc: func() (store.Report, error) { return tc.r, tc.err }}
+			log := &fakeAudit{n: 5, VerifyFunc: func() (assistant.AuditReport, error) { return tc.r, tc.err }}
 			v, w, _ := openAudit(t, log)
 			test.Tap(button(t, w, "Verify"))
 			if v.verify.Text != tc.want {
@@ -89,7 +89,7 @@ func TestAuditFilterNarrows(t *testing.T) {
 	}
 	for i := range v.pager.Len() {
 		ev, _ := v.pager.Row(i)
-		if ev.Group != "work" || ev.Kind != "mount.add" {
+		if ev.Group != "work" || ev.Kind != assistant.AuditMountAdd {
 			t.Errorf("row %d: got %s %s, want work mount.add", i, ev.Group, ev.Kind)
 		}
 	}
@@ -150,8 +150,8 @@ func TestAuditExport(t *testing.T) {
 
 func TestAuditKinds(t *testing.T) {
 	t.Parallel()
-	evs := []store.Event{{Kind: "exec.start"}, {Kind: "exec.end"}, {Kind: "mount.reject"}, {Kind: "exec.start"}, {Kind: "gate"}}
-	want := []string{"exec", "exec.end", "exec.start", "gate", "mount", "mount.reject"}
+	evs := []assistant.AuditEvent{{Kind: assistant.AuditExecStart}, {Kind: assistant.AuditExecEnd}, {Kind: assistant.AuditMountReject}, {Kind: assistant.AuditExecStart}, {Kind: "gate"}}
+	want := []string{"exec", assistant.AuditExecEnd, assistant.AuditExecStart, "gate", "mount", assistant.AuditMountReject}
 	if got := AuditKinds(evs); !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

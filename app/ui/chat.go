@@ -9,9 +9,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/llm"
 )
 
 // ChatView is the chat window's content: groups and their chats on the
@@ -57,8 +55,8 @@ type ChatView struct {
 	// (ActionResume, ActionBuild, ActionRetry); without it there is none.
 	OnBannerAction func(action string)
 	// Usage, when set, reads a chat's token usage for the header.
-	Usage func(ctx context.Context, session string) (llm.Usage, error)
-	usage map[string]llm.Usage // by session, refreshed on open and after each turn
+	Usage func(ctx context.Context, session string) (assistant.Usage, error)
+	usage map[string]assistant.Usage // by session, refreshed on open and after each turn
 
 	// Admin, when set, renames and deletes chats and makes, renames and
 	// deletes groups; without it those menus are empty.
@@ -92,7 +90,7 @@ func (v *ChatView) refreshUsage(session string) {
 		}
 		v.do(func() {
 			if v.usage == nil {
-				v.usage = map[string]llm.Usage{}
+				v.usage = map[string]assistant.Usage{}
 			}
 			v.usage[session] = u
 			if v.conv.Session == session {
@@ -108,7 +106,7 @@ func NewChatView(ctx context.Context, a Assistant) *ChatView {
 	v := &ChatView{asst: a, ctx: ctx, do: fyne.Do, work: func(f func()) { go f() },
 		sessions: map[string][]assistant.Session{}, chats: map[string]*Conversation{}}
 	v.conv = &Conversation{Gate: a.Gate()}
-	v.approvals.OnAsk = func(req agent.ApprovalRequest) {
+	v.approvals.OnAsk = func(req assistant.ApprovalRequest) {
 		input := string(req.Input)
 		v.do(func() { v.onAsk(req.CallID, input) })
 	}
@@ -373,7 +371,7 @@ func (v *ChatView) onRetry(id int64) {
 	v.send(text, nil)
 }
 
-func (v *ChatView) onAnswer(card *ToolCard, ans agent.Approval) {
+func (v *ChatView) onAnswer(card *ToolCard, ans assistant.Approval) {
 	v.approvals.Answer(card.CallID, ans)
 	card.Asking, card.Answer = false, ans.String()
 	v.render()

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // cardObject is a tool call as a compact card: a status icon, the call's
@@ -73,10 +73,10 @@ func (v *ChatView) approvalObject(card *ToolCard) fyne.CanvasObject {
 			box.Add(container.NewHBox(more))
 		}
 	}
-	allow := widget.NewButton("Allow once", func() { v.onAnswer(card, agent.AllowOnce) })
+	allow := widget.NewButton("Allow once", func() { v.onAnswer(card, assistant.AllowOnce) })
 	allow.Importance = widget.HighImportance
-	always := widget.NewButton(AlwaysLabel(card.Tool), func() { v.onAnswer(card, agent.AllowAlways) })
-	deny := widget.NewButton("Deny", func() { v.onAnswer(card, agent.Deny) })
+	always := widget.NewButton(AlwaysLabel(card.Tool), func() { v.onAnswer(card, assistant.AllowAlways) })
+	deny := widget.NewButton("Deny", func() { v.onAnswer(card, assistant.Deny) })
 	deny.Importance = widget.DangerImportance
 	ask := widget.NewLabel("The assistant wants to do this in the sandbox. Allow it?")
 	ask.Wrapping = fyne.TextWrapWord
@@ -103,7 +103,7 @@ func cardIcon(c ToolCard) fyne.Resource {
 		return theme.QuestionIcon()
 	case c.Running:
 		return theme.MediaPlayIcon()
-	case c.Answer == agent.Deny.String() || c.Cut != "" || c.ExitCode < 0 && !c.Past:
+	case c.Answer == assistant.Deny.String() || c.Cut != "" || c.ExitCode < 0 && !c.Past:
 		return theme.CancelIcon()
 	case c.IsError || c.Err != "" || c.ExitCode > 0:
 		return theme.ErrorIcon()
@@ -114,7 +114,7 @@ func cardIcon(c ToolCard) fyne.Resource {
 // ShownOutput is the output a card shows: what the call printed, but not
 // the words written for the model when the user denied or stopped it.
 func ShownOutput(c ToolCard) string {
-	if c.Answer == agent.Deny.String() || (c.Cut != "" && c.IsError) {
+	if c.Answer == assistant.Deny.String() || (c.Cut != "" && c.IsError) {
 		return ""
 	}
 	return c.Output
@@ -147,11 +147,11 @@ func DetailOf(tool, input string) CallDetail {
 	}
 	var d CallDetail
 	switch tool {
-	case "bash":
+	case assistant.ToolBash:
 		d = CallDetail{Label: "Command", Full: in.Command}
-	case "write_file":
+	case assistant.ToolWriteFile:
 		d = CallDetail{Label: fmt.Sprintf("Write %s (%d bytes)", in.Path, len(in.Content)), Full: in.Content}
-	case "edit_file":
+	case assistant.ToolEditFile:
 		label := "Change " + in.Path
 		if in.ReplaceAll {
 			label += " (every occurrence)"
@@ -191,11 +191,11 @@ func CardStatus(c ToolCard) string {
 	case c.Asking:
 		return "Waiting for your approval"
 	case c.Running:
-		if c.Answer != "" && c.Answer != agent.Deny.String() {
+		if c.Answer != "" && c.Answer != assistant.Deny.String() {
 			return "Running in the sandbox… (you chose " + c.Answer + ")"
 		}
 		return "Running in the sandbox…"
-	case c.Answer == agent.Deny.String():
+	case c.Answer == assistant.Deny.String():
 		return "You denied this — not run"
 	case c.Cut == CutByUser && c.IsError:
 		return "Stopped by you"

@@ -10,9 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/store"
 )
 
 // clickChat clicks a chat in the chat list.
@@ -32,12 +30,12 @@ func clickChat(t *testing.T, v *ChatView, id string) {
 // click on a chat opens it even right after Ctrl+N.
 func TestChatListSelection(t *testing.T) {
 	f := newFake()
-	f.SendFunc = func(req assistant.ChatRequest) (store.Message, error) {
+	f.SendFunc = func(req assistant.ChatRequest) (assistant.Message, error) {
 		if req.Session == "" {
 			f.sessions["work"] = append([]assistant.Session{{ID: "s2", Group: "work", Title: "New one"}}, f.sessions["work"]...)
-			return store.Message{ID: 5, Session: "s2"}, nil
+			return assistant.Message{ID: 5, Session: "s2"}, nil
 		}
-		return store.Message{ID: 6, Session: req.Session}, nil
+		return assistant.Message{ID: 6, Session: req.Session}, nil
 	}
 	v, _ := openChat(t, f)
 	clickChat(t, v, "s1")
@@ -71,10 +69,10 @@ func TestChatOffTheUIThread(t *testing.T) {
 	f := newFake()
 	release := make(chan struct{})
 	calls := make(chan struct{}, 1)
-	f.SendFunc = func(req assistant.ChatRequest) (store.Message, error) {
+	f.SendFunc = func(req assistant.ChatRequest) (assistant.Message, error) {
 		calls <- struct{}{}
 		<-release // a slow disk
-		return store.Message{ID: 3, Session: "s1"}, nil
+		return assistant.Message{ID: 3, Session: "s1"}, nil
 	}
 	v, _ := openChat(t, f)
 	v.Open(assistant.Session{ID: "s1", Group: "work"})
@@ -109,8 +107,8 @@ func TestChatOffTheUIThread(t *testing.T) {
 // place of the failed turn — one "You" bubble, no Retry left on it.
 func TestChatRetryReplacesTheTurn(t *testing.T) {
 	f := newFake()
-	f.SendFunc = func(req assistant.ChatRequest) (store.Message, error) {
-		return store.Message{ID: 8, Session: req.Session}, nil
+	f.SendFunc = func(req assistant.ChatRequest) (assistant.Message, error) {
+		return assistant.Message{ID: 8, Session: req.Session}, nil
 	}
 	v, w := openChat(t, f)
 	running(v, "c1")
@@ -132,11 +130,11 @@ func TestChatRetryReplacesTheTurn(t *testing.T) {
 func TestChatStreamRebuildsOneItem(t *testing.T) {
 	v, _ := openChat(t, newFake())
 	running(v, "c1",
-		agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"},
-		agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: 0, Output: "a\n"})
+		assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"},
+		assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", ExitCode: 0, Output: "a\n"})
 	before := v.list.Builds
 	for range 50 {
-		v.Handle(agentEv("s1", agent.Event{Kind: agent.EventText, Text: "token "}))
+		v.Handle(agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentText, Text: "token "}))
 	}
 	if got := v.list.Builds - before; got != 1 {
 		t.Errorf("50 tokens built %d item objects, want 1 (the answer, then updated in place)", got)
@@ -151,8 +149,8 @@ func TestChatStreamRebuildsOneItem(t *testing.T) {
 func TestChatLongLinesStayInside(t *testing.T) {
 	v, w := openChat(t, newFake())
 	long := "bash: " + strings.Repeat("x", 3000)
-	running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: long},
-		agent.Event{Kind: agent.EventApproval, Tool: "bash", CallID: "c1", Summary: long})
+	running(v, "c1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: long},
+		assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: "bash", CallID: "c1", Summary: long})
 	v.onAsk("c1", `{"command":"`+strings.Repeat("x", 3000)+`"}`)
 	v.onExpand(v.conv.Asking())
 	if got := w.Content().MinSize().Width; got > 700 {
@@ -183,14 +181,14 @@ func TestChatApprovalShowsWhatItApproves(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.tool, func(t *testing.T) {
 			v, w := openChat(t, newFake())
-			running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: tc.tool, CallID: "c1", Summary: tc.tool},
-				agent.Event{Kind: agent.EventApproval, Tool: tc.tool, CallID: "c1"})
+			running(v, "c1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: tc.tool, CallID: "c1", Summary: tc.tool},
+				assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: tc.tool, CallID: "c1"})
 			// The agent asks right after the approval event, on its goroutine.
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			queued := make(chan func(), 1)
 			v.do = func(fn func()) { queued <- fn }
-			go v.approvals.Ask(ctx, agent.ApprovalRequest{Tool: tc.tool, CallID: "c1", Input: []byte(tc.input)})
+			go v.approvals.Ask(ctx, assistant.ApprovalRequest{Tool: tc.tool, CallID: "c1", Input: []byte(tc.input)})
 			(<-queued)()
 			texts := shownTexts(w)
 			for _, want := range tc.want {

@@ -9,11 +9,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/assistant"
 )
 
-func output(callID, text string) agent.Event {
-	return agent.Event{Kind: agent.EventToolOutput, Tool: "bash", CallID: callID, Text: text}
+func output(callID, text string) assistant.AgentEvent {
+	return assistant.AgentEvent{Kind: assistant.AgentToolOutput, Tool: "bash", CallID: callID, Text: text}
 }
 
 // shownLabels is the text of every visible monospace label in the window.
@@ -32,7 +32,7 @@ func shownLabels(w fyne.Window) string {
 // card per piece) — and the call's end replaces it with the result.
 func TestChatOutputStreamsIntoCard(t *testing.T) {
 	v, w := openChat(t, newFake())
-	running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make test"})
+	running(v, "c1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make test"})
 	v.Handle(agentEv("s1", output("c1", "compiling…\n")))
 	if got := shownLabels(w); !strings.Contains(got, "compiling…") {
 		t.Fatalf("the card does not show the first output; it shows %q", got)
@@ -55,7 +55,7 @@ func TestChatOutputStreamsIntoCard(t *testing.T) {
 		t.Errorf("expanded, the running card shows %q, want all of its output", got)
 	}
 
-	v.Handle(agentEv("s1", agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: 0, Output: "PASS (the result)\n"}))
+	v.Handle(agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", ExitCode: 0, Output: "PASS (the result)\n"}))
 	card := v.conv.card("c1")
 	if card.Live != "" || card.Running {
 		t.Errorf("after the end: Live %q, Running %v; want the streamed output gone", card.Live, card.Running)
@@ -74,9 +74,9 @@ func TestChatOutputStreamsIntoCard(t *testing.T) {
 func TestChatOutputOfAnotherCall(t *testing.T) {
 	v, _ := openChat(t, newFake())
 	running(v, "c1",
-		agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"},
-		agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: 0, Output: "a\n"})
-	for _, ev := range []agent.Event{output("c1", "late\n"), output("nope", "x\n")} {
+		assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"},
+		assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", ExitCode: 0, Output: "a\n"})
+	for _, ev := range []assistant.AgentEvent{output("c1", "late\n"), output("nope", "x\n")} {
 		if v.conv.agent(ev) {
 			t.Errorf("%+v changed the conversation", ev)
 		}
@@ -126,7 +126,7 @@ func TestLiveKeepsTheTail(t *testing.T) {
 
 func TestChatRunningCardGolden(t *testing.T) {
 	v, w := openChat(t, newFake())
-	running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: go test ./..."})
+	running(v, "c1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: go test ./..."})
 	for i := range 12 {
 		v.Handle(agentEv("s1", output("c1", fmt.Sprintf("ok  \tgithub.com/x/y/pkg%02d\t0.%02ds\n", i, i))))
 	}

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/llm"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // EmptyTitle is what an empty chat says first.
@@ -61,7 +61,7 @@ func (v *ChatView) checkSetup() {
 	}
 	v.work(func() {
 		c, err := v.Setup.store.Load()
-		key, _, _ := v.Setup.store.Key(cmp.Or(c.Provider, llm.Anthropic))
+		key, _, _ := v.Setup.store.Key(cmp.Or(c.Provider, assistant.ProviderAnthropic))
 		v.do(func() {
 			v.setupOn = err == nil && SetupNeeded(c, key)
 			v.render()
@@ -225,5 +225,5 @@ func (v *ChatView) turnEndObject(it *Item) fyne.CanvasObject {
 // KeyProblem reports whether a failed turn's reason is a missing or
 // refused API key, which Settings fixes.
 func KeyProblem(reason string) bool {
-	return strings.Contains(reason, llm.ErrNoKey.Error()) || strings.Contains(reason, llm.ErrAuth.Error())
+	return strings.Contains(reason, assistant.ErrNoKey.Error()) || strings.Contains(reason, assistant.ErrAuth.Error())
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/berth-app/berth/app/llm"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,10 +16,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/docker"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden markup files in testdata/")
@@ -95,7 +91,7 @@ func button(t *testing.T, w fyne.Window, text string) *widget.Button {
 }
 
 // running puts a turn with a tool call in the open chat s1.
-func running(v *ChatView, callID string, events ...agent.Event) {
+func running(v *ChatView, callID string, events ...assistant.AgentEvent) {
 	v.Open(assistant.Session{ID: "s1", Group: "work", Title: "Fix the build"})
 	v.conv.Sent(7, "s1", "Run the tests")
 	v.Handle(assistant.Event{Kind: assistant.EventTurnStart, Session: "s1", MessageID: 7})
@@ -113,23 +109,23 @@ func TestChatGolden(t *testing.T) {
 		{"chat_empty.xml", openGate, func(*ChatView) {}},
 		{"chat_tool_card.xml", openGate, func(v *ChatView) {
 			running(v, "c1",
-				agent.Event{Kind: agent.EventText, Text: "I'll run the **tests** first."},
-				agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: go test ./..."},
-				agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: 1, Duration: 2300 * time.Millisecond,
+				assistant.AgentEvent{Kind: assistant.AgentText, Text: "I'll run the **tests** first."},
+				assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: go test ./..."},
+				assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", ExitCode: 1, Duration: 2300 * time.Millisecond,
 					Output: "--- FAIL: TestParse\n    parse_test.go:12: got 1, want 2\nFAIL\nFAIL\tgithub.com/x/y\t0.01s\nexit status 1\n"},
-				agent.Event{Kind: agent.EventText, Text: "One test fails:\n\n- `TestParse`"})
+				assistant.AgentEvent{Kind: assistant.AgentText, Text: "One test fails:\n\n- `TestParse`"})
 		}},
 		{"chat_approval.xml", openGate, func(v *ChatView) {
 			running(v, "c1",
-				agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"},
-				agent.Event{Kind: agent.EventApproval, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"})
+				assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"},
+				assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"})
 		}},
 		{"chat_gate_closed.xml", downGate, func(*ChatView) {}},
-		{"chat_paused.xml", assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"}, func(*ChatView) {}},
+		{"chat_paused.xml", assistant.GateState{Docker: assistant.DockerReady, Paused: "lunch", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`"}, func(*ChatView) {}},
 		{"chat_stopped.xml", openGate, func(v *ChatView) {
-			running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make -j8 " + strings.Repeat("target ", 60)})
+			running(v, "c1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make -j8 " + strings.Repeat("target ", 60)})
 			v.conv.Stopping(7)
-			v.Handle(agentEv("s1", agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
+			v.Handle(agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
 				Output: "interrupted: the user stopped the turn while this call ran; it was killed"}))
 			v.Handle(assistant.Event{Kind: assistant.EventTurnEnd, Session: "s1", MessageID: 7, Status: assistant.StatusInterrupted})
 		}},
@@ -148,9 +144,9 @@ func TestChatGolden(t *testing.T) {
 func TestChatEnterSends(t *testing.T) {
 	f := newFake()
 	var got []assistant.ChatRequest
-	f.SendFunc = func(req assistant.ChatRequest) (store.Message, error) {
+	f.SendFunc = func(req assistant.ChatRequest) (assistant.Message, error) {
 		got = append(got, req)
-		return store.Message{ID: 1, Session: "new-chat"}, nil
+		return assistant.Message{ID: 1, Session: "new-chat"}, nil
 	}
 	v, _ := openChat(t, f)
 	test.Type(v.input, "hello there")
@@ -175,7 +171,7 @@ func TestChatEnterSends(t *testing.T) {
 func TestChatShiftEnterAddsLine(t *testing.T) {
 	f := newFake()
 	sends := 0
-	f.SendFunc = func(assistant.ChatRequest) (store.Message, error) { sends++; return store.Message{}, nil }
+	f.SendFunc = func(assistant.ChatRequest) (assistant.Message, error) { sends++; return assistant.Message{}, nil }
 	v, _ := openChat(t, f)
 	test.Type(v.input, "one")
 	v.input.KeyDown(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
@@ -189,7 +185,9 @@ func TestChatShiftEnterAddsLine(t *testing.T) {
 
 func TestChatSendErrorKeepsText(t *testing.T) {
 	f := newFake()
-	f.SendFunc = func(assistant.ChatRequest) (store.Message, error) { return store.Message{}, errors.New("disk full") }
+	f.SendFunc = func(assistant.ChatRequest) (assistant.Message, error) {
+		return assistant.Message{}, errors.New("disk full")
+	}
 	v, _ := openChat(t, f)
 	test.Type(v.input, "keep me")
 	test.Tap(v.sendBtn)
@@ -202,7 +200,7 @@ func TestChatGateClosedDisablesInput(t *testing.T) {
 	f := newFake()
 	f.gate = downGate
 	sends := 0
-	f.SendFunc = func(assistant.ChatRequest) (store.Message, error) { sends++; return store.Message{}, nil }
+	f.SendFunc = func(assistant.ChatRequest) (assistant.Message, error) { sends++; return assistant.Message{}, nil }
 	v, _ := openChat(t, f)
 	if !v.input.Disabled() || !v.sendBtn.Disabled() {
 		t.Fatal("input enabled while Docker is down")
@@ -222,22 +220,22 @@ func TestChatGateClosedDisablesInput(t *testing.T) {
 func TestChatApprovalButtons(t *testing.T) {
 	tests := []struct {
 		button string
-		want   agent.Approval
+		want   assistant.Approval
 	}{
-		{"Allow once", agent.AllowOnce},
-		{AlwaysLabel("bash"), agent.AllowAlways},
-		{"Deny", agent.Deny},
+		{"Allow once", assistant.AllowOnce},
+		{AlwaysLabel("bash"), assistant.AllowAlways},
+		{"Deny", assistant.Deny},
 	}
 	for _, tc := range tests {
 		t.Run(tc.button, func(t *testing.T) {
 			v, w := openChat(t, newFake())
 			running(v, "c1",
-				agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"},
-				agent.Event{Kind: agent.EventApproval, Tool: "bash", CallID: "c1"})
+				assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"},
+				assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: "bash", CallID: "c1"})
 			test.Tap(button(t, w, tc.button))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			got, err := v.approvals.Ask(ctx, agent.ApprovalRequest{CallID: "c1"})
+			got, err := v.approvals.Ask(ctx, assistant.ApprovalRequest{CallID: "c1"})
 			if err != nil || got != tc.want {
 				t.Errorf("answer: got %v, %v; want %v", got, err, tc.want)
 			}
@@ -263,8 +261,8 @@ func TestChatStopCancels(t *testing.T) {
 		t.Error("Stop still shows after the turn ended")
 	}
 	f.CancelFunc = func(int64) error { return ErrCannotStop }
-	f.SendFunc = func(req assistant.ChatRequest) (store.Message, error) {
-		return store.Message{ID: 8, Session: req.Session}, nil
+	f.SendFunc = func(req assistant.ChatRequest) (assistant.Message, error) {
+		return assistant.Message{ID: 8, Session: req.Session}, nil
 	}
 	test.Tap(button(t, w, "Retry"))
 	if v.conv.Busy() != 8 {
@@ -288,7 +286,7 @@ func TestChatNewChatShortcut(t *testing.T) {
 
 func TestChatOpenHistory(t *testing.T) {
 	f := newFake()
-	f.messages = map[string][]store.Message{"s1": {
+	f.messages = map[string][]assistant.Message{"s1": {
 		{ID: 1, Role: "user", Content: "hi", Status: assistant.StatusDone},
 		{ID: 2, Role: "assistant", Content: `{"parts":[{"Kind":"text","Text":"Hello!"}]}`},
 	}}
@@ -325,8 +323,8 @@ func TestChatBannerActionAndUsage(t *testing.T) {
 	v, _ := openChat(t, f)
 	var got []string
 	v.OnBannerAction = func(a string) { got = append(got, a) }
-	v.Usage = func(context.Context, string) (llm.Usage, error) {
-		return llm.Usage{InputTokens: 1200, OutputTokens: 34}, nil
+	v.Usage = func(context.Context, string) (assistant.Usage, error) {
+		return assistant.Usage{InputTokens: 1200, OutputTokens: 34}, nil
 	}
 	v.Handle(assistant.Event{Kind: assistant.EventGate, Gate: &downGate})
 	var retry *widget.Button

@@ -9,19 +9,15 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/llm"
-	"github.com/berth-app/berth/app/mounts"
-	"github.com/berth-app/berth/app/store"
 )
 
 // fakeMounts is a MountService with func fields; nil ones return zero
 // values.
 type fakeMounts struct {
 	groups       []assistant.Group
-	mounts       map[string][]store.Mount
-	CheckFunc    func(group string, req mounts.Request) (assistant.MountCheck, error)
-	AddFunc      func(group string, req mounts.Request) (assistant.MountCheck, error)
+	mounts       map[string][]assistant.Mount
+	CheckFunc    func(group string, req assistant.MountRequest) (assistant.MountCheck, error)
+	AddFunc      func(group string, req assistant.MountRequest) (assistant.MountCheck, error)
 	RemoveFunc   func(group, name string) error
 	SetGroupFunc func(slug string, changes []string) (assistant.Group, error)
 }
@@ -46,18 +42,18 @@ func (f *fakeMounts) SetGroup(_ context.Context, slug string, changes []string) 
 	return f.SetGroupFunc(slug, changes)
 }
 
-func (f *fakeMounts) Mounts(_ context.Context, group string) ([]store.Mount, error) {
+func (f *fakeMounts) Mounts(_ context.Context, group string) ([]assistant.Mount, error) {
 	return f.mounts[group], nil
 }
 
-func (f *fakeMounts) CheckMount(_ context.Context, group string, req mounts.Request) (assistant.MountCheck, error) {
+func (f *fakeMounts) CheckMount(_ context.Context, group string, req assistant.MountRequest) (assistant.MountCheck, error) {
 	if f.CheckFunc == nil {
 		return assistant.MountCheck{}, nil
 	}
 	return f.CheckFunc(group, req)
 }
 
-func (f *fakeMounts) AddMount(_ context.Context, group string, req mounts.Request) (assistant.MountCheck, error) {
+func (f *fakeMounts) AddMount(_ context.Context, group string, req assistant.MountRequest) (assistant.MountCheck, error) {
 	if f.AddFunc == nil {
 		return assistant.MountCheck{}, nil
 	}
@@ -76,36 +72,36 @@ func (f *fakeMounts) RemoveMount(_ context.Context, group, name string) error {
 // kind cycles exec.start, exec.end, mount.add, the session is s0…s4.
 type fakeAudit struct {
 	n          int64
-	VerifyFunc func() (store.Report, error)
+	VerifyFunc func() (assistant.AuditReport, error)
 	ExportFunc func(w io.Writer, format string) error
 	queries    int
 }
 
 var _ AuditLog = (*fakeAudit)(nil)
 
-var auditKinds = []string{"exec.start", "exec.end", "mount.add"}
+var auditKinds = []string{assistant.AuditExecStart, assistant.AuditExecEnd, assistant.AuditMountAdd}
 
-func auditEvent(seq int64) store.Event {
-	return store.Event{Seq: seq, Time: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq) * time.Second),
+func auditEvent(seq int64) assistant.AuditEvent {
+	return assistant.AuditEvent{Seq: seq, Time: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq) * time.Second),
 		Group: []string{"home", "work"}[seq%2], Session: fmt.Sprintf("s%d", seq%5), Kind: auditKinds[seq%3],
-		Actor: store.ActorAgent, Summary: fmt.Sprintf("event %d", seq), Detail: json.RawMessage(fmt.Sprintf(`{"n":%d}`, seq)),
+		Actor: assistant.ActorAgent, Summary: fmt.Sprintf("event %d", seq), Detail: json.RawMessage(fmt.Sprintf(`{"n":%d}`, seq)),
 		PrevHash: fmt.Sprintf("%064x", seq-1), Hash: fmt.Sprintf("%064x", seq)}
 }
 
-func matches(ev store.Event, f store.Filter) bool {
+func matches(ev assistant.AuditEvent, f assistant.AuditFilter) bool {
 	k := strings.TrimSuffix(f.Kind, ".*")
 	return (f.Group == "" || ev.Group == f.Group) && (f.Session == "" || ev.Session == f.Session) &&
 		(k == "" || ev.Kind == k || strings.HasPrefix(ev.Kind, k+"."))
 }
 
-func (a *fakeAudit) Events(_ context.Context, f store.Filter) ([]store.Event, error) {
+func (a *fakeAudit) Events(_ context.Context, f assistant.AuditFilter) ([]assistant.AuditEvent, error) {
 	a.queries++
-	var out []store.Event
+	var out []assistant.AuditEvent
 	full := func() bool { return f.Limit > 0 && len(out) >= f.Limit }
 	if f.Newest {
 		for s := a.n; s > f.Since && !full(); s-- {
 			if ev := auditEvent(s); matches(ev, f) {
-				out = append([]store.Event{ev}, out...)
+				out = append([]assistant.AuditEvent{ev}, out...)
 			}
 		}
 		return out, nil
@@ -118,9 +114,9 @@ func (a *fakeAudit) Events(_ context.Context, f store.Filter) ([]store.Event, er
 	return out, nil
 }
 
-func (a *fakeAudit) Verify(context.Context) (store.Report, error) {
+func (a *fakeAudit) Verify(context.Context) (assistant.AuditReport, error) {
 	if a.VerifyFunc == nil {
-		return store.Report{OK: true, Events: a.n, HeadSeq: a.n}, nil
+		return assistant.AuditReport{OK: true, Events: a.n, HeadSeq: a.n}, nil
 	}
 	return a.VerifyFunc()
 }
@@ -134,27 +130,27 @@ func (a *fakeAudit) Export(_ context.Context, w io.Writer, format string) error 
 
 // fakeSettings is a SettingsStore in memory; it remembers what was saved.
 type fakeSettings struct {
-	cfg        config.Config
+	cfg        assistant.Settings
 	keys       map[string]string
-	saved      []config.Config
+	saved      []assistant.Settings
 	SetKeyFunc func(provider, key string) error
 }
 
 var _ SettingsStore = (*fakeSettings)(nil)
 
-func (s *fakeSettings) Load() (config.Config, error) { return s.cfg, nil }
+func (s *fakeSettings) Load() (assistant.Settings, error) { return s.cfg, nil }
 
-func (s *fakeSettings) Save(c config.Config) error {
+func (s *fakeSettings) Save(c assistant.Settings) error {
 	s.saved = append(s.saved, c)
 	s.cfg = c
 	return nil
 }
 
-func (s *fakeSettings) Key(provider string) (string, llm.KeySource, error) {
+func (s *fakeSettings) Key(provider string) (string, assistant.KeySource, error) {
 	if k := s.keys[provider]; k != "" {
-		return k, llm.SourceKeyring, nil
+		return k, assistant.KeyFromKeyring, nil
 	}
-	return "", llm.SourceNone, llm.ErrNoKey
+	return "", assistant.KeyNotFound, assistant.ErrNoKey
 }
 
 func (s *fakeSettings) SetKey(provider, key string) error {

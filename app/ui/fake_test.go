@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/store"
 )
 
 // fakeAssistant is an Assistant with one func field per method; nil
@@ -13,9 +12,9 @@ type fakeAssistant struct {
 	gate         assistant.GateState
 	groups       []assistant.Group
 	sessions     map[string][]assistant.Session
-	messages     map[string][]store.Message
+	messages     map[string][]assistant.Message
 	events       chan assistant.Event
-	SendFunc     func(req assistant.ChatRequest) (store.Message, error)
+	SendFunc     func(req assistant.ChatRequest) (assistant.Message, error)
 	CancelFunc   func(id int64) error
 	PauseFunc    func(reason string) error
 	ResumeFunc   func() error
@@ -41,13 +40,13 @@ func (f *fakeAssistant) Sessions(_ context.Context, g string) ([]assistant.Sessi
 	return f.sessions[g], nil
 }
 
-func (f *fakeAssistant) Messages(_ context.Context, s string) ([]store.Message, error) {
+func (f *fakeAssistant) Messages(_ context.Context, s string) ([]assistant.Message, error) {
 	return f.messages[s], nil
 }
 
-func (f *fakeAssistant) Send(_ context.Context, req assistant.ChatRequest) (store.Message, error) {
+func (f *fakeAssistant) Send(_ context.Context, req assistant.ChatRequest) (assistant.Message, error) {
 	if f.SendFunc == nil {
-		return store.Message{}, nil
+		return assistant.Message{}, nil
 	}
 	return f.SendFunc(req)
 }

@@ -5,21 +5,13 @@ import (
 	"strings"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/llm"
-	"github.com/berth-app/berth/app/store"
 )
-
-// storedParts is how the assistant stores model and tool messages: JSON
-// parts (see assistant's encodeMessage).
-type storedParts struct {
-	Parts []llm.Part `json:"parts"`
-}
 
 // HistoryItems turns a chat's stored messages into conversation items:
 // user messages with their status, assistant text, and a card per tool call
 // with its result. Checkpoints of a compacted history are skipped; messages
 // that cannot be read become a notice.
-func HistoryItems(msgs []store.Message) []Item {
+func HistoryItems(msgs []assistant.Message) []Item {
 	var items []Item
 	cards := map[string]*ToolCard{}
 	turn := -1 // the index of the current turn's user item
@@ -34,7 +26,7 @@ func HistoryItems(msgs []store.Message) []Item {
 	}
 	for _, m := range msgs {
 		switch m.Role {
-		case "user":
+		case assistant.RoleUser:
 			endTurn()
 			// A turn sent again with Retry replaces the one it retried.
 			if turn >= 0 && items[turn].Text == m.Content && (items[turn].Status == assistant.StatusInterrupted || items[turn].Status == assistant.StatusFailed) {
@@ -46,23 +38,23 @@ func HistoryItems(msgs []store.Message) []Item {
 			}
 			turn = len(items)
 			items = append(items, it)
-		case "assistant", "tool":
-			var sp storedParts
-			if err := json.Unmarshal([]byte(m.Content), &sp); err != nil {
+		case assistant.RoleAssistant, assistant.RoleTool:
+			parts, err := assistant.MessageParts(m)
+			if err != nil {
 				items = append(items, Item{Kind: ItemNotice, Text: "A stored message could not be read."})
 				continue
 			}
-			for _, p := range sp.Parts {
+			for _, p := range parts {
 				switch p.Kind {
-				case llm.PartText:
+				case assistant.PartText:
 					if strings.TrimSpace(p.Text) != "" {
 						items = append(items, Item{Kind: ItemAssistant, Text: p.Text})
 					}
-				case llm.PartToolUse:
+				case assistant.PartToolUse:
 					card := &ToolCard{CallID: p.ToolUseID, Tool: p.ToolName, Summary: CallSummary(p.ToolName, p.Input), Input: string(p.Input), ExitCode: -1, Past: true}
 					cards[p.ToolUseID] = card
 					items = append(items, Item{Kind: ItemTool, Card: card})
-				case llm.PartToolResult:
+				case assistant.PartToolResult:
 					if card := cards[p.ToolUseID]; card != nil {
 						card.Output, card.IsError = preview(p.Text), p.IsError
 					}

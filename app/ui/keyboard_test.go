@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
 )
 
@@ -44,8 +43,8 @@ func TestFilterChats(t *testing.T) {
 // reaches Send, the approval's three buttons and the chat list.
 func TestChatTabOrder(t *testing.T) {
 	v, w := openChat(t, newFake())
-	running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"},
-		agent.Event{Kind: agent.EventApproval, Tool: "bash", CallID: "c1"})
+	running(v, "c1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"},
+		assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: "bash", CallID: "c1"})
 	if v.input.AcceptsTab() {
 		t.Fatal("the message box takes Tab as text")
 	}

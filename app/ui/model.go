@@ -5,9 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/llm"
 )
 
 // ItemKind is what one entry of a conversation is.
@@ -156,7 +154,7 @@ func (c *Conversation) Apply(ev assistant.Event) bool {
 		}
 		c.Gate = *ev.Gate
 		if !c.Gate.Open && c.Gate.Paused == "" {
-			if r, _ := c.Gate.Reason(); r != "" {
+			if r := c.Gate.Reason; r != "" {
 				c.cutRunning("Docker went down: " + r)
 			} else {
 				c.cutRunning("Docker went down")
@@ -229,32 +227,32 @@ func (c *Conversation) card(callID string) *ToolCard {
 	return nil
 }
 
-func (c *Conversation) agent(ev agent.Event) bool {
+func (c *Conversation) agent(ev assistant.AgentEvent) bool {
 	switch ev.Kind {
-	case agent.EventText:
+	case assistant.AgentText:
 		if n := len(c.Items); n > 0 && c.Items[n-1].Kind == ItemAssistant && c.Items[n-1].Streaming {
 			c.Items[n-1].Text += ev.Text
 			return true
 		}
 		c.stopStreaming()
 		c.Items = append(c.Items, Item{Kind: ItemAssistant, Text: ev.Text, Streaming: true})
-	case agent.EventToolStart:
+	case assistant.AgentToolStart:
 		c.stopStreaming()
 		c.dropProgress(ev.CallID)
 		c.Items = append(c.Items, Item{Kind: ItemTool, Card: &ToolCard{CallID: ev.CallID, Tool: ev.Tool, Summary: ev.Summary, Running: true, ExitCode: -1}})
-	case agent.EventApproval:
+	case assistant.AgentApproval:
 		card := c.card(ev.CallID)
 		if card == nil {
 			return false
 		}
 		card.Asking = true
-	case agent.EventApprovalAnswer:
+	case assistant.AgentApprovalAnswer:
 		card := c.card(ev.CallID)
 		if card == nil {
 			return false
 		}
 		card.Asking, card.Answer = false, ev.Approval.String()
-	case agent.EventToolEnd:
+	case assistant.AgentToolEnd:
 		card := c.card(ev.CallID)
 		if card == nil {
 			return false
@@ -265,27 +263,27 @@ func (c *Conversation) agent(ev agent.Event) bool {
 		card.Running, card.Asking = false, false
 		card.ExitCode, card.Duration, card.Output, card.IsError = ev.ExitCode, ev.Duration, ev.Output, ev.IsError
 		card.Live, card.LiveCut = "", false // the result replaces what streamed
-	case agent.EventToolOutput:
+	case assistant.AgentToolOutput:
 		card := c.card(ev.CallID)
 		if card == nil || !card.Running || ev.Text == "" {
 			return false
 		}
 		card.addLive(ev.Text)
-	case agent.EventSandboxError:
+	case assistant.AgentSandboxError:
 		card := c.card(ev.CallID)
 		if card == nil || ev.Err == nil {
 			return false
 		}
 		card.Err = ev.Err.Error()
-	case agent.EventRetry:
+	case assistant.AgentRetry:
 		msg := "The model provider failed"
 		if ev.Err != nil {
 			msg += " (" + ev.Err.Error() + ")"
 		}
 		c.Items = append(c.Items, Item{Kind: ItemNotice, Text: fmt.Sprintf("%s; retrying in %s (attempt %d).", msg, ev.Wait.Round(time.Second), ev.Attempt)})
-	case agent.EventCompacted, agent.EventNotice:
+	case assistant.AgentCompacted, assistant.AgentNotice:
 		c.Items = append(c.Items, Item{Kind: ItemNotice, Text: ev.Text})
-	case agent.EventToolProgress:
+	case assistant.AgentToolProgress:
 		// A local model may spend minutes writing one call's arguments,
 		// which are not shown: say that it is working, in one line.
 		text := fmt.Sprintf("Writing a tool call (%s)… %s", ev.Tool, sizeText(int64(ev.Bytes)))
@@ -331,7 +329,7 @@ func (c *Conversation) end(ev assistant.Event) bool {
 	switch ev.Status {
 	case assistant.StatusInterrupted:
 		note = "Interrupted — the partial answer is kept."
-		switch r, _ := c.Gate.Reason(); {
+		switch r := c.Gate.Reason; {
 		case c.stopping[ev.MessageID]:
 			note = "Stopped by you — the partial answer is kept."
 		case !c.Gate.Open && c.Gate.Paused == "" && r != "":
@@ -353,9 +351,9 @@ func (c *Conversation) end(ev assistant.Event) bool {
 // where the desktop app fixes it, not to a terminal command.
 func failedNote(reason string) string {
 	switch {
-	case strings.Contains(reason, llm.ErrNoKey.Error()):
+	case strings.Contains(reason, assistant.ErrNoKey.Error()):
 		return "Failed: no API key for the model provider — paste one in Settings."
-	case strings.Contains(reason, llm.ErrAuth.Error()):
+	case strings.Contains(reason, assistant.ErrAuth.Error()):
 		return "Failed: the API key was refused — paste a new one in Settings."
 	}
 	return "Failed: " + PlainHint(reason)

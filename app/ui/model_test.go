@@ -7,18 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/docker"
 )
 
 var (
-	openGate = assistant.GateState{Open: true, Docker: docker.Status{State: docker.Ready}}
-	downGate = assistant.GateState{Docker: docker.Status{State: docker.Down, Reason: "cannot connect to the Docker daemon", Hint: "start Docker: `sudo systemctl start docker`"}}
+	openGate = assistant.GateState{Open: true, Docker: assistant.DockerReady}
+	downGate = assistant.GateState{Docker: assistant.DockerDown, Reason: "cannot connect to the Docker daemon", Hint: "start Docker: `sudo systemctl start docker`"}
 )
 
-func agentEv(session string, ev agent.Event) assistant.Event {
+func agentEv(session string, ev assistant.AgentEvent) assistant.Event {
 	return assistant.Event{Kind: assistant.EventAgent, Session: session, MessageID: 1, Agent: &ev}
 }
 
@@ -89,17 +86,17 @@ func TestConversationApply(t *testing.T) {
 		{
 			name: "streaming text",
 			events: []assistant.Event{{Kind: assistant.EventTurnStart, Session: s, MessageID: 1},
-				agentEv(s, agent.Event{Kind: agent.EventText, Text: "Hel"}), agentEv(s, agent.Event{Kind: agent.EventText, Text: "lo!"})},
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentText, Text: "Hel"}), agentEv(s, assistant.AgentEvent{Kind: assistant.AgentText, Text: "lo!"})},
 			want: []string{"user hello [running] ", "assistant Hello! …"},
 			busy: 1, input: true,
 		},
 		{
 			name: "tool call ends, text resumes in a new item",
 			events: []assistant.Event{{Kind: assistant.EventTurnStart, Session: s, MessageID: 1},
-				agentEv(s, agent.Event{Kind: agent.EventText, Text: "Let me look."}),
-				agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"}),
-				agentEv(s, agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: 0, Duration: 1234 * time.Millisecond, Output: "a\nb\n"}),
-				agentEv(s, agent.Event{Kind: agent.EventText, Text: "Two files."}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentText, Text: "Let me look."}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", ExitCode: 0, Duration: 1234 * time.Millisecond, Output: "a\nb\n"}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentText, Text: "Two files."}),
 				{Kind: assistant.EventTurnEnd, Session: s, MessageID: 1, Status: assistant.StatusDone}},
 			want:  []string{"user hello [done] ", "assistant Let me look.", "tool bash: ls: exit 0 · 1.2s", "assistant Two files."},
 			input: true,
@@ -107,27 +104,27 @@ func TestConversationApply(t *testing.T) {
 		{
 			name: "approval asked",
 			events: []assistant.Event{{Kind: assistant.EventTurnStart, Session: s, MessageID: 1},
-				agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"}),
-				agentEv(s, agent.Event{Kind: agent.EventApproval, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"})},
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"})},
 			want: []string{"user hello [running] ", "tool bash: rm -rf build: Waiting for your approval"},
 			busy: 1, asking: true, input: true,
 		},
 		{
 			name: "approval denied",
 			events: []assistant.Event{{Kind: assistant.EventTurnStart, Session: s, MessageID: 1},
-				agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"}),
-				agentEv(s, agent.Event{Kind: agent.EventApproval, CallID: "c1"}),
-				agentEv(s, agent.Event{Kind: agent.EventApprovalAnswer, CallID: "c1", Approval: agent.Deny}),
-				agentEv(s, agent.Event{Kind: agent.EventToolEnd, CallID: "c1", ExitCode: -1, IsError: true})},
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: rm -rf build"}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentApproval, CallID: "c1"}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentApprovalAnswer, CallID: "c1", Approval: assistant.Deny}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolEnd, CallID: "c1", ExitCode: -1, IsError: true})},
 			want: []string{"user hello [running] ", "tool bash: rm -rf build: You denied this — not run"},
 			busy: 1, input: true,
 		},
 		{
 			name: "gate closes mid-turn: interrupted with the reason, input off",
 			events: []assistant.Event{{Kind: assistant.EventTurnStart, Session: s, MessageID: 1},
-				agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"}),
 				{Kind: assistant.EventGate, Gate: &downGate},
-				agentEv(s, agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
 					Output: "interrupted: the user stopped the turn while this call ran; it was killed"}),
 				{Kind: assistant.EventTurnEnd, Session: s, MessageID: 1, Status: assistant.StatusInterrupted}},
 			want: []string{"user hello [interrupted] ", "tool bash: make: Cut short — Docker went down: cannot connect to the Docker daemon",
@@ -142,29 +139,29 @@ func TestConversationApply(t *testing.T) {
 		},
 		{
 			name: "retries and compaction are notices",
-			events: []assistant.Event{agentEv(s, agent.Event{Kind: agent.EventRetry, Err: errors.New("overloaded"), Attempt: 2, Wait: 2 * time.Second}),
-				agentEv(s, agent.Event{Kind: agent.EventCompacted, Text: "The conversation was shortened."})},
+			events: []assistant.Event{agentEv(s, assistant.AgentEvent{Kind: assistant.AgentRetry, Err: errors.New("overloaded"), Attempt: 2, Wait: 2 * time.Second}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentCompacted, Text: "The conversation was shortened."})},
 			want: []string{"user hello [pending] ", "notice The model provider failed (overloaded); retrying in 2s (attempt 2).", "notice The conversation was shortened."},
 			busy: 1, input: true,
 		},
 		{
 			name: "a tool call being written shows one line that grows, gone when the call starts",
-			events: []assistant.Event{agentEv(s, agent.Event{Kind: agent.EventToolProgress, Tool: "write_file", CallID: "c1", Bytes: 512}),
-				agentEv(s, agent.Event{Kind: agent.EventToolProgress, Tool: "write_file", CallID: "c1", Bytes: 2150})},
+			events: []assistant.Event{agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolProgress, Tool: "write_file", CallID: "c1", Bytes: 512}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolProgress, Tool: "write_file", CallID: "c1", Bytes: 2150})},
 			want: []string{"user hello [pending] ", "notice Writing a tool call (write_file)… 2.1 KB"},
 			busy: 1, input: true,
 		},
 		{
 			name: "the progress line gives way to the card; a cut reply is a notice",
-			events: []assistant.Event{agentEv(s, agent.Event{Kind: agent.EventToolProgress, Tool: "bash", CallID: "c1", Bytes: 600}),
-				agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"}),
-				agentEv(s, agent.Event{Kind: agent.EventNotice, Text: "The reply was cut at the output limit."})},
+			events: []assistant.Event{agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolProgress, Tool: "bash", CallID: "c1", Bytes: 600}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"}),
+				agentEv(s, assistant.AgentEvent{Kind: assistant.AgentNotice, Text: "The reply was cut at the output limit."})},
 			want: []string{"user hello [pending] ", "tool bash: ls: Running in the sandbox…", "notice The reply was cut at the output limit."},
 			busy: 1, input: true,
 		},
 		{
 			name:     "another chat's events are ignored",
-			events:   []assistant.Event{{Kind: assistant.EventTurnStart, Session: "other", MessageID: 9}, agentEv("other", agent.Event{Kind: agent.EventText, Text: "x"})},
+			events:   []assistant.Event{{Kind: assistant.EventTurnStart, Session: "other", MessageID: 9}, agentEv("other", assistant.AgentEvent{Kind: assistant.AgentText, Text: "x"})},
 			want:     []string{"user hello [pending] "},
 			busy:     1,
 			input:    true,
@@ -209,19 +206,19 @@ func TestBannerFor(t *testing.T) {
 		{"open", openGate, Banner{}},
 		{"docker down", downGate, Banner{Show: true, Title: "Docker is not running — the assistant is blocked",
 			Reason: "cannot connect to the Docker daemon", Hint: "start Docker: `sudo systemctl start docker`", Action: ActionRetry, Typing: typingOffDocker}},
-		{"down without a hint", assistant.GateState{Docker: docker.Status{State: docker.Down, Reason: "daemon gone"}},
+		{"down without a hint", assistant.GateState{Docker: assistant.DockerDown, Reason: "daemon gone"},
 			Banner{Show: true, Title: "Docker is not running — the assistant is blocked", Reason: "daemon gone",
 				Hint: "Start Docker; waiting messages run as soon as it is ready.", Action: ActionRetry, Typing: typingOffDocker}},
-		{"misconfigured", assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Reason: "image missing", Hint: "make image"}},
+		{"misconfigured", assistant.GateState{Docker: assistant.DockerMisconfigured, Reason: "image missing", Hint: "make image"},
 			Banner{Show: true, Title: "Docker needs attention — the assistant is blocked", Reason: "image missing", Hint: "make image", Action: ActionRetry, Typing: typingOffDocker}},
-		{"sandbox image missing", assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Image: "berth-sandbox:latest",
-			Reason: "sandbox image berth-sandbox:latest is missing", Hint: "run `make image` or click Build"}},
+		{"sandbox image missing", assistant.GateState{Docker: assistant.DockerMisconfigured, Image: "berth-sandbox:latest",
+			Reason: "sandbox image berth-sandbox:latest is missing", Hint: "run `make image` or click Build"},
 			Banner{Show: true, Title: "Docker needs attention — the assistant is blocked", Reason: "sandbox image berth-sandbox:latest is missing",
 				Hint: "run `make image` or click Build", Action: ActionBuild, Typing: typingOffDocker}},
-		{"paused", assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"},
+		{"paused", assistant.GateState{Docker: assistant.DockerReady, Paused: "lunch", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`"},
 			Banner{Show: true, Kind: BannerPaused, Title: "Paused by you", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`",
 				Action: ActionResume, Typing: typingOffPaused}},
-		{"checking", assistant.GateState{Docker: docker.Status{State: docker.Checking, Reason: "checking Docker…"}},
+		{"checking", assistant.GateState{Docker: assistant.DockerChecking, Reason: "checking Docker…"},
 			Banner{Show: true, Kind: BannerChecking, Title: "Checking Docker…", Typing: typingOffDocker}},
 	}
 	for _, tc := range tests {
@@ -266,7 +263,7 @@ func TestCardStatus(t *testing.T) {
 
 func TestHistoryItems(t *testing.T) {
 	t.Parallel()
-	msgs := []store.Message{
+	msgs := []assistant.Message{
 		{ID: 1, Role: "user", Content: "list the files", Status: assistant.StatusDone},
 		{ID: 2, Role: "assistant", Content: `{"parts":[{"Kind":"text","Text":"Sure."},{"Kind":"tool_use","ToolUseID":"c1","ToolName":"bash","Input":{"command":"ls -la"}}]}`},
 		{ID: 3, Role: "tool", Content: `{"parts":[{"Kind":"tool_result","ToolUseID":"c1","Text":"a\nb"}]}`},
@@ -289,7 +286,7 @@ func TestHistoryItems(t *testing.T) {
 // history too, the failed turn it retried.
 func TestHistoryRetried(t *testing.T) {
 	t.Parallel()
-	msgs := []store.Message{
+	msgs := []assistant.Message{
 		{ID: 1, Role: "user", Content: "deploy", Status: assistant.StatusFailed},
 		{ID: 2, Role: "user", Content: "deploy", Status: assistant.StatusDone},
 		{ID: 3, Role: "assistant", Content: `{"parts":[{"Kind":"text","Text":"Deployed."}]}`},
@@ -311,9 +308,9 @@ func TestConversationStopAndRetry(t *testing.T) {
 	c := &Conversation{Group: "work", Gate: openGate}
 	c.Sent(1, s, "build it")
 	c.Apply(assistant.Event{Kind: assistant.EventTurnStart, Session: s, MessageID: 1})
-	c.Apply(agentEv(s, agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"}))
+	c.Apply(agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"}))
 	c.Stopping(1)
-	c.Apply(agentEv(s, agent.Event{Kind: agent.EventToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
+	c.Apply(agentEv(s, assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", ExitCode: -1, IsError: true,
 		Output: "interrupted: the user stopped the turn while this call ran; it was killed"}))
 	c.Apply(assistant.Event{Kind: assistant.EventTurnEnd, Session: s, MessageID: 1, Status: assistant.StatusInterrupted})
 	want := []string{"user build it [interrupted] ", "tool bash: make: Stopped by you", "end Stopped by you — the partial answer is kept. [retry]"}
@@ -358,24 +355,24 @@ func TestApprovals(t *testing.T) {
 	t.Run("answer after ask", func(t *testing.T) {
 		t.Parallel()
 		var a Approvals
-		got := make(chan agent.Approval)
+		got := make(chan assistant.Approval)
 		go func() {
-			ans, _ := a.Ask(context.Background(), agent.ApprovalRequest{CallID: "c1"})
+			ans, _ := a.Ask(context.Background(), assistant.ApprovalRequest{CallID: "c1"})
 			got <- ans
 		}()
-		a.Answer("c1", agent.AllowAlways)
-		if ans := <-got; ans != agent.AllowAlways {
-			t.Errorf("got %v, want %v", ans, agent.AllowAlways)
+		a.Answer("c1", assistant.AllowAlways)
+		if ans := <-got; ans != assistant.AllowAlways {
+			t.Errorf("got %v, want %v", ans, assistant.AllowAlways)
 		}
 	})
 	t.Run("answer before ask", func(t *testing.T) {
 		t.Parallel()
 		var a Approvals
-		a.Answer("c1", agent.AllowOnce)
-		a.Answer("c1", agent.Deny) // ignored
-		ans, err := a.Ask(context.Background(), agent.ApprovalRequest{CallID: "c1"})
-		if ans != agent.AllowOnce || err != nil {
-			t.Errorf("got %v, %v; want %v, nil", ans, err, agent.AllowOnce)
+		a.Answer("c1", assistant.AllowOnce)
+		a.Answer("c1", assistant.Deny) // ignored
+		ans, err := a.Ask(context.Background(), assistant.ApprovalRequest{CallID: "c1"})
+		if ans != assistant.AllowOnce || err != nil {
+			t.Errorf("got %v, %v; want %v, nil", ans, err, assistant.AllowOnce)
 		}
 	})
 	t.Run("stopped turn", func(t *testing.T) {
@@ -383,8 +380,8 @@ func TestApprovals(t *testing.T) {
 		var a Approvals
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		ans, err := a.Ask(ctx, agent.ApprovalRequest{CallID: "c1"})
-		if ans != agent.Deny || !errors.Is(err, context.Canceled) {
+		ans, err := a.Ask(ctx, assistant.ApprovalRequest{CallID: "c1"})
+		if ans != assistant.Deny || !errors.Is(err, context.Canceled) {
 			t.Errorf("got %v, %v; want deny, context.Canceled", ans, err)
 		}
 	})

@@ -9,10 +9,6 @@ import (
 	"strings"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/disk"
-	"github.com/berth-app/berth/app/mounts"
-	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/docker/workspace"
 )
 
 // NoMountsText is what the mount picker says for a group without mounts.
@@ -43,10 +39,10 @@ type MountRow struct {
 
 // MountRows turns a group's stored mounts into rows; stat says whether a
 // folder is still there (os.Stat in the app).
-func MountRows(ms []store.Mount, stat func(string) error) []MountRow {
+func MountRows(ms []assistant.Mount, stat func(string) error) []MountRow {
 	rows := make([]MountRow, 0, len(ms))
 	for _, m := range ms {
-		r := MountRow{Name: m.Name, Host: m.HostPath, Container: mounts.ContainerRoot + "/" + m.Name,
+		r := MountRow{Name: m.Name, Host: m.HostPath, Container: assistant.ContainerExtraDir + "/" + m.Name,
 			Mode: ModeReadOnly, Masked: len(m.Masks), Status: "OK"}
 		if !m.ReadOnly {
 			r.Mode = ModeReadWrite
@@ -148,8 +144,8 @@ func reasonInWords(reason string) string {
 }
 
 // Request is the mount request to check or add.
-func (s CheckState) Request() mounts.Request {
-	return mounts.Request{HostPath: s.Path, Name: s.Name, Write: s.Write}
+func (s CheckState) Request() assistant.MountRequest {
+	return assistant.MountRequest{HostPath: s.Path, Name: s.Name, Write: s.Write}
 }
 
 func plural(n int, one, many string) string {
@@ -176,16 +172,16 @@ func thousands(n int64) string {
 }
 
 // FolderUsageText is the mount picker's line about the group folder.
-func FolderUsageText(u disk.FolderUsage, err error) string {
+func FolderUsageText(u assistant.FolderUsage, err error) string {
 	if err != nil {
-		return "The group's own folder (" + workspace.GroupDir + ", read-write): its size could not be measured: " + err.Error()
+		return "The group's own folder (" + assistant.ContainerGroupDir + ", read-write): its size could not be measured: " + err.Error()
 	}
 	more := ""
 	if !u.Complete {
 		more = " or more"
 	}
 	return fmt.Sprintf("The group's own folder (%s, read-write): %d files%s in %d folders, %s.",
-		workspace.GroupDir, u.Files, more, u.Folders, sizeText(int64(u.Bytes)))
+		assistant.ContainerGroupDir, u.Files, more, u.Folders, sizeText(int64(u.Bytes)))
 }
 
 // sizeText is a byte count for people: "512 B", "1.5 KB", "12.3 MB".

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/mounts"
-	"github.com/berth-app/berth/app/store"
 )
 
 func TestMountRows(t *testing.T) {
@@ -21,7 +19,7 @@ func TestMountRows(t *testing.T) {
 		}
 		return nil
 	}
-	got := MountRows([]store.Mount{
+	got := MountRows([]assistant.Mount{
 		{Name: "src", HostPath: "/home/me/src", ReadOnly: true, Masks: []string{".env", "id_rsa"}},
 		{Name: "notes", HostPath: "/gone", ReadOnly: false},
 	}, stat)
@@ -39,7 +37,7 @@ func TestMountRows(t *testing.T) {
 		t.Errorf("summary: got %q", s)
 	}
 	at := time.Date(2026, 12, 1, 20, 5, 0, 0, time.Local)
-	changed := MountRows([]store.Mount{{Name: "src", HostPath: "/home/me/src", ReadOnly: true, Masks: []string{".env", "b.pem"}, MasksBefore: []string{".env", "a.key", "id_rsa"}, MasksChanged: at}}, nil)
+	changed := MountRows([]assistant.Mount{{Name: "src", HostPath: "/home/me/src", ReadOnly: true, Masks: []string{".env", "b.pem"}, MasksBefore: []string{".env", "a.key", "id_rsa"}, MasksChanged: at}}, nil)
 	if s := changed[0].Summary(); s != "Read-only · 2 secret files masked · masks changed 1 Dec 20:05 (+1, −2)" {
 		t.Errorf("summary after a change of masks: got %q", s)
 	}
@@ -47,8 +45,8 @@ func TestMountRows(t *testing.T) {
 
 func accepted(masked ...string) assistant.MountCheck {
 	return assistant.MountCheck{
-		Decision: mounts.Decision{Allowed: true, Rule: mounts.RuleOK, Host: "/home/me/src/app", Name: "app", Container: "/workspace/extra/app", ReadOnly: true},
-		Scan:     &mounts.ScanResult{Masked: masked, Files: 1234, Bytes: 12_900_000},
+		Decision: assistant.MountDecision{Allowed: true, Rule: assistant.MountRuleOK, Host: "/home/me/src/app", Name: "app", Container: "/workspace/extra/app", ReadOnly: true},
+		Scan:     &assistant.MountScan{Masked: masked, Files: 1234, Bytes: 12_900_000},
 	}
 }
 
@@ -60,8 +58,8 @@ func TestCheckStateFrom(t *testing.T) {
 	}
 	truncated := accepted()
 	truncated.Scan.Truncated, truncated.Scan.TruncatedReason, truncated.Scan.Symlinks = true, "100000 files", []string{"a", "b"}
-	refused := assistant.MountCheck{Decision: mounts.Decision{Rule: mounts.RuleHome, Reason: "the home folder holds your keys; mount a folder inside it"}}
-	taken := assistant.MountCheck{Decision: mounts.Decision{Rule: mounts.RuleName, Reason: `the folder name "app" is already used; choose a mount name with --as NAME`}}
+	refused := assistant.MountCheck{Decision: assistant.MountDecision{Rule: assistant.MountRuleHome, Reason: "the home folder holds your keys; mount a folder inside it"}}
+	taken := assistant.MountCheck{Decision: assistant.MountDecision{Rule: assistant.MountRuleName, Reason: `the folder name "app" is already used; choose a mount name with --as NAME`}}
 	tests := []struct {
 		name  string
 		write bool
@@ -80,7 +78,7 @@ func TestCheckStateFrom(t *testing.T) {
 		{"refused", false, refused, nil, CheckState{Path: "~/src/app", Reason: "The home folder holds your keys; mount a folder inside it"}},
 		{"name taken says where to fix it", false, taken, nil, CheckState{Path: "~/src/app",
 			Reason: `The folder name "app" is already used; choose a mount name in the Name box`}},
-		{"refused on add", true, assistant.MountCheck{}, &assistant.MountRejectedError{Decision: mounts.Decision{Reason: "writing is not allowed under /srv"}},
+		{"refused on add", true, assistant.MountCheck{}, &assistant.MountRejectedError{Decision: assistant.MountDecision{Reason: "writing is not allowed under /srv"}},
 			CheckState{Path: "~/src/app", Write: true, Reason: "Writing is not allowed under /srv"}},
 		{"check failed", false, assistant.MountCheck{}, errors.New("scan: permission denied"),
 			CheckState{Path: "~/src/app", Reason: "The folder could not be checked: scan: permission denied"}},

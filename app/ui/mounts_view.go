@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/disk"
 )
 
 // MountsView is the mount picker of one group: its folders, a folder being
@@ -159,7 +158,7 @@ func (v *MountsView) load() {
 // FolderSizer measures a group's folder (bounded, no symlink followed);
 // *assistant.Service has it.
 type FolderSizer interface {
-	GroupFolderUsage(ctx context.Context, group string) (disk.FolderUsage, error)
+	GroupFolderUsage(ctx context.Context, group string) (assistant.FolderUsage, error)
 }
 
 // measureFolder shows the group folder's size, measured off Fyne's thread.

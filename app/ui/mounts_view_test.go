@@ -11,9 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/disk"
-	"github.com/berth-app/berth/app/mounts"
-	"github.com/berth-app/berth/app/store"
 )
 
 // now runs a view's background work at once, on the test's goroutine.
@@ -22,7 +19,7 @@ func now(f func()) { f() }
 func newMountsFake() *fakeMounts {
 	return &fakeMounts{
 		groups: []assistant.Group{{Slug: "work", Name: "Work", Settings: assistant.GroupSettings{Network: "none", MemoryMB: 1024}}},
-		mounts: map[string][]store.Mount{},
+		mounts: map[string][]assistant.Mount{},
 	}
 }
 
@@ -66,14 +63,14 @@ func TestMountsGolden(t *testing.T) {
 	}{
 		{"mounts_empty.xml", func(*fakeMounts) {}, ""},
 		{"mounts_accepted.xml", func(f *fakeMounts) {
-			f.mounts["work"] = []store.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true, Masks: []string{".env"}}}
-			f.CheckFunc = func(string, mounts.Request) (assistant.MountCheck, error) {
+			f.mounts["work"] = []assistant.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true, Masks: []string{".env"}}}
+			f.CheckFunc = func(string, assistant.MountRequest) (assistant.MountCheck, error) {
 				return accepted(".env", "config/credentials.json", "keys/"), nil
 			}
 		}, "/home/me/src/app"},
 		{"mounts_rejected.xml", func(f *fakeMounts) {
-			f.CheckFunc = func(string, mounts.Request) (assistant.MountCheck, error) {
-				return assistant.MountCheck{Decision: mounts.Decision{Rule: mounts.RuleBlockedPattern, Host: "/home/me/.ssh",
+			f.CheckFunc = func(string, assistant.MountRequest) (assistant.MountCheck, error) {
+				return assistant.MountCheck{Decision: assistant.MountDecision{Rule: assistant.MountRuleBlockedPattern, Host: "/home/me/.ssh",
 					Reason: `"/home/me/.ssh" holds SSH keys (blocked pattern ".ssh"); mounts never include it`}}, nil
 			}
 		}, "/home/me/.ssh"},
@@ -93,18 +90,18 @@ func TestMountsGolden(t *testing.T) {
 
 func TestMountsPickChecksWithoutSaving(t *testing.T) {
 	f := newMountsFake()
-	var checked []mounts.Request
-	f.CheckFunc = func(g string, req mounts.Request) (assistant.MountCheck, error) {
+	var checked []assistant.MountRequest
+	f.CheckFunc = func(g string, req assistant.MountRequest) (assistant.MountCheck, error) {
 		checked = append(checked, req)
 		return accepted(".env"), nil
 	}
-	f.AddFunc = func(string, mounts.Request) (assistant.MountCheck, error) {
+	f.AddFunc = func(string, assistant.MountRequest) (assistant.MountCheck, error) {
 		t.Error("AddMount called before Add was pressed")
 		return assistant.MountCheck{}, nil
 	}
 	v, w := openMounts(t, f)
 	v.Pick("/home/me/src/app")
-	if !slices.Equal(checked, []mounts.Request{{HostPath: "/home/me/src/app"}}) {
+	if !slices.Equal(checked, []assistant.MountRequest{{HostPath: "/home/me/src/app"}}) {
 		t.Errorf("checked %+v, want one read-only check of the picked folder", checked)
 	}
 	if v.check == nil || !v.check.Allowed || v.mode.Selected != ModeReadOnly || v.name.Text != "app" {
@@ -118,16 +115,16 @@ func TestMountsPickChecksWithoutSaving(t *testing.T) {
 
 func TestMountsAddWithChosenMode(t *testing.T) {
 	f := newMountsFake()
-	var checks, added []mounts.Request
-	f.CheckFunc = func(_ string, req mounts.Request) (assistant.MountCheck, error) {
+	var checks, added []assistant.MountRequest
+	f.CheckFunc = func(_ string, req assistant.MountRequest) (assistant.MountCheck, error) {
 		checks = append(checks, req)
 		mc := accepted()
 		mc.ReadOnly = !req.Write
 		return mc, nil
 	}
-	f.AddFunc = func(g string, req mounts.Request) (assistant.MountCheck, error) {
+	f.AddFunc = func(g string, req assistant.MountRequest) (assistant.MountCheck, error) {
 		added = append(added, req)
-		f.mounts[g] = append(f.mounts[g], store.Mount{Group: g, Name: "app", HostPath: "/home/me/src/app", ReadOnly: !req.Write})
+		f.mounts[g] = append(f.mounts[g], assistant.Mount{Group: g, Name: "app", HostPath: "/home/me/src/app", ReadOnly: !req.Write})
 		return accepted(), nil
 	}
 	v, w := openMounts(t, f)
@@ -137,7 +134,7 @@ func TestMountsAddWithChosenMode(t *testing.T) {
 		t.Errorf("checks: got %+v, want a second one asking to write", checks)
 	}
 	test.Tap(button(t, w, "Add"))
-	if want := []mounts.Request{{HostPath: "~/src/app", Name: "app", Write: true}}; !slices.Equal(added, want) {
+	if want := []assistant.MountRequest{{HostPath: "~/src/app", Name: "app", Write: true}}; !slices.Equal(added, want) {
 		t.Errorf("added %+v, want %+v", added, want)
 	}
 	if v.check != nil || len(v.rows) != 1 || v.rows[0].Mode != ModeReadWrite {
@@ -147,9 +144,9 @@ func TestMountsAddWithChosenMode(t *testing.T) {
 
 func TestMountsAddRefused(t *testing.T) {
 	f := newMountsFake()
-	f.CheckFunc = func(string, mounts.Request) (assistant.MountCheck, error) { return accepted(), nil }
-	f.AddFunc = func(string, mounts.Request) (assistant.MountCheck, error) {
-		d := mounts.Decision{Rule: mounts.RuleChanged, Reason: "the folder became a link to /etc"}
+	f.CheckFunc = func(string, assistant.MountRequest) (assistant.MountCheck, error) { return accepted(), nil }
+	f.AddFunc = func(string, assistant.MountRequest) (assistant.MountCheck, error) {
+		d := assistant.MountDecision{Rule: assistant.MountRuleChanged, Reason: "the folder became a link to /etc"}
 		return assistant.MountCheck{Decision: d}, &assistant.MountRejectedError{Decision: d}
 	}
 	v, w := openMounts(t, f)
@@ -165,7 +162,7 @@ func TestMountsAddRefused(t *testing.T) {
 
 func TestMountsRemoveAsksFirst(t *testing.T) {
 	f := newMountsFake()
-	f.mounts["work"] = []store.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true}}
+	f.mounts["work"] = []assistant.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true}}
 	var removed []string
 	f.RemoveFunc = func(g, name string) error {
 		removed = append(removed, g+"/"+name)
@@ -223,15 +220,15 @@ func TestMountsSaveGroupSettings(t *testing.T) {
 // folder.
 type sizedMounts struct {
 	*fakeMounts
-	usage disk.FolderUsage
+	usage assistant.FolderUsage
 }
 
-func (s sizedMounts) GroupFolderUsage(context.Context, string) (disk.FolderUsage, error) {
+func (s sizedMounts) GroupFolderUsage(context.Context, string) (assistant.FolderUsage, error) {
 	return s.usage, nil
 }
 
 func TestMountsShowsTheGroupFolderSize(t *testing.T) {
-	f := sizedMounts{fakeMounts: newMountsFake(), usage: disk.FolderUsage{Files: 12, Folders: 3, Bytes: 3 << 20, Complete: true}}
+	f := sizedMounts{fakeMounts: newMountsFake(), usage: assistant.FolderUsage{Files: 12, Folders: 3, Bytes: 3 << 20, Complete: true}}
 	a := test.NewTempApp(t)
 	v := NewMountsView(context.Background(), f, "")
 	v.do, v.async = now, now
@@ -242,7 +239,7 @@ func TestMountsShowsTheGroupFolderSize(t *testing.T) {
 	if v.folder == nil || v.folder.Text != want {
 		t.Fatalf("folder line: got %v, want %q", v.folder, want)
 	}
-	if got := FolderUsageText(disk.FolderUsage{Files: 200000}, nil); !strings.Contains(got, "200000 files or more") {
+	if got := FolderUsageText(assistant.FolderUsage{Files: 200000}, nil); !strings.Contains(got, "200000 files or more") {
 		t.Errorf("a walk that stopped at its limit: %q", got)
 	}
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
 )
 
@@ -36,7 +35,7 @@ func NoteFor(ev assistant.Event, was assistant.GateState, hidden bool) (Note, bo
 		}
 		return Note{b.Title, body}, true
 	case assistant.EventAgent:
-		if hidden && ev.Agent != nil && ev.Agent.Kind == agent.EventApproval {
+		if hidden && ev.Agent != nil && ev.Agent.Kind == assistant.AgentApproval {
 			return Note{"Berth needs your approval", ev.Agent.Summary}, true
 		}
 	case assistant.EventTaskApproval:

@@ -3,17 +3,15 @@ package ui
 import (
 	"testing"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/docker"
 )
 
 func TestNoteFor(t *testing.T) {
 	t.Parallel()
-	down := &assistant.GateState{Open: false, Docker: docker.Status{State: docker.Down, Reason: "Docker is not running", Hint: "start Docker"}}
-	up := &assistant.GateState{Open: true, Docker: docker.Status{State: docker.Ready}}
-	paused := &assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"}
-	approval := &agent.Event{Kind: agent.EventApproval, Summary: "bash: rm -rf build"}
+	down := &assistant.GateState{Open: false, Docker: assistant.DockerDown, Reason: "Docker is not running", Hint: "start Docker"}
+	up := &assistant.GateState{Open: true, Docker: assistant.DockerReady}
+	paused := &assistant.GateState{Docker: assistant.DockerReady, Paused: "lunch", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`"}
+	approval := &assistant.AgentEvent{Kind: assistant.AgentApproval, Summary: "bash: rm -rf build"}
 	cases := []struct {
 		name string
 		ev   assistant.Event
@@ -35,7 +33,7 @@ func TestNoteFor(t *testing.T) {
 		{"task waits for an approval, window open or not", assistant.Event{Kind: assistant.EventTaskApproval, Text: `Task "Tidy" needs your approval`}, up, false, "Berth: a task needs your approval"},
 		{"task finished", assistant.Event{Kind: assistant.EventTaskEnd, Status: assistant.RunFinished, Text: "Tidy"}, up, false, "Berth: task finished"},
 		{"task needs approval", assistant.Event{Kind: assistant.EventTaskEnd, Status: assistant.RunNeedsApproval, Text: "Tidy"}, up, false, "Berth: task needs-approval"},
-		{"text delta", assistant.Event{Kind: assistant.EventAgent, Agent: &agent.Event{Kind: agent.EventText, Text: "x"}}, up, true, ""},
+		{"text delta", assistant.Event{Kind: assistant.EventAgent, Agent: &assistant.AgentEvent{Kind: assistant.AgentText, Text: "x"}}, up, true, ""},
 	}
 	for _, c := range cases {
 		n, ok := NoteFor(c.ev, *c.was, c.hide)
@@ -43,7 +41,7 @@ func TestNoteFor(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
 	}
-	down.Docker.Hint = "start Docker: `sudo systemctl start docker`"
+	down.Hint = "start Docker: `sudo systemctl start docker`"
 	if n, _ := NoteFor(assistant.Event{Kind: assistant.EventGate, Gate: down}, *up, false); n.Body != "Docker is not running — start Docker: sudo systemctl start docker" {
 		t.Errorf("blocked note body: %q", n.Body)
 	}

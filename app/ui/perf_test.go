@@ -12,9 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -27,13 +25,13 @@ func TestPerfChatStream(t *testing.T) {
 		dockertest.SkipDeliberately(t, "a measurement, not a test: run `make bench`")
 	}
 	f := newFake()
-	var msgs []store.Message
+	var msgs []assistant.Message
 	for i := range 100 {
 		msgs = append(msgs,
-			store.Message{ID: int64(2*i + 1), Role: "user", Content: fmt.Sprintf("Question %d: what does the build do?", i), Status: assistant.StatusDone},
-			store.Message{ID: int64(2*i + 2), Role: "assistant", Content: fmt.Sprintf(`{"parts":[{"Kind":"text","Text":"Answer %d: it runs **go vet**, then the tests:\n\n- unit\n- integration\n\nand prints a summary of the results in a table."}]}`, i)})
+			assistant.Message{ID: int64(2*i + 1), Role: "user", Content: fmt.Sprintf("Question %d: what does the build do?", i), Status: assistant.StatusDone},
+			assistant.Message{ID: int64(2*i + 2), Role: "assistant", Content: fmt.Sprintf(`{"parts":[{"Kind":"text","Text":"Answer %d: it runs **go vet**, then the tests:\n\n- unit\n- integration\n\nand prints a summary of the results in a table."}]}`, i)})
 	}
-	f.messages = map[string][]store.Message{"s1": msgs}
+	f.messages = map[string][]assistant.Message{"s1": msgs}
 	a := test.NewTempApp(t)
 	v := NewChatView(context.Background(), f)
 	v.work = inline
@@ -51,7 +49,7 @@ func TestPerfChatStream(t *testing.T) {
 		if i%40 == 39 {
 			tok = "word.\n\n"
 		}
-		ev := agentEv("s1", agent.Event{Kind: agent.EventText, Text: tok})
+		ev := agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentText, Text: tok})
 		t0 := time.Now()
 		v.Handle(ev)
 		per = append(per, time.Since(t0))
@@ -62,7 +60,7 @@ func TestPerfChatStream(t *testing.T) {
 	// stands in for GL.
 	var frames []time.Duration
 	for range 20 {
-		v.Handle(agentEv("s1", agent.Event{Kind: agent.EventText, Text: "word "}))
+		v.Handle(agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentText, Text: "word "}))
 		t0 := time.Now()
 		w.Canvas().Capture()
 		frames = append(frames, time.Since(t0))

@@ -5,10 +5,6 @@ import (
 	"io"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/llm"
-	"github.com/berth-app/berth/app/mounts"
-	"github.com/berth-app/berth/app/store"
 )
 
 // MountService is what the mount picker needs: a group's settings and its
@@ -18,72 +14,47 @@ type MountService interface {
 	Group(ctx context.Context, slug string) (assistant.Group, error)
 	// SetGroup applies KEY=VALUE changes, as `berth group set` takes them.
 	SetGroup(ctx context.Context, slug string, changes []string) (assistant.Group, error)
-	Mounts(ctx context.Context, group string) ([]store.Mount, error)
+	Mounts(ctx context.Context, group string) ([]assistant.Mount, error)
 	// CheckMount validates a mount without saving anything.
-	CheckMount(ctx context.Context, group string, req mounts.Request) (assistant.MountCheck, error)
+	CheckMount(ctx context.Context, group string, req assistant.MountRequest) (assistant.MountCheck, error)
 	// AddMount validates and saves; a refusal is *assistant.MountRejectedError.
-	AddMount(ctx context.Context, group string, req mounts.Request) (assistant.MountCheck, error)
+	AddMount(ctx context.Context, group string, req assistant.MountRequest) (assistant.MountCheck, error)
 	RemoveMount(ctx context.Context, group, name string) error
 }
 
 var _ MountService = (*assistant.Service)(nil)
 
-// AuditLog is what the audit viewer needs. *store.Store satisfies it.
+// AuditLog is what the audit viewer needs. The installation's audit log
+// (assistant.Instance.Store) satisfies it.
 type AuditLog interface {
 	// Events returns the events matching the filter, oldest first.
-	Events(ctx context.Context, f store.Filter) ([]store.Event, error)
+	Events(ctx context.Context, f assistant.AuditFilter) ([]assistant.AuditEvent, error)
 	// Verify checks the hash chain.
-	Verify(ctx context.Context) (store.Report, error)
+	Verify(ctx context.Context) (assistant.AuditReport, error)
 	// Export writes every event as "jsonl" or "csv".
 	Export(ctx context.Context, w io.Writer, format string) error
 }
 
-var _ AuditLog = (*store.Store)(nil)
-
 // SettingsStore is where the settings screen reads and writes: the config
 // file for everything but the API key, which goes to the OS keyring only.
 type SettingsStore interface {
-	Load() (config.Config, error)
-	Save(c config.Config) error
+	Load() (assistant.Settings, error)
+	Save(c assistant.Settings) error
 	// Key is the provider's API key and where it was found.
-	Key(provider string) (string, llm.KeySource, error)
+	Key(provider string) (string, assistant.KeySource, error)
 	// SetKey stores the provider's API key in the OS keyring.
 	SetKey(provider, key string) error
 }
 
-// configFiles is SettingsStore over config.json and the OS keyring.
-type configFiles struct{ dir string }
-
-var _ SettingsStore = configFiles{}
-
 // ConfigFiles gives the settings screen the config folder's config.json and
 // the OS keyring.
-func ConfigFiles(configDir string) SettingsStore { return configFiles{dir: configDir} }
-
-func (c configFiles) Load() (config.Config, error) { return config.Load(c.dir) }
-
-func (c configFiles) Save(cfg config.Config) error { return config.Save(c.dir, cfg) }
-
-func (configFiles) Key(provider string) (string, llm.KeySource, error) { return llm.GetKey(provider) }
-
-func (configFiles) SetKey(provider, key string) error { return llm.SetKey(provider, key) }
-
-// runtimeSettings is SettingsStore whose Save also puts the settings in
-// force in the running runtime.
-type runtimeSettings struct {
-	configFiles
-	rt *assistant.Runtime
-}
+func ConfigFiles(configDir string) SettingsStore { return assistant.SettingsFiles{Dir: configDir} }
 
 // RuntimeSettings gives the settings screen config.json and the OS keyring,
 // and saves through the running runtime, so that saved settings take effect
 // at once.
 func RuntimeSettings(rt *assistant.Runtime, configDir string) SettingsStore {
-	return runtimeSettings{configFiles: configFiles{dir: configDir}, rt: rt}
-}
-
-func (r runtimeSettings) Save(c config.Config) error {
-	return r.rt.SaveSettings(context.Background(), c)
+	return assistant.SettingsFiles{Dir: configDir, Runtime: rt}
 }
 
 // ChatAdmin is what the chat window needs to rename and delete chats and to

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/llm"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // The settings' fields, as SettingsErrors names them.
@@ -46,8 +45,8 @@ type SettingsForm struct {
 type SettingsErrors map[string]string
 
 // SettingsFormFrom fills the fields from the settings.
-func SettingsFormFrom(c config.Config) SettingsForm {
-	f := SettingsForm{Provider: cmp.Or(c.Provider, llm.Anthropic), Model: c.Model, BaseURL: c.BaseURL, Image: c.Image,
+func SettingsFormFrom(c assistant.Settings) SettingsForm {
+	f := SettingsForm{Provider: cmp.Or(c.Provider, assistant.ProviderAnthropic), Model: c.Model, BaseURL: c.BaseURL, Image: c.Image,
 		Network: cmp.Or(c.Network, "none"), BlockedPatterns: strings.Join(c.BlockedPatterns, "\n")}
 	if c.MemoryMB != 0 {
 		f.MemoryMB = strconv.FormatInt(c.MemoryMB, 10)
@@ -91,10 +90,10 @@ func shortDuration(d time.Duration) string {
 // Apply checks the fields and returns old with them applied. What the form
 // does not show (the runtime, the exec timeout) is kept. The API key is
 // never part of the settings: store it with SetKey.
-func (f SettingsForm) Apply(old config.Config) (config.Config, SettingsErrors) {
+func (f SettingsForm) Apply(old assistant.Settings) (assistant.Settings, SettingsErrors) {
 	c, errs := old, SettingsErrors{}
 	c.Provider = strings.TrimSpace(f.Provider)
-	if c.Provider != llm.Anthropic && c.Provider != llm.OpenAI {
+	if c.Provider != assistant.ProviderAnthropic && c.Provider != assistant.ProviderOpenAI {
 		errs[FieldProvider] = "Choose anthropic or openai."
 	}
 	c.Model = strings.TrimSpace(f.Model)
@@ -109,7 +108,7 @@ func (f SettingsForm) Apply(old config.Config) (config.Config, SettingsErrors) {
 	}
 	c.Image = strings.TrimSpace(f.Image)
 	if strings.ContainsAny(c.Image, " \t") {
-		errs[FieldImage] = "An image name has no spaces, e.g. berth-sandbox:latest."
+		errs[FieldImage] = "An image name has no spaces, e.g. " + assistant.DefaultImage + "."
 	}
 	c.Network = strings.TrimSpace(f.Network)
 	if c.Network != "none" && c.Network != "bridge" {
@@ -131,7 +130,7 @@ func (f SettingsForm) Apply(old config.Config) (config.Config, SettingsErrors) {
 	}
 	for _, d := range []struct {
 		field, text string
-		to          *config.Duration
+		to          *assistant.SettingsDuration
 	}{{FieldIdleTimeout, f.IdleTimeout, &c.IdleTimeout}, {FieldMaxAge, f.MaxAge, &c.MaxAge}} {
 		s := strings.TrimSpace(d.text)
 		if s == "" {
@@ -143,7 +142,7 @@ func (f SettingsForm) Apply(old config.Config) (config.Config, SettingsErrors) {
 			errs[d.field] = "Use a duration such as 10m or 2h, or empty for the default."
 			continue
 		}
-		*d.to = config.Duration(v)
+		*d.to = assistant.SettingsDuration(v)
 	}
 	c.BlockedPatterns = nil
 	for _, p := range lines(f.BlockedPatterns) {
@@ -159,7 +158,7 @@ func (f SettingsForm) Apply(old config.Config) (config.Config, SettingsErrors) {
 		if !filepath.IsAbs(path) {
 			errs[FieldAllowedRoots] = "Each allowed folder is a full path such as /home/me/src: " + l
 		}
-		c.AllowedRoots = append(c.AllowedRoots, config.AllowedRoot{Path: path, AllowWrite: write})
+		c.AllowedRoots = append(c.AllowedRoots, assistant.AllowedRoot{Path: path, AllowWrite: write})
 	}
 	if len(errs) > 0 {
 		return old, errs
@@ -193,9 +192,9 @@ func lines(s string) []string {
 
 // KeyStatus says which API key is in use without showing it: its first
 // three and last four characters and where it is kept.
-func KeyStatus(provider, key string, src llm.KeySource) string {
+func KeyStatus(provider, key string, src assistant.KeySource) string {
 	if key == "" {
-		if provider == llm.OpenAI {
+		if provider == assistant.ProviderOpenAI {
 			return "No key stored — paste one, or leave it empty for a local server that needs none"
 		}
 		return "No key stored — paste one to keep it in the OS keyring (or, where there is none, in a file only you can read)"
@@ -205,10 +204,10 @@ func KeyStatus(provider, key string, src llm.KeySource) string {
 		masked = string(r[:3]) + "…" + string(r[len(r)-4:])
 	}
 	switch src {
-	case llm.SourceEnv:
-		return masked + " from " + llm.KeyEnvVar(provider) + " (none in the OS keyring)"
-	case llm.SourceFile:
-		return masked + " stored in Berth's key file " + llm.KeyFileName + ", readable only by you (no OS keyring here)"
+	case assistant.KeyFromEnv:
+		return masked + " from " + assistant.KeyEnvVar(provider) + " (none in the OS keyring)"
+	case assistant.KeyFromFile:
+		return masked + " stored in Berth's key file " + assistant.KeyFileName + ", readable only by you (no OS keyring here)"
 	}
 	return masked + " stored in the OS keyring"
 }

@@ -8,13 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/llm"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // stored is a config as config.Load returns it, defaults filled in.
-var stored = config.Config{Provider: "anthropic", Image: config.DefaultImage, Network: "none", Runtime: "runsc",
-	IdleTimeout: config.Duration(10 * time.Minute), MaxAge: config.Duration(2 * time.Hour), ExecTimeout: config.Duration(time.Minute)}
+var stored = assistant.Settings{Provider: "anthropic", Image: assistant.DefaultImage, Network: "none", Runtime: "runsc",
+	IdleTimeout: assistant.SettingsDuration(10 * time.Minute), MaxAge: assistant.SettingsDuration(2 * time.Hour), ExecTimeout: assistant.SettingsDuration(time.Minute)}
 
 func TestSettingsApply(t *testing.T) {
 	t.Parallel()
@@ -22,26 +21,26 @@ func TestSettingsApply(t *testing.T) {
 	tests := []struct {
 		name     string
 		edit     func(*SettingsForm)
-		want     func(*config.Config)
+		want     func(*assistant.Settings)
 		wantErrs []string // fields
 	}{
-		{"unchanged", func(*SettingsForm) {}, func(*config.Config) {}, nil},
+		{"unchanged", func(*SettingsForm) {}, func(*assistant.Settings) {}, nil},
 		{"openai with a local server and a key", func(f *SettingsForm) {
 			f.Provider, f.Model, f.BaseURL, f.APIKey = "openai", " llama3 ", "http://localhost:11434/v1", key
-		}, func(c *config.Config) {
+		}, func(c *assistant.Settings) {
 			c.Provider, c.Model, c.BaseURL = "openai", "llama3", "http://localhost:11434/v1"
 		}, nil},
 		{"limits and lifetimes", func(f *SettingsForm) {
 			f.MemoryMB, f.CPUs, f.Pids, f.IdleTimeout, f.MaxAge, f.Network = "2048", "1.5", "256", "5m", "", "bridge"
-		}, func(c *config.Config) {
-			c.MemoryMB, c.CPUs, c.Pids, c.IdleTimeout, c.MaxAge, c.Network = 2048, 1.5, 256, config.Duration(5*time.Minute), 0, "bridge"
+		}, func(c *assistant.Settings) {
+			c.MemoryMB, c.CPUs, c.Pids, c.IdleTimeout, c.MaxAge, c.Network = 2048, 1.5, 256, assistant.SettingsDuration(5*time.Minute), 0, "bridge"
 		}, nil},
 		{"patterns and roots, one a line", func(f *SettingsForm) {
 			f.BlockedPatterns = " secret\n\n.pgpass \n"
 			f.AllowedRoots = "/home/me/src\n/srv/data" + WriteMark + "\n"
-		}, func(c *config.Config) {
+		}, func(c *assistant.Settings) {
 			c.BlockedPatterns = []string{"secret", ".pgpass"}
-			c.AllowedRoots = []config.AllowedRoot{{Path: "/home/me/src"}, {Path: "/srv/data", AllowWrite: true}}
+			c.AllowedRoots = []assistant.AllowedRoot{{Path: "/home/me/src"}, {Path: "/srv/data", AllowWrite: true}}
 		}, nil},
 		{"every field wrong", func(f *SettingsForm) {
 			f.Provider, f.BaseURL, f.APIKey, f.Image, f.Network = "gemini", "localhost:11434", "sk-one two", "my image", "host"
@@ -97,8 +96,8 @@ func sameSet(a, b []string) bool {
 func TestSettingsFormRoundTrip(t *testing.T) {
 	t.Parallel()
 	c := stored
-	c.MemoryMB, c.CPUs, c.Pids, c.MaxAge = 512, 0.5, 64, config.Duration(90*time.Minute)
-	c.AllowedRoots = []config.AllowedRoot{{Path: "/srv", AllowWrite: true}}
+	c.MemoryMB, c.CPUs, c.Pids, c.MaxAge = 512, 0.5, 64, assistant.SettingsDuration(90*time.Minute)
+	c.AllowedRoots = []assistant.AllowedRoot{{Path: "/srv", AllowWrite: true}}
 	f := SettingsFormFrom(c)
 	if f.IdleTimeout != "10m" || f.MaxAge != "1h30m" || f.AllowedRoots != "/srv +write" || f.CPUs != "0.5" {
 		t.Errorf("form: got %+v", f)
@@ -112,15 +111,15 @@ func TestKeyStatus(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		provider, key string
-		src           llm.KeySource
+		src           assistant.KeySource
 		want          string
 	}{
-		{"anthropic", "sk-ant-api03-0123456789abcd", llm.SourceKeyring, "sk-…abcd stored in the OS keyring"},
-		{"openai", "sk-proj-0123456789wxyz", llm.SourceEnv, "sk-…wxyz from OPENAI_API_KEY (none in the OS keyring)"},
-		{"anthropic", "short", llm.SourceKeyring, "•••• (a short key) stored in the OS keyring"},
-		{"anthropic", "sk-ant-api03-0123456789abcd", llm.SourceFile, "sk-…abcd stored in Berth's key file keys.json, readable only by you (no OS keyring here)"},
-		{"anthropic", "", llm.SourceNone, "No key stored — paste one to keep it in the OS keyring (or, where there is none, in a file only you can read)"},
-		{"openai", "", llm.SourceNone, "No key stored — paste one, or leave it empty for a local server that needs none"},
+		{"anthropic", "sk-ant-api03-0123456789abcd", assistant.KeyFromKeyring, "sk-…abcd stored in the OS keyring"},
+		{"openai", "sk-proj-0123456789wxyz", assistant.KeyFromEnv, "sk-…wxyz from OPENAI_API_KEY (none in the OS keyring)"},
+		{"anthropic", "short", assistant.KeyFromKeyring, "•••• (a short key) stored in the OS keyring"},
+		{"anthropic", "sk-ant-api03-0123456789abcd", assistant.KeyFromFile, "sk-…abcd stored in Berth's key file keys.json, readable only by you (no OS keyring here)"},
+		{"anthropic", "", assistant.KeyNotFound, "No key stored — paste one to keep it in the OS keyring (or, where there is none, in a file only you can read)"},
+		{"openai", "", assistant.KeyNotFound, "No key stored — paste one, or leave it empty for a local server that needs none"},
 	}
 	for _, tc := range tests {
 		got := KeyStatus(tc.provider, tc.key, tc.src)

@@ -8,8 +8,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/llm"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // SettingsView is the settings screen: the model provider and its key, the
@@ -17,7 +16,7 @@ import (
 // login. Save checks every field and shows what is wrong next to it.
 type SettingsView struct {
 	store SettingsStore
-	cfg   config.Config // as last loaded or saved
+	cfg   assistant.Settings // as last loaded or saved
 	// do runs a func on Fyne's thread, async runs one off it; fyne.Do and
 	// a goroutine unless a test swaps them.
 	do, async func(func())
@@ -67,7 +66,7 @@ func (v *SettingsView) field(name string, o fyne.CanvasObject) fyne.CanvasObject
 }
 
 func (v *SettingsView) build() fyne.CanvasObject {
-	v.provider = widget.NewSelect([]string{llm.Anthropic, llm.OpenAI}, nil)
+	v.provider = widget.NewSelect([]string{assistant.ProviderAnthropic, assistant.ProviderOpenAI}, nil)
 	v.network = widget.NewSelect([]string{"none", "bridge"}, nil)
 	v.model, v.baseURL, v.image = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	v.key = widget.NewPasswordEntry()
@@ -152,7 +151,7 @@ func (v *SettingsView) load() {
 }
 
 func (v *SettingsView) showKey(provider string) {
-	v.model.SetPlaceHolder(config.DefaultModel(provider))
+	v.model.SetPlaceHolder(assistant.DefaultModel(provider))
 	key, src, err := v.store.Key(provider)
 	if err != nil {
 		key = ""
@@ -245,7 +244,7 @@ func (v *SettingsView) onBuild() {
 	}
 	image := strings.TrimSpace(v.image.Text)
 	if image == "" {
-		image = config.DefaultImage
+		image = assistant.DefaultImage
 	}
 	v.building, v.progress = true, nil
 	v.buildBtn.Disable()

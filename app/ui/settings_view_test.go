@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/berth-app/berth/app/config"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // openSettings shows the settings screen over s, 720×1100; setup may set
@@ -140,8 +140,8 @@ func TestSettingsBuildImageProgress(t *testing.T) {
 	if !v.buildBtn.Disabled() {
 		t.Error("Build image stays enabled while building")
 	}
-	if got := <-built; got != config.DefaultImage {
-		t.Errorf("built %q, want %q", got, config.DefaultImage)
+	if got := <-built; got != assistant.DefaultImage {
+		t.Errorf("built %q, want %q", got, assistant.DefaultImage)
 	}
 	for range 3 { // two lines, then the end, on the test's goroutine as on Fyne's thread
 		(<-queued)()

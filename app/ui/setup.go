@@ -13,8 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/llm"
 )
 
 // The first run's provider choices, as its selector shows them.
@@ -26,23 +24,11 @@ const (
 // SetupNeeded reports whether the first-run panel shows: no key for
 // Anthropic, or an OpenAI-compatible provider with neither a key nor a
 // base URL of its own (a local server needs no key).
-func SetupNeeded(c config.Config, key string) bool {
+func SetupNeeded(c assistant.Settings, key string) bool {
 	if key != "" {
 		return false
 	}
-	return cmp.Or(c.Provider, llm.Anthropic) == llm.Anthropic || c.BaseURL == ""
-}
-
-// CheckProvider asks the provider for one token with key: a cheap request
-// that proves the key, the base URL and the model work.
-func CheckProvider(ctx context.Context, provider, baseURL, model, key string) error {
-	p, err := llm.New(provider, llm.Config{APIKey: key, BaseURL: baseURL, Model: cmp.Or(model, config.DefaultModel(provider)),
-		MaxTokens: 1, MaxRetries: -1})
-	if err != nil {
-		return err
-	}
-	_, err = p.Stream(ctx, llm.Request{Messages: []llm.Message{llm.UserText("Reply with OK.")}, MaxTokens: 1}, func(llm.Event) {})
-	return err
+	return cmp.Or(c.Provider, assistant.ProviderAnthropic) == assistant.ProviderAnthropic || c.BaseURL == ""
 }
 
 // SetupView is the first run, in the empty chat: choose the provider, paste
@@ -52,7 +38,7 @@ type SetupView struct {
 	store SettingsStore
 	do    func(func())
 	work  func(func())
-	// Check checks a provider; CheckProvider unless a test swaps it.
+	// Check checks a provider; assistant.CheckProvider unless a test swaps it.
 	Check func(ctx context.Context, provider, baseURL, model, key string) error
 	// BuildImage, OnAddFolder and OnSettings are the buttons' actions; nil
 	// hides the button.
@@ -73,7 +59,7 @@ type SetupView struct {
 
 // NewSetupView makes the first-run panel over the settings store.
 func NewSetupView(s SettingsStore) *SetupView {
-	return &SetupView{store: s, do: fyne.Do, work: func(f func()) { go f() }, Check: CheckProvider}
+	return &SetupView{store: s, do: fyne.Do, work: func(f func()) { go f() }, Check: assistant.CheckProvider}
 }
 
 func (v *SetupView) build() fyne.CanvasObject {
@@ -106,7 +92,7 @@ func (v *SetupView) build() fyne.CanvasObject {
 		folder.Hide()
 	}
 	c, _ := v.store.Load()
-	if c.Provider == llm.OpenAI {
+	if c.Provider == assistant.ProviderOpenAI {
 		v.provider.SetSelected(SetupOpenAI)
 	} else {
 		v.provider.SetSelected(SetupAnthropic)
@@ -128,16 +114,16 @@ func (v *SetupView) build() fyne.CanvasObject {
 
 func (v *SetupView) providerName() string {
 	if v.provider.Selected == SetupOpenAI {
-		return llm.OpenAI
+		return assistant.ProviderOpenAI
 	}
-	return llm.Anthropic
+	return assistant.ProviderAnthropic
 }
 
 func (v *SetupView) onProvider(string) {
 	if v.baseURL == nil {
 		return
 	}
-	if v.providerName() == llm.OpenAI {
+	if v.providerName() == assistant.ProviderOpenAI {
 		v.baseURL.Enable()
 		v.key.SetPlaceHolder("the server's API key; empty for a local server that needs none")
 	} else {
@@ -152,9 +138,9 @@ func (v *SetupView) ShowGate(g assistant.GateState) {
 	if v.imageSt == nil {
 		return
 	}
-	img := cmp.Or(g.Docker.Image, config.DefaultImage)
+	img := cmp.Or(g.Image, assistant.DefaultImage)
 	switch {
-	case g.Docker.ImagePresent:
+	case g.ImagePresent:
 		v.imageSt.SetText("The sandbox image " + img + " is ready.")
 		v.buildBtn.Hide()
 	case BannerFor(g).Action == ActionBuild:
@@ -163,7 +149,7 @@ func (v *SetupView) ShowGate(g assistant.GateState) {
 			v.buildBtn.Show()
 		}
 	default:
-		r, _ := g.Reason()
+		r := g.Reason
 		v.imageSt.SetText("Not checked yet: " + cmp.Or(r, "waiting for Docker") + ".")
 		v.buildBtn.Hide()
 	}
@@ -173,11 +159,11 @@ func (v *SetupView) ShowGate(g assistant.GateState) {
 // saves the provider and base URL and stores the key — each failure said.
 func (v *SetupView) onCheck() {
 	provider, base, key := v.providerName(), strings.TrimSpace(v.baseURL.Text), strings.TrimSpace(v.key.Text)
-	if provider == llm.OpenAI && base == "" {
+	if provider == assistant.ProviderOpenAI && base == "" {
 		v.fail("Give the server's base URL, e.g. http://localhost:11434/v1 for Ollama.", false)
 		return
 	}
-	if provider == llm.Anthropic && key == "" {
+	if provider == assistant.ProviderAnthropic && key == "" {
 		v.fail("Paste your Anthropic API key first (console.anthropic.com → API keys).", false)
 		return
 	}
@@ -232,7 +218,7 @@ func (v *SetupView) fail(msg string, settings bool) {
 // checkFailure says why a provider check failed, in the user's words.
 func checkFailure(provider string, err error) string {
 	switch {
-	case errors.Is(err, llm.ErrAuth):
+	case errors.Is(err, assistant.ErrAuth):
 		return "The " + provider + " server refused this key. Check that you pasted all of it."
 	case errors.Is(err, context.DeadlineExceeded):
 		return "The " + provider + " server did not answer within 30 s. Check the base URL and your network."
@@ -247,7 +233,7 @@ func (v *SetupView) onBuild() {
 	v.buildBtn.Disable()
 	var lines []string
 	cfg, _ := v.store.Load()
-	image := cmp.Or(cfg.Image, config.DefaultImage)
+	image := cmp.Or(cfg.Image, assistant.DefaultImage)
 	v.work(func() {
 		err := v.BuildImage(image, func(line string) {
 			v.do(func() {

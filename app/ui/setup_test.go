@@ -10,24 +10,21 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/app/llm/llmtest"
-	"github.com/berth-app/berth/docker"
 )
 
 func TestSetupNeeded(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		cfg  config.Config
+		cfg  assistant.Settings
 		key  string
 		want bool
 	}{
-		{"fresh install", config.Config{}, "", true},
-		{"anthropic with a key", config.Config{Provider: llm.Anthropic}, "sk-ant", false},
-		{"a local server, no key needed", config.Config{Provider: llm.OpenAI, BaseURL: "http://localhost:11434/v1"}, "", false},
-		{"openai without a key or a server", config.Config{Provider: llm.OpenAI}, "", true},
+		{"fresh install", assistant.Settings{}, "", true},
+		{"anthropic with a key", assistant.Settings{Provider: assistant.ProviderAnthropic}, "sk-ant", false},
+		{"a local server, no key needed", assistant.Settings{Provider: assistant.ProviderOpenAI, BaseURL: "http://localhost:11434/v1"}, "", false},
+		{"openai without a key or a server", assistant.Settings{Provider: assistant.ProviderOpenAI}, "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,8 +56,8 @@ func openSetup(t *testing.T, s *fakeSettings, gate assistant.GateState) (*ChatVi
 	return v, w
 }
 
-var missingImage = assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Image: config.DefaultImage,
-	Reason: "sandbox image " + config.DefaultImage + " is missing", Hint: "run `make image` or click Build"}}
+var missingImage = assistant.GateState{Docker: assistant.DockerMisconfigured, Image: assistant.DefaultImage,
+	Reason: "sandbox image " + assistant.DefaultImage + " is missing", Hint: "run `make image` or click Build"}
 
 func TestSetupGolden(t *testing.T) {
 	_, w := openSetup(t, &fakeSettings{}, missingImage)
@@ -76,7 +73,7 @@ func TestSetupChecksTheKey(t *testing.T) {
 	s := &fakeSettings{}
 	v, w := openSetup(t, s, openGate)
 	v.Setup.Check = func(ctx context.Context, provider, _, model, key string) error {
-		return CheckProvider(ctx, provider, fake.URL, model, key) // the fake's address stands in for the public API
+		return assistant.CheckProvider(ctx, provider, fake.URL, model, key) // the fake's address stands in for the public API
 	}
 	fake.Queue(llmtest.Reply{Status: 401})
 	test.Type(v.Setup.key, "sk-ant-wrong")
@@ -90,7 +87,7 @@ func TestSetupChecksTheKey(t *testing.T) {
 	fake.Queue(llmtest.Reply{Text: []string{"OK"}})
 	v.Setup.key.SetText("sk-ant-right")
 	test.Tap(button(t, w, "Check and save"))
-	if s.keys[llm.Anthropic] != "sk-ant-right" || len(s.saved) != 1 || s.saved[0].Provider != llm.Anthropic {
+	if s.keys[assistant.ProviderAnthropic] != "sk-ant-right" || len(s.saved) != 1 || s.saved[0].Provider != assistant.ProviderAnthropic {
 		t.Fatalf("good key: keys %v, saved %+v", s.keys, s.saved)
 	}
 	if v.setupOn {
@@ -116,7 +113,7 @@ func TestSetupLocalServer(t *testing.T) {
 	fake.Queue(llmtest.Reply{Text: []string{"OK"}})
 	v.Setup.baseURL.SetText(fake.URL)
 	test.Tap(button(t, w, "Check and save"))
-	if len(s.saved) != 1 || s.saved[0].Provider != llm.OpenAI || s.saved[0].BaseURL != fake.URL || len(s.keys) != 0 {
+	if len(s.saved) != 1 || s.saved[0].Provider != assistant.ProviderOpenAI || s.saved[0].BaseURL != fake.URL || len(s.keys) != 0 {
 		t.Errorf("saved %+v, keys %v; want openai at the fake's URL and no key", s.saved, s.keys)
 	}
 }
@@ -145,11 +142,11 @@ func TestSetupImage(t *testing.T) {
 		return nil
 	}
 	test.Tap(button(t, w, "Build image"))
-	if built != config.DefaultImage || v.Setup.imageSt.Text != "The sandbox image is built." {
+	if built != assistant.DefaultImage || v.Setup.imageSt.Text != "The sandbox image is built." {
 		t.Errorf("built %q, status %q", built, v.Setup.imageSt.Text)
 	}
 	ready := openGate
-	ready.Docker.ImagePresent, ready.Docker.Image = true, config.DefaultImage
+	ready.ImagePresent, ready.Image = true, assistant.DefaultImage
 	v.Handle(assistant.Event{Kind: assistant.EventGate, Gate: &ready})
 	if !strings.Contains(v.Setup.imageSt.Text, "is ready") {
 		t.Errorf("present image: %q", v.Setup.imageSt.Text)

@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/docker"
 )
 
 // BannerKind is what a banner is about, which sets its colour: a pause the
@@ -54,7 +53,7 @@ func BannerFor(g assistant.GateState) Banner {
 	if g.Open {
 		return Banner{}
 	}
-	reason, hint := g.Reason()
+	reason, hint := g.Reason, g.Hint
 	b := Banner{Show: true, Reason: reason, Hint: hint, Typing: typingOffDocker}
 	switch {
 	case g.Paused != "":
@@ -62,14 +61,14 @@ func BannerFor(g assistant.GateState) Banner {
 		if hint == "" {
 			b.Hint = "Resume it from the tray menu."
 		}
-	case g.Docker.State == docker.Down:
+	case g.Docker == assistant.DockerDown:
 		b.Title, b.Action = DownTitle, ActionRetry
 		if hint == "" {
 			b.Hint = "Start Docker; waiting messages run as soon as it is ready."
 		}
-	case g.Docker.State == docker.Misconfigured:
+	case g.Docker == assistant.DockerMisconfigured:
 		b.Title, b.Action = AttentionTitle, ActionRetry
-		if g.Docker.Image != "" && !g.Docker.ImagePresent && strings.Contains(g.Docker.Reason, "is missing") {
+		if g.Image != "" && !g.ImagePresent && strings.Contains(g.Reason, "is missing") {
 			b.Action = ActionBuild
 		}
 	default:

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/assistant"
 )
 
 // focusName names a focused object for TestChatTabOrderExact.
@@ -51,8 +51,8 @@ func cmpText(s, def string) string {
 // same way back.
 func TestChatTabOrderExact(t *testing.T) {
 	v, w := openChat(t, newFake())
-	running(v, "c1", agent.Event{Kind: agent.EventToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"},
-		agent.Event{Kind: agent.EventApproval, Tool: "bash", CallID: "c1"})
+	running(v, "c1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make"},
+		assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: "bash", CallID: "c1"})
 	c := w.Canvas()
 	c.Focus(v.input)
 	var got []string

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/app/tasks"
 )
 
 // TaskService is what the Tasks window needs. The runtime's scheduler and
@@ -17,7 +15,7 @@ type TaskService interface {
 	Groups(ctx context.Context) ([]assistant.Group, error)
 	Tasks(ctx context.Context, group string) ([]assistant.TaskInfo, error)
 	// CheckTask reads a schedule as adding would, without saving.
-	CheckTask(spec assistant.TaskSpec) (tasks.Schedule, error)
+	CheckTask(spec assistant.TaskSpec) (assistant.Schedule, error)
 	AddTask(ctx context.Context, spec assistant.TaskSpec) (assistant.TaskInfo, error)
 	UpdateTask(ctx context.Context, id string, spec assistant.TaskSpec) (assistant.TaskInfo, error)
 	SetTaskEnabled(ctx context.Context, id string, on bool) error
@@ -46,12 +44,12 @@ func (a taskAdapter) Tasks(ctx context.Context, group string) ([]assistant.TaskI
 	return out, err
 }
 
-func (a taskAdapter) CheckTask(spec assistant.TaskSpec) (tasks.Schedule, error) {
+func (a taskAdapter) CheckTask(spec assistant.TaskSpec) (assistant.Schedule, error) {
 	return a.svc.CheckTask(spec)
 }
 
 func (a taskAdapter) AddTask(ctx context.Context, spec assistant.TaskSpec) (assistant.TaskInfo, error) {
-	t, err := a.svc.AddTask(ctx, spec, store.ActorUser)
+	t, err := a.svc.AddTask(ctx, spec, assistant.ActorUser)
 	if err == nil && a.sc != nil {
 		a.sc.Poke()
 	}
@@ -59,7 +57,7 @@ func (a taskAdapter) AddTask(ctx context.Context, spec assistant.TaskSpec) (assi
 }
 
 func (a taskAdapter) UpdateTask(ctx context.Context, id string, spec assistant.TaskSpec) (assistant.TaskInfo, error) {
-	t, err := a.svc.UpdateTask(ctx, id, spec, store.ActorUser)
+	t, err := a.svc.UpdateTask(ctx, id, spec, assistant.ActorUser)
 	if err == nil && a.sc != nil {
 		a.sc.Poke()
 	}
@@ -67,12 +65,12 @@ func (a taskAdapter) UpdateTask(ctx context.Context, id string, spec assistant.T
 }
 
 func (a taskAdapter) SetTaskEnabled(ctx context.Context, id string, on bool) error {
-	_, err := a.svc.SetTaskEnabled(ctx, id, on, store.ActorUser)
+	_, err := a.svc.SetTaskEnabled(ctx, id, on, assistant.ActorUser)
 	return err
 }
 
 func (a taskAdapter) RemoveTask(ctx context.Context, id string) error {
-	return a.svc.RemoveTask(ctx, id, store.ActorUser)
+	return a.svc.RemoveTask(ctx, id, assistant.ActorUser)
 }
 
 func (a taskAdapter) RunTask(ctx context.Context, id string) error {
@@ -86,7 +84,7 @@ func (a taskAdapter) RunTask(ctx context.Context, id string) error {
 // ScheduleKinds are the schedule choices of the add form, as labelled.
 var ScheduleKinds = []string{"Cron (local time)", "Every", "Once at"}
 
-var scheduleKindOf = map[string]tasks.Kind{ScheduleKinds[0]: tasks.Cron, ScheduleKinds[1]: tasks.Every, ScheduleKinds[2]: tasks.Once}
+var scheduleKindOf = map[string]assistant.ScheduleKind{ScheduleKinds[0]: assistant.ScheduleCron, ScheduleKinds[1]: assistant.ScheduleEvery, ScheduleKinds[2]: assistant.ScheduleOnce}
 
 // scheduleLabel is the add form's label of a schedule kind.
 func scheduleLabel(k string) string {
@@ -112,7 +110,7 @@ func SchedulePreview(svc TaskService, kindLabel, expr string, now time.Time) (te
 	for _, at := range sched.NextN(now, 5) {
 		runs = append(runs, at.Local().Format("Mon 2 Jan 15:04"))
 	}
-	return "✓ " + tasks.Describe(sched) + "\nNext runs: " + strings.Join(runs, " · "), true
+	return "✓ " + assistant.DescribeSchedule(sched) + "\nNext runs: " + strings.Join(runs, " · "), true
 }
 
 // TaskRow is one task as the list shows it.

@@ -135,7 +135,7 @@ func TestTrayTaskItems(t *testing.T) {
 func TestTasksWindowEditsATask(t *testing.T) {
 	svc, asvc := realTaskService(t)
 	ctx := context.Background()
-	if _, err := asvc.AddTask(ctx, assistant.TaskSpec{Group: "main", Title: "Build check", Prompt: "check", Kind: "every", Expr: "2h"}, store.ActorUser); err != nil {
+	if _, err := asvc.AddTask(ctx, assistant.TaskSpec{Group: "main", Title: "Build check", Prompt: "check", Kind: "every", Expr: "2h"}, assistant.ActorUser); err != nil {
 		t.Fatal(err)
 	}
 	v, _ := openTasks(t, svc)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/assets"
-	"github.com/berth-app/berth/docker"
 )
 
 // AppName is Berth's name as the user sees it: window titles, the tray,
@@ -49,13 +48,13 @@ type TrayTask struct {
 // TrayStateFrom turns the runtime's gate, the running sandbox count and the
 // groups into a TrayState.
 func TrayStateFrom(g assistant.GateState, sandboxes int, groups []assistant.Group) TrayState {
-	st := TrayState{Paused: g.Paused != "", Sandboxes: sandboxes, Reason: g.Docker.Reason}
-	switch g.Docker.State {
-	case docker.Ready:
+	st := TrayState{Paused: g.Paused != "", Sandboxes: sandboxes, Reason: g.Reason}
+	switch g.Docker {
+	case assistant.DockerReady:
 		st.Docker, st.Reason = DockerReady, ""
-	case docker.Down:
+	case assistant.DockerDown:
 		st.Docker = DockerDown
-	case docker.Misconfigured:
+	case assistant.DockerMisconfigured:
 		st.Docker = DockerMisconfigured
 	default:
 		st.Docker = DockerChecking

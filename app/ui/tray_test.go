@@ -13,7 +13,6 @@ import (
 
 	"github.com/berth-app/berth/app/assistant"
 	"github.com/berth-app/berth/assets"
-	"github.com/berth-app/berth/docker"
 )
 
 // menuLabels flattens a menu: separators are "---", disabled items end in
@@ -204,15 +203,15 @@ func TestTrayStateFrom(t *testing.T) {
 		gate assistant.GateState
 		want TrayState
 	}{
-		{"ready", assistant.GateState{Open: true, Docker: docker.Status{State: docker.Ready, Reason: "Docker 20.10 is ready"}},
+		{"ready", assistant.GateState{Open: true, Docker: assistant.DockerReady, Reason: "Docker 20.10 is ready"},
 			TrayState{Docker: DockerReady, Sandboxes: 2, Groups: []TrayGroup{{"work", "Work"}}}},
-		{"down", assistant.GateState{Docker: docker.Status{State: docker.Down, Reason: "cannot connect"}},
+		{"down", assistant.GateState{Docker: assistant.DockerDown, Reason: "cannot connect"},
 			TrayState{Docker: DockerDown, Reason: "cannot connect", Sandboxes: 2, Groups: []TrayGroup{{"work", "Work"}}}},
-		{"misconfigured", assistant.GateState{Docker: docker.Status{State: docker.Misconfigured, Reason: "permission denied"}},
+		{"misconfigured", assistant.GateState{Docker: assistant.DockerMisconfigured, Reason: "permission denied"},
 			TrayState{Docker: DockerMisconfigured, Reason: "permission denied", Sandboxes: 2, Groups: []TrayGroup{{"work", "Work"}}}},
-		{"paused", assistant.GateState{Docker: docker.Status{State: docker.Ready}, Paused: "lunch"},
+		{"paused", assistant.GateState{Docker: assistant.DockerReady, Paused: "lunch", Reason: "the assistant is paused (lunch)", Hint: "resume it from the tray or with `berth resume`"},
 			TrayState{Docker: DockerReady, Paused: true, Sandboxes: 2, Groups: []TrayGroup{{"work", "Work"}}}},
-		{"checking", assistant.GateState{Docker: docker.Status{State: docker.Checking, Reason: "checking Docker…"}},
+		{"checking", assistant.GateState{Docker: assistant.DockerChecking, Reason: "checking Docker…"},
 			TrayState{Docker: DockerChecking, Reason: "checking Docker…", Sandboxes: 2, Groups: []TrayGroup{{"work", "Work"}}}},
 	}
 	for _, tc := range tests {

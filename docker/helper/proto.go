@@ -6,11 +6,12 @@
 // stdout carry a yamux session (github.com/hashicorp/yamux). Berth is the
 // yamux client and opens one stream per operation; the first frame of a
 // stream is a Request that names its kind. Kinds today: KindHello (a
-// handshake: which protocol the helper speaks) and KindExec (run a
-// command). The helper may open streams towards Berth too; Berth refuses
-// them for now. Network egress (a proxied TCP connection as one stream)
-// will be such a kind, so nothing here assumes that only Berth opens
-// streams or that every stream is a command.
+// handshake: which protocol the helper speaks, and for a sandbox with
+// network egress the address to listen on), KindExec (run a command) and
+// the file kinds. The helper opens streams towards Berth of one kind only,
+// KindEgress: one TCP connection that a process in the sandbox made to
+// the helper's proxy port, as raw bytes both ways after the Request frame
+// (see egress.go). Berth refuses any other stream the helper opens.
 //
 // Threat model: the helper runs as the sandbox's user, so any process in
 // the sandbox can kill it, write to its pipes or take its place. Berth
@@ -60,6 +61,9 @@ const (
 	KindExec      = "exec"
 	KindReadFile  = "read_file"  // Path, Limit: the file's bytes as Stdout frames
 	KindWriteFile = "write_file" // Path, Mode: Stdin frames become the file
+	// KindEgress is opened by the helper, never by Berth: one connection
+	// accepted on the hello's Listen address, raw bytes after the Request.
+	KindEgress = "egress"
 )
 
 // Bounds on what either side accepts.
@@ -67,6 +71,10 @@ const (
 	MaxFrame     = 64 << 10 // payload bytes of one data frame
 	MaxJSONFrame = 1 << 20  // a Request (argv and env) or an Exit
 	headerLen    = 5        // type + uint32 length
+	// MaxEgress is how many egress connections may be open at once in one
+	// sandbox. The helper accepts no more; Berth refuses streams beyond it
+	// and ends a channel whose helper opens twice as many.
+	MaxEgress = 64
 )
 
 // ErrProtocol is wrapped by every refusal of a malformed frame.
@@ -84,15 +92,19 @@ type Request struct {
 	Path    string   `json:"path,omitempty"`  // read_file, write_file: clean and absolute
 	Limit   int64    `json:"limit,omitempty"` // read_file: refuse a larger file
 	Mode    uint32   `json:"mode,omitempty"`  // write_file: permissions of a new file
+	// Listen (hello): a loopback TCP address inside the sandbox where the
+	// helper accepts connections and carries each as a KindEgress stream.
+	Listen string `json:"listen,omitempty"`
 }
 
 // Exit ends a stream: how the command ended, or the hello's answer.
 type Exit struct {
 	Code    int    `json:"code"`              // exit status; 128+n when killed by signal n
 	Signal  int    `json:"signal,omitempty"`  // the signal that killed it, if any
-	Error   string `json:"error,omitempty"`   // the command could not be started
+	Error   string `json:"error,omitempty"`   // the command could not be started; hello: the listener could not
 	Version int    `json:"version,omitempty"` // hello: the protocol version
 	Arch    string `json:"arch,omitempty"`    // hello: GOARCH of the helper
+	Listen  string `json:"listen,omitempty"`  // hello: the address the helper now listens on
 }
 
 // WriteFrame writes one frame. It refuses payloads over MaxJSONFrame.

@@ -29,7 +29,7 @@ func Serve(in io.Reader, out io.Writer) error {
 	// would leave the commands' processes behind.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	prewarmThreads(spareThreads)
-	s := &server{self: os.Getpid(), calls: map[int]*call{}, exited: map[int]syscall.WaitStatus{}, kick: make(chan struct{}, 1)}
+	s := &server{egress: &egress{}, self: os.Getpid(), calls: map[int]*call{}, exited: map[int]syscall.WaitStatus{}, kick: make(chan struct{}, 1)}
 	go s.reap()
 	if _, err := io.WriteString(out, Magic); err != nil {
 		return err
@@ -84,6 +84,7 @@ type rwc struct {
 func (rwc) Close() error { return nil }
 
 type server struct {
+	egress *egress
 	self   int
 	mu     sync.Mutex
 	calls  map[int]*call // by pid of the command
@@ -110,7 +111,14 @@ func (s *server) handle(st *yamux.Stream) {
 	}
 	switch req.Kind {
 	case KindHello:
-		_ = WriteJSON(st, FrameExit, Exit{Version: Version, Arch: runtime.GOARCH})
+		ex := Exit{Version: Version, Arch: runtime.GOARCH}
+		if req.Listen != "" {
+			var err error
+			if ex.Listen, err = s.egress.listen(st.Session(), req.Listen); err != nil {
+				ex.Error = "network egress: " + err.Error()
+			}
+		}
+		_ = WriteJSON(st, FrameExit, ex)
 	case KindExec:
 		s.exec(st, req)
 	case KindReadFile, KindWriteFile:
