@@ -1,7 +1,9 @@
 package desktop
 
 import (
+	"os"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -123,6 +125,15 @@ func (d *desktopApp) open(w fyne.Window) {
 // window at FYNE_SCALE=2 is wider than a 1280×800 screen).
 func (d *desktopApp) fitScreen(w fyne.Window) {
 	if sw, sh, ok := screenSize(); ok {
-		w.Resize(ui.FitSize(w.Canvas().Size(), sw, sh, d.app.Settings().Scale()))
+		w.Resize(ui.FitSize(w.Canvas().Size(), sw, sh, d.scale()))
 	}
+}
+
+// scale is the user's scale as Fyne's GLFW driver reads it (FYNE_SCALE,
+// else the setting); a window's canvas knows its scale only once shown.
+func (d *desktopApp) scale() float32 {
+	if f, err := strconv.ParseFloat(os.Getenv("FYNE_SCALE"), 32); err == nil && f > 0 {
+		return float32(f)
+	}
+	return max(d.app.Settings().Scale(), 1)
 }
