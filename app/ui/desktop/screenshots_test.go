@@ -178,17 +178,33 @@ func mountsShot(t *testing.T, bin, out, dir string) {
 		return c.Run() == nil
 	})
 	xdo("search", "--sync", "--onlyvisible", "--name", "Mounts", "windowfocus", "--sync")
-	// Each click waits for what it opens to be drawn (a screenshot, not a
-	// test: nothing to poll for).
-	for _, at := range [][2]string{{"345", "341"}, {"678", "350"}, {"858", "566"}} { // Add folder…, project, Open
-		time.Sleep(1500 * time.Millisecond)
-		// Fyne reads a click's position from the last move it processed:
-		// move, let a frame pass, click.
-		xdo("mousemove", at[0], at[1])
-		time.Sleep(300 * time.Millisecond)
-		xdo("click", "1")
+	// Each click waits for what it opens to be drawn: the folder dialog's
+	// blue Open button, then the check's blue Add button. A click that was
+	// lost (the window not yet taking input) is made again.
+	clickUntil := func(what string, x, y, bx, by int) {
+		t.Helper()
+		waitFor(t, 30*time.Second, what, func() bool {
+			// Fyne reads a click's position from the last move it
+			// processed: move, let a frame pass, click.
+			xdo("mousemove", fmt.Sprint(x), fmt.Sprint(y))
+			time.Sleep(300 * time.Millisecond)
+			xdo("click", "1")
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) {
+				if blueAt(t, display, bx, by) {
+					return true
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			return false
+		})
 	}
-	time.Sleep(2500 * time.Millisecond) // the folder is checked and scanned
+	clickUntil("the folder dialog", 345, 341, 832, 556) // Add folder…; the dialog's Open, at its edge
+	xdo("mousemove", "678", "350")                      // the folder "project"
+	time.Sleep(300 * time.Millisecond)
+	xdo("click", "1")
+	clickUntil("the checked folder", 858, 566, 294, 682) // Open; the check's Add, at its edge
+	time.Sleep(time.Second)                              // the rest of the check's result is drawn
 	savePNG(t, screenshot(t, display), filepath.Join(out, "mounts.png"))
 }
 
@@ -294,17 +310,7 @@ func waitReady(t *testing.T, app *exec.Cmd, bus string) {
 // what is not black: the app's window.
 func savePNG(t *testing.T, xwd []byte, path string) {
 	t.Helper()
-	be := binary.BigEndian
-	hdr, w, h := int(be.Uint32(xwd[0:])), int(be.Uint32(xwd[16:])), int(be.Uint32(xwd[20:]))
-	bpp, bpl, ncolors := int(be.Uint32(xwd[44:])), int(be.Uint32(xwd[48:])), int(be.Uint32(xwd[76:]))
-	if bpp != 24 && bpp != 32 {
-		t.Fatalf("xwd: %d bits per pixel, want 24 or 32", bpp)
-	}
-	px := xwd[hdr+ncolors*12:]
-	at := func(x, y int) color.RGBA {
-		i := y*bpl + x*bpp/8
-		return color.RGBA{px[i+2], px[i+1], px[i], 255}
-	}
+	at, w, h := xwdPixels(t, xwd)
 	minX, minY, maxX, maxY := w, h, 0, 0
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -334,4 +340,27 @@ func savePNG(t *testing.T, xwd []byte, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s (%dx%d)", path, maxX-minX+1, maxY-minY+1)
+}
+
+// xwdPixels reads an XWD screen dump's pixels.
+func xwdPixels(t *testing.T, xwd []byte) (at func(x, y int) color.RGBA, w, h int) {
+	t.Helper()
+	be := binary.BigEndian
+	hdr, w, h := int(be.Uint32(xwd[0:])), int(be.Uint32(xwd[16:])), int(be.Uint32(xwd[20:]))
+	bpp, bpl, ncolors := int(be.Uint32(xwd[44:])), int(be.Uint32(xwd[48:])), int(be.Uint32(xwd[76:]))
+	if bpp != 24 && bpp != 32 {
+		t.Fatalf("xwd: %d bits per pixel, want 24 or 32", bpp)
+	}
+	px := xwd[hdr+ncolors*12:]
+	return func(x, y int) color.RGBA {
+		i := y*bpl + x*bpp/8
+		return color.RGBA{px[i+2], px[i+1], px[i], 255}
+	}, w, h
+}
+
+// blueAt reports whether the screen shows a primary (blue) button at x, y.
+func blueAt(t *testing.T, display string, x, y int) bool {
+	at, _, _ := xwdPixels(t, screenshot(t, display))
+	c := at(x, y)
+	return c.B > 200 && c.R < 100
 }
