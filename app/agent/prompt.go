@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/berth-app/berth/app/egress"
 )
 
 // DefaultPersona is who the assistant is when the user has not said.
@@ -20,13 +22,14 @@ type MountInfo struct {
 
 // PromptInput is what the system prompt is made of.
 type PromptInput struct {
-	Persona string // empty: DefaultPersona
-	Now     time.Time
-	Group   string // the group's name
-	Memory  string // the content of MEMORY.md
-	Mounts  []MountInfo
-	Tools   []string // enabled tools; empty: all
-	Network bool     // the sandbox can reach the network
+	Persona  string // empty: DefaultPersona
+	Now      time.Time
+	Group    string // the group's name
+	Memory   string // the content of MEMORY.md
+	Mounts   []MountInfo
+	Tools    []string    // enabled tools; empty: all
+	Network  egress.Mode // the group's network mode ("" is none)
+	NetHosts []string    // allowlist mode: the destinations the group allows
 }
 
 // maxMemoryBytes is how much of MEMORY.md goes into the prompt.
@@ -77,11 +80,7 @@ func SystemPrompt(in PromptInput) string {
 		b.WriteString("Nothing else of the user's computer is visible.\n")
 	}
 	b.WriteString("Everything outside these folders is the container's own and is thrown away when the sandbox is replaced; /tmp is small.\n")
-	if in.Network {
-		b.WriteString("The sandbox can reach the network.\n")
-	} else {
-		b.WriteString("The sandbox has no network: downloads, package installs and web requests will fail. Say so instead of retrying.\n")
-	}
+	writeNetwork(&b, in)
 
 	b.WriteString("\n# Tools\n\n")
 	fmt.Fprintf(&b, "You have these tools: %s. Each call is checked, written to an audit log the user can read", strings.Join(enabledNames(in.Tools), ", "))
@@ -104,4 +103,29 @@ func SystemPrompt(in PromptInput) string {
 		fmt.Fprintf(&b, "MEMORY.md:\n<memory>\n%s\n</memory>\n", memory)
 	}
 	return b.String()
+}
+
+// writeNetwork says what the sandbox's network is, and what to do when a
+// destination is blocked: ask the user, never work around the proxy.
+func writeNetwork(b *strings.Builder, in PromptInput) {
+	mode := in.Network
+	if mode == "" {
+		mode = egress.ModeNone
+	}
+	fmt.Fprintf(b, "The group's network mode is %s. ", mode)
+	switch mode {
+	case egress.ModeOpen:
+		b.WriteString("The sandbox can reach the network.\n")
+	case egress.ModeAllowlist:
+		hosts := "none yet"
+		if len(in.NetHosts) > 0 {
+			hosts = strings.Join(in.NetHosts, ", ")
+		}
+		fmt.Fprintf(b, "The sandbox reaches the network only through Berth's proxy (HTTP_PROXY and HTTPS_PROXY are set; tools like curl, git, pip and npm use them), "+
+			"and only the destinations the user allows for this group: %s. Any other destination is asked of the user. "+
+			"An answer 403 from the proxy (its body names the blocked host) means the user has not allowed it: do not retry and do not try to get around the proxy; "+
+			"tell the user which host you need and why, and ask them to allow it.\n", hosts)
+	default:
+		b.WriteString("The sandbox has no network: downloads, package installs and web requests will fail. Say so instead of retrying; the user can give this group network access.\n")
+	}
 }

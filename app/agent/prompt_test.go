@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-app/berth/app/egress"
 )
 
 func TestSystemPrompt(t *testing.T) {
@@ -17,7 +19,7 @@ func TestSystemPrompt(t *testing.T) {
 	}{
 		{"defaults", PromptInput{Now: now, Group: "home"},
 			[]string{DefaultPersona, "Today is Saturday, 14 March 2026.", `group "home"`, "/workspace/group — the group's own folder, read-write",
-				"MEMORY.md is empty so far.", "no network", "bash, read_file, write_file, edit_file, list_files, grep",
+				"MEMORY.md is empty so far.", "network mode is none", "no network", "bash, read_file, write_file, edit_file, list_files, grep",
 				"update /workspace/group/MEMORY.md with edit_file", "shared no other folders"},
 			[]string{"<memory>", "can reach the network"}},
 		{"persona, memory and mounts", PromptInput{
@@ -26,12 +28,17 @@ func TestSystemPrompt(t *testing.T) {
 				{Path: "/workspace/extra/docs", ReadOnly: true},
 				{Path: "/workspace/extra/app", Masked: []string{"/workspace/extra/app/.env", "key.pem"}},
 			},
-			Tools: []string{"read_file", "grep"}, Network: true},
+			Tools: []string{"read_file", "grep"}, Network: egress.ModeOpen},
 			[]string{"You are Ada, a terse helper.", "<memory>\n- The user's name is Sam.\n</memory>",
 				"/workspace/extra/docs — a folder the user shared, read-only", "Read-only file system",
 				"/workspace/extra/app — a folder the user shared, read-write.", "masked (they read as empty",
 				"/workspace/extra/app/.env, /workspace/extra/app/key.pem", "You have these tools: read_file, grep.", "can reach the network"},
 			[]string{DefaultPersona, "no network", "bash"}},
+		{"allowlist", PromptInput{Network: egress.ModeAllowlist, NetHosts: []string{"pypi.org", "10.0.0.5:11434"}},
+			[]string{"network mode is allowlist", "only through Berth's proxy", "pypi.org, 10.0.0.5:11434", "403", "ask them to allow it"},
+			[]string{"no network", "can reach the network"}},
+		{"allowlist with no rules yet", PromptInput{Network: egress.ModeAllowlist},
+			[]string{"allows for this group: none yet"}, nil},
 		{"long memory is cut", PromptInput{Memory: strings.Repeat("m", maxMemoryBytes+100)},
 			[]string{"the first 16384 of its 16484 bytes"}, nil},
 	}

@@ -60,7 +60,7 @@ func TestGroupSettingsValidation(t *testing.T) {
 		kv   string
 		want string
 	}{
-		{"network=host", "none or bridge"},
+		{"network=host", "none, allowlist or open"},
 		{"approval=yolo", "auto, ask-writes or ask-all"},
 		{"tools=bash,rm_rf", `unknown tool "rm_rf"`},
 		{"memory=8", "too small"},

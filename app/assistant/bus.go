@@ -19,6 +19,7 @@ const (
 	EventTurnEnd     = "turn_end"     // Status, Text, Err: a turn ended
 	EventSandboxStop = "sandbox_stop" // Text: a sandbox was stopped (idle, rotated, evicted)
 	EventError       = "error"        // Err: something went wrong outside a turn
+	// EventNetAsk and EventNetAnswer: see egress_ask.go.
 )
 
 // Event is one thing the runtime tells the faces.
@@ -34,6 +35,7 @@ type Event struct {
 	Status    string       `json:"status,omitempty"`
 	Text      string       `json:"text,omitempty"`
 	Err       string       `json:"error,omitempty"`
+	Net       *NetQuestion `json:"net,omitempty"` // EventNetAsk, EventNetAnswer
 }
 
 // bus fans events out to subscribers; each has an unbounded queue so a slow

@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/config"
+	"github.com/berth-app/berth/app/egress"
 	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/docker"
@@ -26,6 +27,9 @@ type ChatRequest struct {
 	Model    string
 	Approve  agent.Approver    // asks a human; nil denies every call that needs approval
 	OnEvent  func(agent.Event) // live progress for the face
+	// AskNet answers the network questions of this turn's sandbox (allowlist
+	// mode); nil leaves them to the faces listening to the runtime's events.
+	AskNet NetAsker
 }
 
 // ChatResult is how the turn ended.
@@ -289,8 +293,13 @@ func (s *Service) systemPrompt(ctx context.Context, g Group) (string, error) {
 	if len(tools) == 0 {
 		tools = ToolNames
 	}
-	return agent.SystemPrompt(agent.PromptInput{Now: s.now(), Group: g.Name, Memory: memory, Mounts: infos, Tools: tools,
-		Network: cmp.Or(g.Settings.Network, cmp.Or(s.Settings().Network, "none")) == "bridge"}), nil
+	in := agent.PromptInput{Now: s.now(), Group: g.Name, Memory: memory, Mounts: infos, Tools: tools, Network: s.NetMode(g)}
+	if in.Network == egress.ModeAllowlist {
+		for _, r := range g.Settings.NetAllow {
+			in.NetHosts = append(in.NetHosts, r.Rule)
+		}
+	}
+	return agent.SystemPrompt(in), nil
 }
 
 func title(text string) string {

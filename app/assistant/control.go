@@ -20,11 +20,12 @@ import (
 
 // ControlRequest is one command for a running Berth.
 type ControlRequest struct {
-	Cmd    string       `json:"cmd"` // status | pause | resume | rotate | stop-all | reap | settings | task | show | chat
+	Cmd    string       `json:"cmd"` // status | pause | resume | rotate | stop-all | reap | settings | task | show | chat | net-pending | net-answer
 	Group  string       `json:"group,omitempty"`
 	Reason string       `json:"reason,omitempty"`
 	Chat   *ChatCommand `json:"chat,omitempty"` // chat: the message (see ControlChat)
 	Task   *TaskOp      `json:"task,omitempty"` // cmd "task"
+	Net    *NetAnswerOp `json:"net,omitempty"`  // cmd "net-answer"
 }
 
 // ControlReply is the answer.
@@ -36,6 +37,8 @@ type ControlReply struct {
 	Pid   int       `json:"pid"`
 	Task  *TaskInfo `json:"task,omitempty"` // cmd "task": the task after the change
 	Run   int64     `json:"run,omitempty"`  // cmd "task", op "run": the run's id
+	// Net is the network questions waiting (cmd "net-pending").
+	Net []NetQuestion `json:"net,omitempty"`
 }
 
 // ErrNotRunning means no Berth answers on the control socket.
@@ -101,6 +104,14 @@ func (r *Runtime) serveConn(ctx context.Context, c net.Conn) {
 		err = r.ReloadSettings(ctx)
 	case "task":
 		rep.Task, rep.Run, err = r.controlTask(ctx, req.Task)
+	case "net-pending":
+		rep.Net = r.PendingNet()
+	case "net-answer":
+		if req.Net == nil {
+			err = errors.New("net-answer: no answer given")
+		} else {
+			err = r.AnswerNet(req.Net.ID, req.Net.Answer)
+		}
 	case "show":
 		if r.OnShow == nil {
 			err = errors.New("this Berth has no window (berth serve)")

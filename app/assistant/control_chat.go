@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/app/agent"
+	"github.com/berth-app/berth/app/egress"
 )
 
 // `berth chat` beside a running Berth hands its message to it over the
@@ -28,13 +29,19 @@ type ChatCommand struct {
 	Text     string `json:"text"`
 	Provider string `json:"provider,omitempty"`
 	Model    string `json:"model,omitempty"`
-	Yes      bool   `json:"yes,omitempty"` // allow every tool call without asking
+	Yes      bool   `json:"yes,omitempty"` // allow every tool call without asking (not network destinations)
+	// AskNet answers the turn's network questions (allowlist mode); over
+	// the socket NetQuestions says the client has one.
+	AskNet       NetAsker `json:"-"`
+	NetQuestions bool     `json:"net_questions,omitempty"`
 }
 
 // ChatFrame is one line the Berth writes back.
 type ChatFrame struct {
 	Event    *wireEvent             `json:"event,omitempty"`
 	Approval *agent.ApprovalRequest `json:"approval,omitempty"`
+	Net      *NetQuestion           `json:"net,omitempty"`      // a network question (answered with ApprovalAnswer.Net)
+	NetDone  string                 `json:"net_done,omitempty"` // the question with this id is settled: stop asking
 	Outcome  *ChatOutcome           `json:"outcome,omitempty"`
 }
 
@@ -42,6 +49,7 @@ type ChatFrame struct {
 type ApprovalAnswer struct {
 	CallID   string         `json:"call_id"`
 	Approval agent.Approval `json:"approval"`
+	Net      *egress.Answer `json:"net,omitempty"` // the answer to a network question (CallID is its id)
 }
 
 // ChatOutcome is how the turn ended, as the wire carries it.
@@ -82,7 +90,7 @@ func (c ChatCommand) request(ctx context.Context, s *Service) ChatRequest {
 // ChatCommand answers a command in this runtime (the one-shot CLI's path).
 func (r *Runtime) ChatCommand(ctx context.Context, c ChatCommand, approve agent.Approver, onEvent func(agent.Event)) (ChatResult, error) {
 	req := c.request(ctx, r.svc)
-	req.Approve, req.OnEvent = approve, onEvent
+	req.Approve, req.OnEvent, req.AskNet = approve, onEvent, c.AskNet
 	if c.Yes {
 		req.Approve = allowAll
 	}
@@ -108,6 +116,10 @@ func (r *Runtime) serveChat(ctx context.Context, c net.Conn, dec *json.Decoder, 
 	// One reader: approval answers, and the client going away.
 	var amu sync.Mutex
 	answers := map[string]chan agent.Approval{}
+	netAnswers := map[string]chan egress.Answer{}
+	if cmd.NetQuestions {
+		cmd.AskNet = socketNetAsker(write, &amu, netAnswers)
+	}
 	go func() {
 		for {
 			var a ApprovalAnswer
@@ -116,7 +128,10 @@ func (r *Runtime) serveChat(ctx context.Context, c net.Conn, dec *json.Decoder, 
 				return
 			}
 			amu.Lock()
-			if ch, ok := answers[a.CallID]; ok {
+			if ch, ok := netAnswers[a.CallID]; ok && a.Net != nil {
+				ch <- *a.Net
+				delete(netAnswers, a.CallID)
+			} else if ch, ok := answers[a.CallID]; ok {
 				ch <- a.Approval
 				delete(answers, a.CallID)
 			}
@@ -181,9 +196,12 @@ func ControlChat(ctx context.Context, path string, cmd ChatCommand, approve agen
 	stop := context.AfterFunc(ctx, func() { c.Close() }) // the Berth stops the turn
 	defer stop()
 	enc := json.NewEncoder(c)
+	cmd.NetQuestions = cmd.AskNet != nil
 	if err := enc.Encode(ControlRequest{Cmd: "chat", Chat: &cmd}); err != nil {
 		return ChatResult{}, err
 	}
+	nets := newClientNet(ctx, enc, cmd.AskNet) // its send is shared with the network answers, which come from goroutines
+	defer nets.stop()
 	dec := json.NewDecoder(c)
 	for {
 		var f ChatFrame
@@ -202,6 +220,10 @@ func ControlChat(ctx context.Context, path string, cmd ChatCommand, approve agen
 			if onEvent != nil {
 				onEvent(ev)
 			}
+		case f.Net != nil:
+			nets.ask(*f.Net)
+		case f.NetDone != "":
+			nets.done(f.NetDone)
 		case f.Approval != nil:
 			a := agent.Deny
 			if approve != nil {
@@ -209,7 +231,7 @@ func ControlChat(ctx context.Context, path string, cmd ChatCommand, approve agen
 					a = agent.Deny
 				}
 			}
-			if err := enc.Encode(ApprovalAnswer{CallID: f.Approval.CallID, Approval: a}); err != nil {
+			if err := nets.send(ApprovalAnswer{CallID: f.Approval.CallID, Approval: a}); err != nil {
 				return ChatResult{}, err
 			}
 		case f.Outcome != nil:

@@ -39,7 +39,7 @@ var ToolNames = agent.ToolNames
 // fall back to the user's settings, then to Berth's defaults.
 type GroupSettings struct {
 	Image       string          `json:"image,omitempty"`
-	Network     string          `json:"network,omitempty"`  // none | bridge
+	Network     string          `json:"network,omitempty"`  // none | allowlist | open (the old bridge reads as open)
 	Approval    string          `json:"approval,omitempty"` // auto | ask-writes | ask-all
 	Tools       []string        `json:"tools,omitempty"`    // enabled tools; empty = all
 	MemoryMB    int64           `json:"memory_mb,omitempty"`
@@ -49,6 +49,11 @@ type GroupSettings struct {
 	MaxAge      config.Duration `json:"max_age,omitempty"`
 	// AlwaysAllow lists tools the user allowed "always for this group".
 	AlwaysAllow []string `json:"always_allow,omitempty"`
+	// NetAllow and NetDeny are the group's network rules (allowlist mode,
+	// see egress_rules.go); they apply to the next connection, without a
+	// new sandbox.
+	NetAllow []NetRule `json:"net_allow,omitempty"`
+	NetDeny  []string  `json:"net_deny,omitempty"`
 }
 
 // Group is a group as the faces show it.
@@ -64,8 +69,8 @@ type Group struct {
 var ErrNoGroup = errors.New("no such group")
 
 func (g GroupSettings) validate() error {
-	if g.Network != "" && g.Network != "none" && g.Network != "bridge" {
-		return fmt.Errorf("network must be none or bridge, not %q", g.Network)
+	if err := g.validateNet(); err != nil {
+		return err
 	}
 	switch g.Approval {
 	case "", ApprovalAuto, ApprovalAskWrites, ApprovalAskAll:
@@ -100,7 +105,7 @@ func (g *GroupSettings) Set(kv string) error {
 	case "image":
 		g.Image = v
 	case "network":
-		g.Network = v
+		g.Network = normalMode(v)
 	case "approval":
 		g.Approval = v
 	case "tools":
@@ -152,6 +157,7 @@ func (s *Service) toGroup(g store.Group) (Group, error) {
 	if err := json.Unmarshal(g.Settings, &out.Settings); err != nil {
 		return out, fmt.Errorf("group %s: settings: %w", g.Slug, err)
 	}
+	out.Settings.Network = normalMode(out.Settings.Network) // bridge reads (and is saved back) as open
 	return out, nil
 }
 
@@ -160,6 +166,7 @@ func (s *Service) AddGroup(ctx context.Context, slug, name string, gs GroupSetti
 	if err := ValidGroup(slug); err != nil {
 		return Group{}, err
 	}
+	gs.Network = normalMode(gs.Network)
 	if err := gs.validate(); err != nil {
 		return Group{}, err
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/berth-app/berth/app/egress"
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/docker"
 )
@@ -30,6 +32,13 @@ type RuntimeConfig struct {
 	// the turns sent to it (earlier pending messages wait for a long-running
 	// Berth) and leaves the chat sandboxes of other runs alone.
 	OneShot bool
+	// NetLimits bound the sandboxes' connections in allowlist mode
+	// (egress.Limits; zero values take its defaults).
+	NetLimits egress.Limits
+	// NetResolve resolves the destinations of the sandboxes' connections;
+	// nil is the host's resolver. (The isolation suite answers the way an
+	// attacker's DNS would.)
+	NetResolve func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // Runtime is the long-running assistant: one queue per group (turns of a
@@ -65,6 +74,7 @@ type Runtime struct {
 	rotate   map[string]bool           // sessions whose sandbox goes once their turn ends
 	reaped   bool                      // the dead process's sandboxes were stopped
 	sched    *Scheduler                // scheduled tasks, reached by the control socket
+	net      *netServer                // sandboxes' connections and network questions (egress.go)
 }
 
 // ErrGateClosed is the cause given to turns canceled by a closing gate.
@@ -84,6 +94,9 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 		queues: map[string]*groupQueue{}, running: map[int64]*activeTurn{}, done: map[int64]chan ChatResult{},
 		busy: map[string]int{}, lastUsed: map[string]time.Time{}, rotate: map[string]bool{},
 	}
+	r.net = newNetServer(svc)
+	r.net.open = func() bool { return r.Gate().Open }
+	r.net.ask, r.net.limits, r.net.resolve = r.askNet, cfg.NetLimits, cfg.NetResolve
 	r.docker = docker.Status{State: docker.Checking, Reason: "checking Docker…"}
 	svc.OnUse = r.onUse
 	svc.Gate = runtimeGate{r}
@@ -126,6 +139,8 @@ func (r *Runtime) Start(ctx context.Context) error {
 	if err := r.recoverTurns(ctx); err != nil {
 		return err
 	}
+	r.net.ctx = r.root
+	r.net.start()
 	ch, unsub := r.gate.Subscribe()
 	r.wg.Add(2)
 	go func() {
@@ -168,6 +183,7 @@ func (r *Runtime) Stop(ctx context.Context) error {
 		t.cancel(errors.New("berth is stopping"))
 	}
 	r.mu.Unlock()
+	r.net.stop()
 	r.cancel()
 	r.wg.Wait()
 	return r.svc.record(ctx, store.Event{Kind: AuditAppStop, Summary: "Berth stopped"})

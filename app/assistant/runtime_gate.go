@@ -45,6 +45,9 @@ func (r *Runtime) update() {
 		close(r.openCh)
 	}
 	r.mu.Unlock()
+	if was && !now.Open {
+		r.net.cut() // the sandboxes' open connections end too
+	}
 	reason := now.Reason
 	for _, c := range cancels {
 		c(fmt.Errorf("%w: %s", ErrGateClosed, reason))

@@ -24,6 +24,7 @@ type groupQueue struct {
 type activeTurn struct {
 	cancel         context.CancelCauseFunc
 	group, session string
+	askNet         NetAsker // the face that sent the turn answers its network questions; may be nil
 }
 
 func (r *Runtime) enqueue(it queuedTurn) {
@@ -152,7 +153,7 @@ func (r *Runtime) runTurn(it queuedTurn) {
 	ctx, cancel := context.WithCancelCause(r.root)
 	defer cancel(nil)
 	r.mu.Lock()
-	r.running[it.msg.ID] = &activeTurn{cancel: cancel, group: it.req.Group, session: it.req.Session}
+	r.running[it.msg.ID] = &activeTurn{cancel: cancel, group: it.req.Group, session: it.req.Session, askNet: it.req.AskNet}
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()

@@ -17,12 +17,14 @@ import (
 // sandboxMounts validated them.
 func (s *Service) spec(g Group, session string, stored []docker.Mount) docker.Spec {
 	c, gs := s.Settings(), g.Settings
+	network, viaProxy := sandboxNetwork(s.NetMode(g))
 	spec := docker.Spec{
 		Image:          cmp.Or(gs.Image, c.Image),
 		InstallationID: s.Paths.InstallID(),
 		Group:          g.Slug,
 		Session:        session,
-		Network:        cmp.Or(gs.Network, c.Network),
+		Network:        network,
+		Egress:         viaProxy,
 		Runtime:        c.Runtime,
 		Memory:         max(gs.MemoryMB, c.MemoryMB) << 20,
 		CPUs:           c.CPUs,
@@ -120,7 +122,7 @@ func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker
 		verified = ver.Why
 	}
 	if err := s.record(ctx, store.Event{Group: group, Session: session, Kind: AuditSandboxCreate,
-		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s; %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), spec.Network, verified),
+		Summary: fmt.Sprintf("started sandbox %s from %s (%d mounts, %d masks, network %s; %s)", sb.Name, spec.Image, len(spec.Mounts), len(spec.Masks), s.NetMode(g), verified),
 		Detail:  mustJSON(map[string]any{"id": sb.ID, "name": sb.Name, "spec": spec, "mounts": ver})}); err != nil {
 		// An unaudited sandbox must not be used.
 		_ = s.Engine.StopSandbox(context.WithoutCancel(ctx), sb.ID)

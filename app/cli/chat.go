@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -14,13 +13,15 @@ import (
 )
 
 func runChat(ctx context.Context, io IO, args []string) int {
-	fs := flags(io, "chat", "-g GROUP [--session ID | --new] [--provider anthropic|openai] [--model M] [--yes] MESSAGE")
+	fs := flags(io, "chat", "-g GROUP [--session ID | --new] [--provider anthropic|openai] [--model M] [--yes] [--allow-net HOST[:PORT]…] MESSAGE")
 	group := fs.String("g", assistant.DefaultGroup, "group")
 	session := fs.String("session", "", "continue this chat (default: the group's latest)")
 	fresh := fs.Bool("new", false, "start a new chat")
 	provider := fs.String("provider", "", "anthropic or openai (default: settings)")
 	model := fs.String("model", "", "model name (default: settings)")
-	yes := fs.Bool("yes", false, "allow every tool call without asking")
+	yes := fs.Bool("yes", false, "allow every tool call without asking (not network destinations)")
+	var allowNet listFlag
+	fs.Var(&allowNet, "allow-net", "allow the sandbox to reach HOST[:PORT] (or an IP or CIDR) once when it asks, in this run; repeat or separate with commas")
 	ops, code, ok := parseInterleaved(fs, args)
 	if !ok {
 		return code
@@ -33,9 +34,14 @@ func runChat(ctx context.Context, io IO, args []string) int {
 	if *fresh && *session != "" {
 		return fail(io, ExitUsage, "use --session or --new, not both")
 	}
-	cmd := assistant.ChatCommand{Group: *group, Session: *session, New: *fresh, Text: text, Provider: *provider, Model: *model, Yes: *yes}
 	p := &chatPrinter{io: io}
-	res, err := chat(ctx, io, cmd, terminalApprover(io, *yes, p), p.event)
+	term := &terminal{io: io, p: p}
+	askNet, err := term.netAsker(allowNet)
+	if err != nil {
+		return fail(io, ExitUsage, "--allow-net: %v", err)
+	}
+	cmd := assistant.ChatCommand{Group: *group, Session: *session, New: *fresh, Text: text, Provider: *provider, Model: *model, Yes: *yes, AskNet: askNet}
+	res, err := chat(ctx, io, cmd, term.approver(*yes), p.event)
 	p.endLine()
 	var gate *assistant.GateClosedError
 	var perr *assistant.ProviderError
@@ -192,30 +198,5 @@ func firstLine(s string, n int) string {
 func stopOneShotSandbox(ctx context.Context, io IO, svc *assistant.Service, group, session string) {
 	if err := svc.StopChatSandbox(context.WithoutCancel(ctx), group, session); err != nil {
 		fmt.Fprintf(io.Err, "berth: could not stop the chat's sandbox: %v\n", err)
-	}
-}
-
-// terminalApprover asks on the terminal: y = once, a = always for this
-// group, anything else = deny. --yes allows every call once.
-func terminalApprover(io IO, yes bool, p *chatPrinter) agent.Approver {
-	in := bufio.NewReader(io.In)
-	return func(ctx context.Context, req agent.ApprovalRequest) (agent.Approval, error) {
-		if yes {
-			return agent.AllowOnce, nil
-		}
-		p.endLine()
-		fmt.Fprintf(io.Err, "Allow %s? [y] once · [a] always for this group · [N] deny: ", req.Summary)
-		line, err := in.ReadString('\n')
-		if err != nil && line == "" {
-			fmt.Fprintln(io.Err, "(no answer: denied)")
-			return agent.Deny, nil
-		}
-		switch strings.ToLower(strings.TrimSpace(line)) {
-		case "y", "yes":
-			return agent.AllowOnce, nil
-		case "a", "always":
-			return agent.AllowAlways, nil
-		}
-		return agent.Deny, nil
 	}
 }

@@ -52,6 +52,7 @@ var commands = map[string]command{
 	"resume":   {"resume the assistant", runResume},
 	"session":  {"list or delete a group's chats", runSession},
 	"settings": {"show or change the settings (a running Berth uses them at once)", runSettings},
+	"net":      {"a group's network: mode (none, allowlist, open), rules, presets, log", runNet},
 	"task":     {"schedule the assistant: add, list, pause, run or remove a group's tasks", runTask},
 	"auth":     {"store or remove a model provider's API key (OS keyring, or a private key file)", runAuth},
 	"version":  {"print Berth's version", runVersion},

@@ -204,7 +204,7 @@ func TestGroupAndMountCommands(t *testing.T) {
 		{[]string{"group", "add", "work", "--network", "bridge", "--approval", "ask-writes"}, 0, "created group work"},
 		{[]string{"group", "add", "work"}, ExitUsage, "already exists"},
 		{[]string{"group", "add", "Work Stuff"}, ExitUsage, "lowercase"},
-		{[]string{"group", "add", "x", "--network", "host"}, ExitUsage, "none or bridge"},
+		{[]string{"group", "add", "x", "--network", "host"}, ExitUsage, "none, allowlist or open"},
 		{[]string{"group", "set", "work", "network=none", "memory=512m"}, 0, "updated group work"},
 		{[]string{"group", "set", "work", "colour=blue"}, ExitUsage, "unknown setting"},
 		{[]string{"mount", "check", proj, "--json"}, 0, `"allowed": true`},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/berth-app/berth/app/llm"
 	"github.com/berth-app/berth/docker"
@@ -24,6 +25,8 @@ type doctorReport struct {
 	Keyring string         `json:"keyring_unavailable,omitempty"`
 	KeyFile string         `json:"key_file"`
 	Service *serviceReport `json:"service,omitempty"`
+	// OpenGroups are the groups whose sandboxes reach the whole network.
+	OpenGroups []string `json:"open_groups,omitempty"`
 }
 
 func runDoctor(ctx context.Context, io IO, args []string) int {
@@ -50,6 +53,7 @@ func runDoctor(ctx context.Context, io IO, args []string) int {
 		sr := serviceStatus(svc)
 		rep.Service = &sr
 	}
+	rep.OpenGroups = openGroups(ctx, e)
 	if *asJSON {
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
@@ -88,9 +92,27 @@ func printDoctor(io IO, r doctorReport) {
 	if r.Service != nil {
 		fmt.Fprintf(io.Out, "  · Service         %s\n", serviceLine(*r.Service))
 	}
+	if len(r.OpenGroups) > 0 {
+		fmt.Fprintf(io.Out, "  ! Network open    groups %s: their sandboxes reach everything, your LAN and the cloud metadata address included;\n"+
+			"                    prefer allowlist (berth net mode -g %s allowlist)\n", strings.Join(r.OpenGroups, ", "), r.OpenGroups[0])
+	}
 	if r.State == docker.Ready {
 		fmt.Fprintf(io.Out, "\nAssistant: ready — %s\n", r.Reason)
 		return
 	}
 	fmt.Fprintf(io.Out, "\nAssistant: blocked (%s) — %s\n  fix: %s\n", r.State, r.Reason, r.Hint)
+}
+
+// openGroups lists the groups in open network mode, read beside a running
+// Berth; none when there is no audit log yet.
+func openGroups(ctx context.Context, e *env) []string {
+	st, err := e.openReader()
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	svc := e.service(nil)
+	svc.Store = st
+	open, _ := svc.OpenGroups(ctx)
+	return open
 }

@@ -44,6 +44,7 @@ func runExec(ctx context.Context, io IO, args []string) int {
 		}
 	}()
 	svc := e.service(w)
+	defer svc.ServeEgress(ctx)() // an allowlist group's rules apply; nobody is asked
 	if *timeout == 0 {
 		*timeout = time.Duration(e.cfg.ExecTimeout)
 	}

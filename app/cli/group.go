@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/berth-app/berth/app/assistant"
+	"github.com/berth-app/berth/app/egress"
 )
 
 func runGroup(ctx context.Context, io IO, args []string) int {
@@ -51,10 +52,10 @@ func withService(io IO, fn func(*assistant.Service) int) int {
 }
 
 func groupAdd(ctx context.Context, io IO, args []string) int {
-	fs := flags(io, "group add", "NAME [--name TITLE] [--image I] [--network none|bridge] [--approval auto|ask-writes|ask-all]")
+	fs := flags(io, "group add", "NAME [--name TITLE] [--image I] [--network none|allowlist|open] [--approval auto|ask-writes|ask-all]")
 	title := fs.String("name", "", "display name (default: NAME)")
 	image := fs.String("image", "", "sandbox image for this group (default: the image in settings)")
-	network := fs.String("network", "", "none (default) or bridge")
+	network := fs.String("network", "", "none (default), allowlist (through Berth's proxy, see berth net) or open")
 	approval := fs.String("approval", "", "auto (default), ask-writes or ask-all")
 	slug, code, ok := oneOperand(fs, args)
 	if !ok {
@@ -104,7 +105,7 @@ func groupList(ctx context.Context, io IO, args []string) int {
 		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "GROUP\tNAME\tNETWORK\tAPPROVAL\tIMAGE")
 		for _, g := range gs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Slug, g.Name, cmp.Or(g.Settings.Network, "none"), cmp.Or(g.Settings.Approval, assistant.ApprovalAuto), cmp.Or(g.Settings.Image, "(default)"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Slug, g.Name, svc.NetMode(g), cmp.Or(g.Settings.Approval, assistant.ApprovalAuto), cmp.Or(g.Settings.Image, "(default)"))
 		}
 		tw.Flush()
 		return ExitOK
@@ -128,12 +129,18 @@ func groupShow(ctx context.Context, io IO, args []string) int {
 			return fail(io, ExitFailure, "%v", err)
 		}
 		if *asJSON {
-			return printJSON(io, map[string]any{"group": g, "mounts": mountViews(ms)})
+			return printJSON(io, map[string]any{"group": g, "mounts": mountViews(ms), "network": svc.NetMode(g)})
 		}
 		st := g.Settings
 		fmt.Fprintf(io.Out, "%s (%s)\n  folder    %s → /workspace/group (read-write)\n", g.Name, g.Slug, g.Folder)
 		fmt.Fprintf(io.Out, "  image     %s\n  network   %s\n  approval  %s\n  tools     %s\n",
-			cmp.Or(st.Image, "(default)"), cmp.Or(st.Network, "none"), cmp.Or(st.Approval, assistant.ApprovalAuto), cmp.Or(strings.Join(st.Tools, ","), "all"))
+			cmp.Or(st.Image, "(default)"), svc.NetMode(g), cmp.Or(st.Approval, assistant.ApprovalAuto), cmp.Or(strings.Join(st.Tools, ","), "all"))
+		switch svc.NetMode(g) {
+		case egress.ModeOpen:
+			fmt.Fprintf(io.Out, "  ! %s\n", strings.ReplaceAll(assistant.OpenWarning, "GROUP", g.Slug))
+		case egress.ModeAllowlist:
+			fmt.Fprintf(io.Out, "            %d allow and %d deny rules (berth net show -g %s)\n", len(st.NetAllow), len(st.NetDeny), g.Slug)
+		}
 		for _, m := range mountViews(ms) {
 			fmt.Fprintf(io.Out, "  mount     %s → %s (%s, %d masked)\n", m.Host, m.Container, m.Mode, len(m.Masked))
 		}

@@ -22,7 +22,7 @@ type Config struct {
 	BaseURL     string   `json:"base_url,omitempty"` // e.g. http://localhost:11434/v1 for Ollama; "" = the provider's, or *_BASE_URL
 	Image       string   `json:"image,omitempty"`    // sandbox image
 	Runtime     string   `json:"runtime,omitempty"`  // "" (runc) or "runsc" for strong isolation
-	Network     string   `json:"network,omitempty"`  // default network for new groups: none | bridge
+	Network     string   `json:"network,omitempty"`  // network mode of groups that set none: none | allowlist | open (bridge reads as open)
 	MemoryMB    int64    `json:"memory_mb,omitempty"`
 	CPUs        float64  `json:"cpus,omitempty"`
 	Pids        int64    `json:"pids,omitempty"`

@@ -182,6 +182,34 @@ type Policy struct {
 	Group string
 	Mode  Mode
 	Rules []Rule
+	// Deny lists destinations refused without asking, whatever Rules say.
+	// A deny rule without a port covers every port.
+	Deny []Rule
+}
+
+// Denied is the first deny rule naming host (by name, or a literal IP by
+// address) or one of its resolved addrs, on port; ok false when none does.
+func (p Policy) Denied(host string, port int, addrs ...netip.Addr) (Rule, bool) {
+	for _, deny := range p.Deny {
+		r := deny
+		r.Port = portOr(r.Port, port) // no port: every port
+		if _, ok := (Policy{Rules: []Rule{r}}).Match(host, port); ok {
+			return deny, true
+		}
+		for _, a := range addrs {
+			if r.MatchesAddr(a, port) {
+				return deny, true
+			}
+		}
+	}
+	return Rule{}, false
+}
+
+func portOr(p, port int) int {
+	if p == 0 {
+		return port
+	}
+	return p
 }
 
 // Match is the first rule that lets host:port through by name or, for a

@@ -83,6 +83,7 @@ func TestSpecialAddresses(t *testing.T) {
 		"192.168.0.10": "private", "169.254.169.254": "link-local (cloud metadata)", "100.100.0.1": "carrier-grade NAT",
 		"224.0.0.251": "multicast", "0.0.0.0": "unspecified", "::": "unspecified", "fd12::1": "unique local (private)",
 		"fe80::1": "link-local", "::ffff:127.0.0.1": "loopback", "::ffff:10.0.0.1": "private",
+		"192.0.2.2": "documentation (TEST-NET)", "203.0.113.7": "documentation (TEST-NET)", "2001:db8::1": "documentation",
 		"1.1.1.1": "", "2606:4700::1111": "", "172.32.0.1": "",
 	}
 	for in, want := range cases {
@@ -134,5 +135,67 @@ func TestParseMode(t *testing.T) {
 	}
 	if _, err := ParseMode("host"); err == nil {
 		t.Error("host network accepted")
+	}
+}
+
+func TestDenied(t *testing.T) {
+	t.Parallel()
+	var pol Policy
+	for _, s := range []string{"evil.example.com", "*.tracker.example:8080", "203.0.113.0/24"} {
+		r, err := ParseRule(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol.Deny = append(pol.Deny, r)
+	}
+	cases := []struct {
+		host  string
+		port  int
+		addrs []string
+		want  string
+	}{
+		{"evil.example.com", 443, nil, "evil.example.com"},
+		{"evil.example.com", 22, nil, "evil.example.com"}, // no port: every port
+		{"good.example.com", 443, nil, ""},
+		{"a.tracker.example", 8080, nil, "*.tracker.example:8080"},
+		{"a.tracker.example", 443, nil, ""},
+		{"203.0.113.9", 443, nil, "203.0.113.0/24"},
+		{"innocent.example", 443, []string{"198.51.100.1", "203.0.113.7"}, "203.0.113.0/24"}, // by a resolved address
+	}
+	for _, c := range cases {
+		var addrs []netip.Addr
+		for _, a := range c.addrs {
+			addrs = append(addrs, netip.MustParseAddr(a))
+		}
+		r, ok := pol.Denied(c.host, c.port, addrs...)
+		got := ""
+		if ok {
+			got = r.String()
+		}
+		if got != c.want {
+			t.Errorf("%s:%d %v: got deny %q, want %q", c.host, c.port, c.addrs, got, c.want)
+		}
+	}
+}
+
+func TestPresetsParse(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, p := range Presets {
+		if seen[p.Name] {
+			t.Errorf("preset %s twice", p.Name)
+		}
+		seen[p.Name] = true
+		if len(p.Hosts) == 0 && p.Note == "" {
+			t.Errorf("preset %s has no hosts and no note saying what to add", p.Name)
+		}
+		for _, h := range p.Hosts {
+			if _, err := ParseRule(h); err != nil {
+				t.Errorf("preset %s: %v", p.Name, err)
+			}
+		}
+	}
+	if _, ok := PresetByName("pypi"); !ok {
+		t.Error("no pypi preset")
 	}
 }

@@ -37,6 +37,10 @@ func (a Answer) String() string {
 	return "deny"
 }
 
+// DeniedByUser is the reason of a destination the user was asked about
+// and denied.
+const DeniedByUser = "the user denied it"
+
 // Request is a destination a sandbox asked for.
 type Request struct {
 	Group, Session string
@@ -45,8 +49,9 @@ type Request struct {
 	Method         string // CONNECT, or the HTTP method of a plain-HTTP request
 }
 
-// Audit event kinds.
+// Audit event kinds; KindPrefix selects them all (store.Filter.Kind).
 const (
+	KindPrefix   = "egress"
 	KindAllowed  = "egress.allowed"
 	KindDenied   = "egress.denied"
 	KindAsked    = "egress.asked"
@@ -240,6 +245,10 @@ func (p *Proxy) connect(ctx context.Context, dest Request, lim Limits) (net.Conn
 	if pol.Mode != ModeAllowlist {
 		return nil, ev, refuse(http.StatusForbidden, "the group's network mode is %s", pol.Mode)
 	}
+	if r, denied := pol.Denied(dest.Host, dest.Port); denied {
+		ev.Rule = "deny " + r.String()
+		return nil, ev, refuse(http.StatusForbidden, "the group denies it (rule %s)", r)
+	}
 	rule, ok := pol.Match(dest.Host, dest.Port)
 	if ok {
 		ev.Rule = rule.String()
@@ -269,6 +278,10 @@ func (p *Proxy) connect(ctx context.Context, dest Request, lim Limits) (net.Conn
 	if err != nil {
 		return nil, ev, refuse(http.StatusBadGateway, "cannot resolve %s: %v", dest.Host, err)
 	}
+	if r, denied := pol.Denied(dest.Host, dest.Port, addrs...); denied {
+		ev.Addr, ev.Rule = joinAddrs(addrs), "deny "+r.String()
+		return nil, ev, refuse(http.StatusForbidden, "the group denies %s (rule %s)", joinAddrs(addrs), r)
+	}
 	if err := pol.CheckAddrs(addrs, dest.Port); err != nil {
 		ev.Addr = joinAddrs(addrs)
 		return nil, ev, refuse(http.StatusForbidden, "%v", err)
@@ -295,14 +308,18 @@ func (p *Proxy) ask(ctx context.Context, dest Request, lim Limits) (Answer, stri
 	actx, cancel := context.WithTimeout(ctx, lim.AskTimeout)
 	defer cancel()
 	ans, err := p.Ask(actx, dest)
-	why := "the user denied it"
+	why := DeniedByUser
 	switch {
 	case err != nil && errors.Is(actx.Err(), context.DeadlineExceeded):
 		ans, why = Deny, fmt.Sprintf("no answer within %s", lim.AskTimeout)
 	case err != nil:
 		ans, why = Deny, "not asked: "+err.Error()
 	}
-	p.record(Event{Kind: KindAnswered, Group: dest.Group, Session: dest.Session, Host: dest.Host, Port: dest.Port, Reason: ans.String()})
+	answer := ans.String()
+	if ans == Deny {
+		answer = why
+	}
+	p.record(Event{Kind: KindAnswered, Group: dest.Group, Session: dest.Session, Host: dest.Host, Port: dest.Port, Reason: answer})
 	return ans, why
 }
 

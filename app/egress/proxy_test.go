@@ -436,3 +436,27 @@ func TestMalformedAndOversizedRequests(t *testing.T) {
 		t.Errorf("second connection while one is held: %q, want 503", got)
 	}
 }
+
+// TestDenyRuleRefusesWithoutAsking: a destination the group denies is
+// refused at once, even though an allow rule names it and someone could be
+// asked.
+func TestDenyRuleRefusesWithoutAsking(t *testing.T) {
+	srv := hello()
+	defer srv.Close()
+	ip, port := serverPort(t, srv)
+	var asked atomic.Int32
+	deny, err := ParseRule(ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, []string{fmt.Sprintf("%s:%d", ip, port)}, func(p *Proxy) {
+		p.Ask = func(context.Context, Request) (Answer, error) { asked.Add(1); return AllowOnce, nil }
+		allow := p.Policy
+		p.Policy = func() Policy { pol := allow(); pol.Deny = []Rule{deny}; return pol }
+	})
+	code, body := get(t, h.client(nil), srv.URL)
+	t.Logf("denied %s: %d %q", srv.URL, code, strings.TrimSpace(body))
+	if code != 403 || !strings.Contains(body, "denies") || asked.Load() != 0 || h.dials.Load() != 0 {
+		t.Fatalf("got %d %q, asked %d, dialled %d; want 403 saying it is denied, nobody asked, nothing dialled", code, body, asked.Load(), h.dials.Load())
+	}
+}

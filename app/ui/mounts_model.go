@@ -202,7 +202,7 @@ func sizeText(n int64) string {
 // them: text, "" meaning Berth's default.
 type GroupForm struct {
 	Image    string
-	Network  string // "", none or bridge
+	Network  string // "", none, allowlist or open
 	Approval string // auto, ask-writes or ask-all
 	MemoryMB string
 	CPUs     string

@@ -83,7 +83,7 @@ func (v *MountsView) build() fyne.CanvasObject {
 	f.memory.SetPlaceHolder("default")
 	f.cpus.SetPlaceHolder("default")
 	f.pids.SetPlaceHolder("default")
-	f.network = widget.NewSelect([]string{"none", "bridge"}, nil)
+	f.network = widget.NewSelect(netModeOptions(), nil)
 	f.network.PlaceHolder = "default"
 	f.approval = widget.NewSelect([]string{assistant.ApprovalAuto, assistant.ApprovalAskWrites, assistant.ApprovalAskAll}, nil)
 	v.saved = widget.NewLabel("")

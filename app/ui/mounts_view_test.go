@@ -199,7 +199,7 @@ func TestMountsSaveGroupSettings(t *testing.T) {
 		return g, nil
 	}
 	v, w := openMounts(t, f)
-	v.form.network.SetSelected("bridge")
+	v.form.network.SetSelected("open")
 	v.form.approval.SetSelected(assistant.ApprovalAskAll)
 	v.form.memory.SetText("10")
 	test.Tap(button(t, w, "Save settings"))
@@ -208,7 +208,7 @@ func TestMountsSaveGroupSettings(t *testing.T) {
 	}
 	v.form.memory.SetText("2048")
 	test.Tap(button(t, w, "Save settings"))
-	if want := []string{"network=bridge", "approval=ask-all", "memory=2048"}; !slices.Equal(got, want) {
+	if want := []string{"network=open", "approval=ask-all", "memory=2048"}; !slices.Equal(got, want) {
 		t.Errorf("changes: got %q, want %q", got, want)
 	}
 	if v.group.Settings.MemoryMB != 2048 || v.form.memory.Text != "2048" {

@@ -111,8 +111,8 @@ func (f SettingsForm) Apply(old assistant.Settings) (assistant.Settings, Setting
 		errs[FieldImage] = "An image name has no spaces, e.g. " + assistant.DefaultImage + "."
 	}
 	c.Network = strings.TrimSpace(f.Network)
-	if c.Network != "none" && c.Network != "bridge" {
-		errs[FieldNetwork] = "Choose none or bridge."
+	if !assistant.ValidNetMode(c.Network) {
+		errs[FieldNetwork] = "Choose none, allowlist or open."
 	}
 	var ok bool
 	if c.MemoryMB, ok = whole(f.MemoryMB, 32); !ok {

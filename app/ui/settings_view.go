@@ -67,7 +67,7 @@ func (v *SettingsView) field(name string, o fyne.CanvasObject) fyne.CanvasObject
 
 func (v *SettingsView) build() fyne.CanvasObject {
 	v.provider = widget.NewSelect([]string{assistant.ProviderAnthropic, assistant.ProviderOpenAI}, nil)
-	v.network = widget.NewSelect([]string{"none", "bridge"}, nil)
+	v.network = widget.NewSelect(netModeOptions(), nil)
 	v.model, v.baseURL, v.image = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	v.key = widget.NewPasswordEntry()
 	v.key.SetPlaceHolder("paste a new key to store it")

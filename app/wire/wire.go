@@ -41,8 +41,16 @@ func Load() (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	if HelperBinaries != nil {
+		c.UseHelperBinaries(HelperBinaries)
+	}
 	return &Env{Paths: p, Config: cfg, Docker: c}, nil
 }
+
+// HelperBinaries, when a test sets it, is the sandbox helper that the
+// clients Load makes deliver instead of the embedded one (a `go test` build
+// embeds none, and tool calls and network egress then have no helper).
+var HelperBinaries func(arch string) []byte
 
 // Close releases the Docker client.
 func (e *Env) Close() { e.Docker.Close() }
