@@ -52,6 +52,8 @@ type ToolCard struct {
 	Expanded bool   // the full output shows
 	Past     bool   // read back from history: exit code and duration were not kept
 	Cut      string // why the call was cut short, in the user's words ("you stopped it", "Docker went down: …")
+	Live     string // while it runs: the tail of its output so far (at most LiveBytes)
+	LiveCut  bool   // Live lost its start to the bound
 }
 
 // PreviewLines is how many output lines a collapsed card shows.
@@ -264,6 +266,13 @@ func (c *Conversation) agent(ev assistant.AgentEvent) bool {
 		}
 		card.Running, card.Asking = false, false
 		card.ExitCode, card.Duration, card.Output, card.IsError = ev.ExitCode, ev.Duration, ev.Output, ev.IsError
+		card.Live, card.LiveCut = "", false // the result replaces what streamed
+	case assistant.AgentToolOutput:
+		card := c.card(ev.CallID)
+		if card == nil || !card.Running || ev.Text == "" {
+			return false
+		}
+		card.addLive(ev.Text)
 	case assistant.AgentSandboxError:
 		card := c.card(ev.CallID)
 		if card == nil || ev.Err == nil {
