@@ -76,7 +76,7 @@ type ChatView struct {
 	emptyKey string
 	live     map[string]*widget.Label // running cards' output, by call, for patchCard
 	root     fyne.CanvasObject        // the content, built once
-	NetFaces // network questions and the Network window (network_card.go)
+	NetFaces                          // network questions and the Network window (network_card.go)
 }
 
 // refreshUsage reads a chat's token usage again, off Fyne's thread.
