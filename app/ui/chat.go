@@ -254,6 +254,7 @@ func (v *ChatView) Open(ss assistant.Session) {
 	v.chats[ss.ID] = c
 	v.show(c)
 	v.refreshUsage(ss.ID)
+	v.pendingNet(c)
 	v.work(func() {
 		msgs, err := v.asst.Messages(v.ctx, ss.ID)
 		v.do(func() {

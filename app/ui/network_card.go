@@ -161,6 +161,38 @@ func mapValues(m map[string]*Conversation) []*Conversation {
 	return out
 }
 
+// pendingNet adds to a chat just opened the cards of its questions still
+// waiting (asked before it was seen), read off Fyne's thread.
+func (v *ChatView) pendingNet(c *Conversation) {
+	if v.Net == nil {
+		return
+	}
+	v.work(func() {
+		qs := v.Net.PendingNet()
+		v.do(func() {
+			changed := false
+			for _, q := range qs {
+				if q.Session == c.Session {
+					changed = c.applyNet(assistant.Event{Kind: assistant.EventNetAsk, Session: q.Session, Net: &q}) || changed
+				}
+			}
+			if changed && v.conv == c {
+				v.render()
+			}
+		})
+	})
+}
+
+// OpenChat shows the chat of a session in a group (the tray's Open chat of
+// a network question).
+func (v *ChatView) OpenChat(group, session string) {
+	ss, ok := v.session(session)
+	if !ok {
+		ss = assistant.Session{ID: session, Group: group}
+	}
+	v.Open(ss)
+}
+
 // noticeNet tells OnNetQuestion of a question as it arrives.
 func (v *ChatView) noticeNet(ev assistant.Event) {
 	if ev.Kind != assistant.EventNetAsk || ev.Net == nil || v.OnNetQuestion == nil {

@@ -18,6 +18,7 @@ type fakeNetAnswers struct {
 	mu      sync.Mutex
 	answers []string
 	err     error
+	pending []assistant.NetQuestion
 }
 
 func (f *fakeNetAnswers) AnswerNet(id string, ans assistant.NetAnswer) error {
@@ -27,7 +28,7 @@ func (f *fakeNetAnswers) AnswerNet(id string, ans assistant.NetAnswer) error {
 	return f.err
 }
 
-func (f *fakeNetAnswers) PendingNet() []assistant.NetQuestion { return nil }
+func (f *fakeNetAnswers) PendingNet() []assistant.NetQuestion { return f.pending }
 
 func netAsk(kind, session, id, answer string) assistant.Event {
 	q := assistant.NetQuestion{ID: id, Group: "work", Session: session, Host: "pypi.org", Port: 443, Method: "CONNECT",
@@ -78,11 +79,18 @@ func TestNetQuestionInTheChat(t *testing.T) {
 	}
 	button(t, w, NetAlwaysLabel("work")) // the three answers are there
 	button(t, w, "Deny")
+	// Tab reaches Allow once; Space presses it.
 	b := button(t, w, "Allow once")
-	if !b.Visible() || b.Disabled() {
-		t.Fatal("Allow once cannot be pressed")
+	for range 100 {
+		if w.Canvas().Focused() == fyne.Focusable(b) {
+			break
+		}
+		w.Canvas().FocusNext()
 	}
-	b.Tapped(&fyne.PointEvent{})
+	if w.Canvas().Focused() != fyne.Focusable(b) {
+		t.Fatal("Tab does not reach Allow once")
+	}
+	w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
 	if !slices.Equal(net.answers, []string{"net-1 allow once"}) {
 		t.Errorf("answers given: %q", net.answers)
 	}
@@ -111,6 +119,14 @@ func TestNetQuestionInTheChat(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("statuses:\n got %q\nwant %q", got, want)
 	}
+
+	// A chat opened after its question was asked shows it, waiting.
+	net.pending = []assistant.NetQuestion{*netAsk(assistant.EventNetAsk, "s2", "net-2", "").Net}
+	v.OpenChat("work", "s2")
+	if c := netCards(v); v.conv.Session != "s2" || len(c) != 1 || c[0].Q.ID != "net-2" || !c[0].Waiting {
+		t.Errorf("opened later: session %q, cards %+v", v.conv.Session, c)
+	}
+	button(t, w, "Allow once")
 }
 
 // TestNetNote: a question whose chat is not in view, or has none, or while
@@ -144,7 +160,8 @@ func TestNetNote(t *testing.T) {
 func TestTrayNetQuestions(t *testing.T) {
 	t.Parallel()
 	var answered []string
-	act := TrayActions{OnAnswerNet: func(id string, ans assistant.NetAnswer) { answered = append(answered, id+" "+ans.String()) }}
+	act := TrayActions{OnAnswerNet: func(id string, ans assistant.NetAnswer) { answered = append(answered, id+" "+ans.String()) },
+		OnOpenNetChat: func(group, session string) { answered = append(answered, "open "+group+"/"+session) }}
 	st := TrayState{Docker: DockerReady, Net: []assistant.NetQuestion{
 		{ID: "net-1", Group: "work", Session: "s1", Host: "pypi.org", Port: 443},
 		{ID: "net-2", Group: "tasks", Host: "10.0.0.5", Port: 11434},
@@ -171,8 +188,8 @@ func TestTrayNetQuestions(t *testing.T) {
 	sub(0, "Allow once").Action()
 	sub(1, NetAlwaysLabel("tasks")).Action()
 	sub(1, "Deny").Action()
-	sub(0, "Open chat").Action() // a nil OnOpenChat does nothing
-	if want := []string{"net-1 allow once", "net-2 allow always", "net-2 deny"}; !slices.Equal(answered, want) {
+	sub(0, "Open chat").Action()
+	if want := []string{"net-1 allow once", "net-2 allow always", "net-2 deny", "open work/s1"}; !slices.Equal(answered, want) {
 		t.Errorf("answered %q, want %q", answered, want)
 	}
 	for _, it := range lines[1].ChildMenu.Items {

@@ -42,7 +42,12 @@ func netTrayItems(qs []assistant.NetQuestion, act TrayActions) []*fyne.MenuItem 
 			fyne.NewMenuItem("Deny", answer(assistant.NetDeny)),
 		)
 		if q.Session != "" {
-			sub.Items = append(sub.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Open chat", call(act.OnOpenChat)))
+			group, session := q.Group, q.Session
+			sub.Items = append(sub.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Open chat", func() {
+				if act.OnOpenNetChat != nil {
+					act.OnOpenNetChat(group, session)
+				}
+			}))
 		}
 		items = append(items, &fyne.MenuItem{Label: NetTrayLabel(q), ChildMenu: sub})
 	}

@@ -82,6 +82,8 @@ type TrayActions struct {
 	OnRunTask  func(id string)
 	// OnAnswerNet answers a waiting network question.
 	OnAnswerNet func(id string, ans assistant.NetAnswer)
+	// OnOpenNetChat opens the chat whose sandbox asks a network question.
+	OnOpenNetChat func(group, session string)
 }
 
 // StatusLine is the tray's first, disabled line: Docker's state and the

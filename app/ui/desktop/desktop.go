@@ -301,6 +301,10 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 		OnAnswerNet: func(id string, ans assistant.NetAnswer) {
 			act(func() error { return d.inst.Runtime.AnswerNet(id, ans) })()
 		},
+		OnOpenNetChat: func(group, session string) {
+			d.view.OpenChat(group, session)
+			d.show()
+		},
 	}
 }
 
