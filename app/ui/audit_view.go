@@ -38,6 +38,8 @@ type AuditView struct {
 	format         *widget.Select
 	selected       int64 // seq of the selected event, 0 for none
 	refreshQueued  bool
+	gen            int          // counts moves: a read for an earlier one is dropped
+	reading        map[int]bool // pages being read for the list
 }
 
 // NewAuditView makes the audit viewer over the log; ctx bounds its reads.
@@ -97,7 +99,7 @@ func (v *AuditView) build() fyne.CanvasObject {
 	bar := container.NewHBox(earlier, latest, verify, v.format, export)
 	bottom := container.NewVBox(container.NewBorder(nil, nil, bar, nil, v.verify), v.status)
 
-	v.load(v.pager.Latest(AuditQuery{}), true)
+	v.moveLatest(AuditQuery{})
 	return container.NewBorder(filters, bottom, nil, nil, split)
 }
 
@@ -132,31 +134,92 @@ func (v *AuditView) countText() string {
 	return n
 }
 
-// updateRow fills a list row; reading the last known page may find more
-// rows, and the list is refreshed for them once this layout is done.
+// updateRow fills a list row from the pages in memory; a page that is not
+// (or the next one, for the last rows) is read off Fyne's thread and the
+// list refreshed for it.
 func (v *AuditView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
-	before := v.pager.Len()
-	ev, err := v.pager.Row(i)
+	ev, ok, want := v.pager.cached(i)
 	l := o.(*widget.Label)
-	if err != nil {
-		l.SetText("(" + err.Error() + ")")
-	} else {
+	switch {
+	case ok:
 		l.SetText(EventLine(ev))
+	case want >= 0:
+		l.SetText("…")
+	default:
+		l.SetText("")
 	}
-	if v.pager.Len() != before && !v.refreshQueued {
-		v.refreshQueued = true
-		v.later(func() {
-			v.refreshQueued = false
-			v.list.Refresh()
-			v.status.SetText(v.countText())
-		})
+	if want >= 0 {
+		v.readPage(want)
 	}
 }
 
-func (v *AuditView) onSelect(i widget.ListItemID) {
-	ev, err := v.pager.Row(i)
+// readPage reads page k of the rows off Fyne's thread and shows it.
+func (v *AuditView) readPage(k int) {
+	f, ok := v.pager.wantFilter(k)
+	if !ok || v.reading[k] {
+		return
+	}
+	if v.reading == nil {
+		v.reading = map[int]bool{}
+	}
+	v.reading[k] = true
+	gen, fetch := v.gen, v.pager.Fetch
+	v.async(func() {
+		evs, err := fetch(f)
+		v.do(func() {
+			if gen != v.gen {
+				return
+			}
+			delete(v.reading, k)
+			err := v.pager.put(k, f, evs, err)
+			v.refreshLater(err)
+		})
+	})
+}
+
+// refreshLater refreshes the list once the current layout is done.
+func (v *AuditView) refreshLater(err error) {
 	if err != nil {
-		v.details.SetText(err.Error())
+		v.status.SetText("Could not read the audit log: " + err.Error())
+	}
+	if v.refreshQueued {
+		return
+	}
+	v.refreshQueued = true
+	v.later(func() {
+		v.refreshQueued = false
+		v.list.Refresh()
+		if err == nil {
+			v.status.SetText(v.countText())
+		}
+	})
+}
+
+// move reads the rows of a move off Fyne's thread, then shows them.
+func (v *AuditView) move(read func() auditStart, newest bool) {
+	v.gen++
+	gen := v.gen
+	v.reading = nil
+	v.status.SetText("Reading the audit log…")
+	v.async(func() {
+		s := read()
+		v.do(func() {
+			if gen == v.gen {
+				v.load(v.pager.start(s), newest)
+			}
+		})
+	})
+}
+
+func (v *AuditView) moveLatest(q AuditQuery) {
+	fetch, size := v.pager.Fetch, v.pager.size()
+	v.move(func() auditStart { return readLatest(fetch, q, size) }, true)
+}
+
+func (v *AuditView) onSelect(i widget.ListItemID) {
+	ev, ok, _ := v.pager.cached(i)
+	if !ok {
+		v.details.SetText("…")
 		return
 	}
 	v.selected = ev.Seq
@@ -168,17 +231,18 @@ func (v *AuditView) Query() AuditQuery {
 	return AuditQuery{Group: v.group.Text, Session: v.session.Text, Kind: v.kind.Text}
 }
 
-func (v *AuditView) onFilter() { v.load(v.pager.Latest(v.Query()), true) }
+func (v *AuditView) onFilter() { v.moveLatest(v.Query()) }
 
-func (v *AuditView) onLatest() { v.load(v.pager.Latest(v.Query()), true) }
+func (v *AuditView) onLatest() { v.moveLatest(v.Query()) }
 
 func (v *AuditView) onEarlier() {
-	moved, err := v.pager.Earlier()
-	if err != nil || moved {
-		v.load(err, false)
+	base := v.pager.Base()
+	if base <= 0 {
+		v.status.SetText(v.countText() + " — this is the start of the log.")
 		return
 	}
-	v.status.SetText(v.countText() + " — this is the start of the log.")
+	fetch, q, size := v.pager.Fetch, v.pager.Query(), v.pager.size()
+	v.move(func() auditStart { return readEarlier(fetch, q, base, size) }, false)
 }
 
 func (v *AuditView) onVerify() {

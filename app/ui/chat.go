@@ -74,6 +74,9 @@ type ChatView struct {
 	setupOn  bool
 	setupObj fyne.CanvasObject
 	emptyKey string
+	live     map[string]*widget.Label // running cards' output, by call, for patchCard
+	root     fyne.CanvasObject        // the content, built once
+	NetFaces                          // network questions and the Network window (network_card.go)
 }
 
 // refreshUsage reads a chat's token usage again, off Fyne's thread.
@@ -125,12 +128,17 @@ func (v *ChatView) onAsk(callID, input string) {
 	}
 }
 
-// NewChatWindow opens a window on the chat view, with its shortcuts.
+// NewChatWindow opens a window on the chat view, with its shortcuts. The
+// view's content is built once: a window made after the last one was
+// closed (and destroyed, which frees its GL context) shows the same chats.
 func NewChatWindow(app fyne.App, v *ChatView) fyne.Window {
 	w := app.NewWindow("Berth")
 	w.SetIcon(AppIcon())
 	v.win = w
-	w.SetContent(v.build())
+	if v.root == nil {
+		v.root = v.build()
+	}
+	w.SetContent(v.root)
 	v.addShortcuts(w.Canvas())
 	w.Canvas().Focus(v.input) // typing starts at once
 	w.Resize(fyne.NewSize(960, 640))
@@ -144,6 +152,7 @@ func (v *ChatView) build() fyne.CanvasObject {
 	v.header.Truncation = fyne.TextTruncateEllipsis
 	v.banner = container.NewVBox()
 	v.list = newTranscript(func() []Item { return v.conv.Items }, v.itemObject)
+	v.list.patch = v.patchCard
 	v.empty = container.NewStack()
 	v.status = widget.NewLabel("")
 	v.status.Importance = widget.DangerImportance
@@ -157,7 +166,13 @@ func (v *ChatView) build() fyne.CanvasObject {
 	help.Importance = widget.LowImportance
 	v.chatMenu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), func() { v.showChatMenu(v.conv.Session, v.chatMenu) })
 	v.chatMenu.Importance = widget.LowImportance
-	v.right = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.chatMenu, help), v.header), v.banner), bottom, nil, nil, container.NewStack(v.list.box, v.empty))
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.chatMenu, help), v.header), v.banner)
+	center := container.NewStack(v.list.box, v.empty)
+	v.right = container.NewBorder(top, bottom, nil, nil, center)
+	// Tab follows the order of the objects: from the message box to
+	// Stop/Send, the transcript, the chat's menu, then (the left side) the
+	// chat list. The border lays them out by identity, whatever the order.
+	v.right.Objects = []fyne.CanvasObject{bottom, center, top}
 
 	split := container.NewHSplit(left, v.right)
 	split.Offset = 0.25
@@ -239,6 +254,7 @@ func (v *ChatView) Open(ss assistant.Session) {
 	v.chats[ss.ID] = c
 	v.show(c)
 	v.refreshUsage(ss.ID)
+	v.pendingNet(c)
 	v.work(func() {
 		msgs, err := v.asst.Messages(v.ctx, ss.ID)
 		v.do(func() {

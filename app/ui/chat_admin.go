@@ -120,6 +120,9 @@ func (v *ChatView) showGroupMenu(under fyne.CanvasObject) {
 		fyne.NewMenuItem("Rename group…", func() { v.askRenameGroup(g) }),
 		fyne.NewMenuItem("Delete group…", func() { v.askDeleteGroup(g) }),
 	)
+	if v.Network != nil {
+		menu.Items = append(menu.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem(NetworkMenuLabel, func() { v.ShowNetwork(g) }))
+	}
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(under).AddXY(0, under.Size().Height)
 	widget.ShowPopUpMenuAtPosition(menu, v.win.Canvas(), pos)
 }

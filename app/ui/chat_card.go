@@ -25,7 +25,7 @@ func (v *ChatView) cardObject(card *ToolCard) fyne.CanvasObject {
 	status := widget.NewLabel(CardStatus(*card))
 	icon := widget.NewIcon(cardIcon(*card))
 	var right fyne.CanvasObject = status
-	if DetailOf(card.Tool, card.Input).Full != "" || ShownOutput(*card) != "" {
+	if DetailOf(card.Tool, card.Input).Full != "" || ShownOutput(*card) != "" || card.Running && liveMore(*card) {
 		label, ic := "Show", theme.MenuExpandIcon()
 		if card.Expanded {
 			label, ic = "Hide", theme.MenuDropUpIcon()
@@ -39,9 +39,14 @@ func (v *ChatView) cardObject(card *ToolCard) fyne.CanvasObject {
 		if d := DetailOf(card.Tool, card.Input); d.Body != "" {
 			body.Add(mono(d.Full))
 		}
-		if out := ShownOutput(*card); out != "" {
+		if out := ShownOutput(*card); out != "" && !card.Running {
 			body.Add(mono(out))
 		}
+	}
+	if card.Running && !card.Asking {
+		body.Add(v.liveObject(card))
+	} else {
+		delete(v.live, card.CallID)
 	}
 	if card.Asking {
 		body.Add(v.approvalObject(card))

@@ -40,6 +40,7 @@ func (v *ChatView) Handle(ev assistant.Event) {
 	if v.conv.Apply(ev) {
 		changed = true
 	}
+	v.noticeNet(ev)
 	if ev.Kind == assistant.EventGate {
 		changed = true
 		if v.Setup != nil && ev.Gate != nil {

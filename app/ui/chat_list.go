@@ -17,6 +17,9 @@ type transcript struct {
 	list  *widget.List
 	box   *fyne.Container // the list inside a layout that notices width changes
 	build func(it *Item) fyne.CanvasObject
+	// patch, when set, updates a card's object in place from the card it
+	// was built from and reports whether it could.
+	patch func(old ToolCard, card *ToolCard) bool
 	items func() []Item
 
 	rows   []row
@@ -108,9 +111,12 @@ func same(r *row, it *Item) bool {
 // same widget; anything else gets a new object.
 func (t *transcript) refresh(i int, it *Item) {
 	r := &t.rows[i]
-	if r.text != nil && it.Kind == ItemAssistant && r.seen.Kind == ItemAssistant {
+	switch {
+	case r.text != nil && it.Kind == ItemAssistant && r.seen.Kind == ItemAssistant:
 		r.text.ParseMarkdown(it.Text)
-	} else {
+	case r.obj != nil && it.Card != nil && r.seen.Card == it.Card && t.patch != nil && t.patch(r.card, it.Card):
+		// a running command's output, updated in place
+	default:
 		r.obj = t.build(it)
 		r.text = nil
 		if rt, ok := r.obj.(*widget.RichText); ok {

@@ -89,7 +89,9 @@ func (v *ChatView) buildNav() fyne.CanvasObject {
 		}
 	}
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, groupMenu, v.groupSel), newBtn, v.search)
-	return container.NewBorder(top, nil, nil, nil, v.nav)
+	left := container.NewBorder(top, nil, nil, nil, v.nav)
+	left.Objects = []fyne.CanvasObject{top, v.nav} // Tab: the group, New chat, search, then the list
+	return left
 }
 
 // refreshNav rebuilds the chat list of the group in view and selects the

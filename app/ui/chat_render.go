@@ -177,6 +177,8 @@ func (v *ChatView) itemObject(it *Item) fyne.CanvasObject {
 		return v.cardObject(it.Card)
 	case ItemTurnEnd:
 		return v.turnEndObject(it)
+	case ItemNet:
+		return v.netCardObject(it.Net)
 	}
 	l := widget.NewLabelWithStyle(it.Text, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	l.Wrapping = fyne.TextWrapWord

@@ -18,6 +18,7 @@ const (
 	ItemTool                      // a tool call card
 	ItemNotice                    // something Berth says (retries, compaction)
 	ItemTurnEnd                   // how a turn ended when it did not finish: after its last item, with Retry
+	ItemNet                       // a network question of the chat's sandbox (network_card.go)
 )
 
 // Item is one entry of a conversation, as the chat window shows it.
@@ -31,6 +32,7 @@ type Item struct {
 	Streaming bool   // ItemAssistant: more text may come
 	Progress  string // ItemNotice: the call whose arguments are still being written ("" for other notices)
 	Card      *ToolCard
+	Net       NetCard // ItemNet: a value, so that a change shows as a changed item
 }
 
 // ToolCard is one tool call inside a sandbox.
@@ -50,6 +52,8 @@ type ToolCard struct {
 	Expanded bool   // the full output shows
 	Past     bool   // read back from history: exit code and duration were not kept
 	Cut      string // why the call was cut short, in the user's words ("you stopped it", "Docker went down: …")
+	Live     string // while it runs: the tail of its output so far (at most LiveBytes)
+	LiveCut  bool   // Live lost its start to the bound
 }
 
 // PreviewLines is how many output lines a collapsed card shows.
@@ -179,6 +183,8 @@ func (c *Conversation) Apply(ev assistant.Event) bool {
 		return c.agent(*ev.Agent)
 	case assistant.EventTurnEnd:
 		return c.end(ev)
+	case assistant.EventNetAsk, assistant.EventNetAnswer:
+		return c.applyNet(ev)
 	}
 	return false
 }
@@ -260,6 +266,13 @@ func (c *Conversation) agent(ev assistant.AgentEvent) bool {
 		}
 		card.Running, card.Asking = false, false
 		card.ExitCode, card.Duration, card.Output, card.IsError = ev.ExitCode, ev.Duration, ev.Output, ev.IsError
+		card.Live, card.LiveCut = "", false // the result replaces what streamed
+	case assistant.AgentToolOutput:
+		card := c.card(ev.CallID)
+		if card == nil || !card.Running || ev.Text == "" {
+			return false
+		}
+		card.addLive(ev.Text)
 	case assistant.AgentSandboxError:
 		card := c.card(ev.CallID)
 		if card == nil || ev.Err == nil {

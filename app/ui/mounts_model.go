@@ -180,8 +180,8 @@ func FolderUsageText(u assistant.FolderUsage, err error) string {
 	if !u.Complete {
 		more = " or more"
 	}
-	return fmt.Sprintf("The group's own folder (%s, read-write): %d files%s in %d folders, %s.",
-		assistant.ContainerGroupDir, u.Files, more, u.Folders, sizeText(int64(u.Bytes)))
+	return fmt.Sprintf("The group's own folder (%s, read-write): %s%s in %s, %s.",
+		assistant.ContainerGroupDir, plural(int(u.Files), "file", "files"), more, plural(int(u.Folders), "folder", "folders"), sizeText(int64(u.Bytes)))
 }
 
 // sizeText is a byte count for people: "512 B", "1.5 KB", "12.3 MB".

@@ -239,7 +239,10 @@ func TestMountsShowsTheGroupFolderSize(t *testing.T) {
 	if v.folder == nil || v.folder.Text != want {
 		t.Fatalf("folder line: got %v, want %q", v.folder, want)
 	}
-	if got := FolderUsageText(assistant.FolderUsage{Files: 200000}, nil); !strings.Contains(got, "200000 files or more") {
+	if got := FolderUsageText(assistant.FolderUsage{Files: 200000}, nil); !strings.Contains(got, "200,000 files or more") {
 		t.Errorf("a walk that stopped at its limit: %q", got)
+	}
+	if got := FolderUsageText(assistant.FolderUsage{Files: 1, Folders: 1, Complete: true}, nil); !strings.Contains(got, ": 1 file in 1 folder,") {
+		t.Errorf("one file in one folder: %q", got)
 	}
 }

@@ -29,8 +29,8 @@ var _ NetService = (*assistant.Service)(nil)
 // open), its rules with a remove button each, a rule to add as allow or
 // deny, the presets as switches, and the recent destinations with allow
 // and deny buttons. Its state is the assistant's NetView; the widgets are
-// rebuilt from it after each change. (A minimal view: the desktop app does
-// not show it yet.)
+// rebuilt from it after each change. The group menu's Network… opens it
+// (network_window.go).
 type NetworkView struct {
 	svc   NetService
 	ctx   context.Context

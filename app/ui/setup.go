@@ -103,12 +103,13 @@ func (v *SetupView) build() fyne.CanvasObject {
 		widget.NewFormItem("Base URL", v.baseURL),
 		widget.NewFormItem("API key", v.key),
 	)
+	folderNote := widget.NewLabel("The assistant sees only its group's folder and the folders you add, read-only unless you allow writing.")
+	folderNote.Wrapping = fyne.TextWrapWord // unwrapped, it set the window's minimum width
 	v.box = container.NewVBox(title, form, container.NewHBox(v.checkBtn, v.settingsBtn), v.result,
 		widget.NewLabelWithStyle("2. Sandbox image", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		v.imageSt, container.NewHBox(v.buildBtn),
 		widget.NewLabelWithStyle("3. A folder to work in (optional)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabel("The assistant sees only its group's folder and the folders you add, read-only unless you allow writing."),
-		container.NewHBox(folder))
+		folderNote, container.NewHBox(folder))
 	return widget.NewCard("", "", v.box)
 }
 

@@ -36,8 +36,9 @@ type TrayState struct {
 	Paused    bool   // the user paused the assistant
 	Sandboxes int    // sandboxes running now
 	Groups    []TrayGroup
-	NextTask  string     // "Next task: Morning notes · Wed 08:00", "" when none
-	Tasks     []TrayTask // the "Run task now" submenu
+	NextTask  string                  // "Next task: Morning notes · Wed 08:00", "" when none
+	Tasks     []TrayTask              // the "Run task now" submenu
+	Net       []assistant.NetQuestion // network questions waiting, oldest first (network_tray.go)
 }
 
 // TrayTask is a task as the tray's "Run task now" menu lists it.
@@ -79,6 +80,10 @@ type TrayActions struct {
 	OnSettings func()
 	OnTasks    func()
 	OnRunTask  func(id string)
+	// OnAnswerNet answers a waiting network question.
+	OnAnswerNet func(id string, ans assistant.NetAnswer)
+	// OnOpenNetChat opens the chat whose sandbox asks a network question.
+	OnOpenNetChat func(group, session string)
 }
 
 // StatusLine is the tray's first, disabled line: Docker's state and the
@@ -124,6 +129,7 @@ func TrayMenu(st TrayState, act TrayActions) *fyne.Menu {
 	if !st.Paused && (st.Docker == DockerDown || st.Docker == DockerMisconfigured) && st.Reason != "" {
 		items = append(items, &fyne.MenuItem{Label: st.Reason, Disabled: true})
 	}
+	items = append(items, netTrayItems(st.Net, act)...)
 	items = append(items,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Open chat", call(act.OnOpenChat)),

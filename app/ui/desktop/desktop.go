@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -57,13 +56,18 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	d.view.Usage = inst.Service.Usage
 	d.view.OnOpenSettings = d.showSettings
 	d.view.Admin = inst.Service
+	d.view.Net, d.view.Network = inst.Runtime, inst.Service
+	d.view.OnNetQuestion = func(q assistant.NetQuestion, inView bool) {
+		if note, ok := ui.NetNote(q, inView, d.hidden.Load()); ok {
+			go d.notify(note.Title, note.Body)
+		}
+	}
 	setup := ui.NewSetupView(ui.ConfigFiles(inst.ConfigDir))
 	setup.BuildImage = inst.BuildImage
 	setup.OnSettings = d.showSettings
 	setup.OnAddFolder = func() { d.showMounts(ctx) }
 	setup.OnDone = d.view.SetupDone
 	d.view.Setup = setup
-	d.win = ui.NewChatWindow(a, d.view)
 	d.tasks = ui.ConnectTasks(inst.Service, inst.Scheduler)
 	if inst.Scheduler != nil {
 		inst.Scheduler.Approve = d.view.AskForTask
@@ -78,13 +82,12 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 			d.showSettings() // the Build button there shows the build's progress
 		}
 	}
+	// Closing the window destroys it: the assistant lives in the tray.
+	d.win = d.newChatWindow()
 	if ss, ok := latestChat(ctx, d.ui); ok {
 		d.view.Open(ss) // pick up where the user left off
 	}
-	// Closing the window hides it: the assistant lives in the tray.
-	ui.RestoreSize(a.Preferences(), ui.WindowChat, d.win, fyne.NewSize(960, 640))
-	a.Lifecycle().SetOnStopped(func() { ui.SaveSize(a.Preferences(), ui.WindowChat, d.win) })
-	d.win.SetCloseIntercept(d.hide)
+	a.Lifecycle().SetOnStopped(d.saveChatPlace)
 	d.view.OnCloseWindow = d.hide
 	inst.Runtime.OnShow = func() { fyne.Do(d.show) }
 	d.view.Watch(ctx)
@@ -95,7 +98,7 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 		desk.SetSystemTrayIcon(icon)
 	}
 	go d.watchTray(ctx)
-	d.win.Show()
+	d.show()
 	a.Run()
 	cancel()
 	if err := inst.Close(); err != nil {
@@ -126,14 +129,16 @@ type desktopApp struct {
 	inst *assistant.Instance
 	ui   ui.Assistant
 	view *ui.ChatView
-	win  fyne.Window
+	win  fyne.Window // the chat window, nil while closed to the tray
 
 	userConfig string              // XDG_CONFIG_HOME as Berth was started with
 	hidden     atomic.Bool         // the chat window is closed to the tray
+	gcPercent  int                 // the GC's target before the window closed
 	was        assistant.GateState // the gate as last seen, for notifications
 	openedOnce bool                // the gate has opened since start-up
 
-	// The other windows are made on first use and kept: closing hides them.
+	// The other windows are made on first use and kept: closing hides them
+	// (they are small; the chat window's content is what costs).
 	mountsWin, auditWin, settingsWin, tasksWin fyne.Window
 	mounts                                     *ui.MountsView
 	settings                                   *ui.SettingsView
@@ -149,21 +154,7 @@ func (d *desktopApp) showTasks(ctx context.Context) {
 	} else {
 		d.tasksView.SetGroup(group)
 	}
-	d.tasksWin.Show()
-	d.tasksWin.RequestFocus()
-}
-
-// keep makes closing a secondary window hide it (remembering its size),
-// and opens it centred at the size it had.
-func (d *desktopApp) keep(name string, w fyne.Window, def fyne.Size) fyne.Window {
-	p := d.app.Preferences()
-	ui.RestoreSize(p, name, w, def)
-	w.SetCloseIntercept(func() {
-		ui.SaveSize(p, name, w)
-		w.Hide()
-	})
-	w.CenterOnScreen()
-	return w
+	d.open(d.tasksWin)
 }
 
 func (d *desktopApp) showMounts(ctx context.Context) {
@@ -174,16 +165,14 @@ func (d *desktopApp) showMounts(ctx context.Context) {
 	} else {
 		d.mounts.SetGroup(group)
 	}
-	d.mountsWin.Show()
-	d.mountsWin.RequestFocus()
+	d.open(d.mountsWin)
 }
 
 func (d *desktopApp) showAudit(ctx context.Context) {
 	if d.auditWin == nil {
 		d.auditWin = d.keep(ui.WindowAudit, ui.NewAuditWindow(d.app, ui.NewAuditView(ctx, d.inst.Store)), fyne.NewSize(1000, 640))
 	}
-	d.auditWin.Show()
-	d.auditWin.RequestFocus()
+	d.open(d.auditWin)
 }
 
 func (d *desktopApp) showSettings() {
@@ -201,23 +190,7 @@ func (d *desktopApp) showSettings() {
 	} else {
 		d.settings.Reload() // the saved settings, not edits left unsaved
 	}
-	d.settingsWin.Show()
-	d.settingsWin.RequestFocus()
-}
-
-// hide closes the chat window to the tray and gives the memory it no
-// longer needs back to the system.
-func (d *desktopApp) hide() {
-	ui.SaveSize(d.app.Preferences(), ui.WindowChat, d.win)
-	d.hidden.Store(true)
-	d.win.Hide()
-	go debug.FreeOSMemory()
-}
-
-func (d *desktopApp) show() {
-	d.hidden.Store(false)
-	d.win.Show()
-	d.win.RequestFocus()
+	d.open(d.settingsWin)
 }
 
 // watchTray rebuilds the whole tray menu and icon from the current state
@@ -248,7 +221,7 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 			}
 			switch ev.Kind {
 			case assistant.EventGate, assistant.EventTurnStart, assistant.EventTurnEnd, assistant.EventSandboxStop,
-				assistant.EventTaskStart, assistant.EventTaskEnd:
+				assistant.EventTaskStart, assistant.EventTaskEnd, assistant.EventNetAsk, assistant.EventNetAnswer:
 				d.refreshTray(ctx)
 			}
 		case <-tick.C:
@@ -277,6 +250,7 @@ func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource
 	n, _ := d.ui.RunningSandboxes(ctx)
 	groups, _ := d.ui.Groups(ctx)
 	st := ui.TrayStateFrom(d.ui.Gate(), n, groups)
+	st.Net = d.inst.Runtime.PendingNet()
 	if ts, err := d.tasks.Tasks(ctx, ""); err == nil {
 		st.NextTask = ui.NextTaskLine(ts)
 		for _, t := range ts {
@@ -323,6 +297,13 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 		OnTasks:    func() { d.showTasks(ctx) },
 		OnRunTask: func(id string) {
 			act(func() error { return d.tasks.RunTask(ctx, id) })()
+		},
+		OnAnswerNet: func(id string, ans assistant.NetAnswer) {
+			act(func() error { return d.inst.Runtime.AnswerNet(id, ans) })()
+		},
+		OnOpenNetChat: func(group, session string) {
+			d.view.OpenChat(group, session)
+			d.show()
 		},
 	}
 }

@@ -88,10 +88,10 @@ func TestDesktopKeyboard(t *testing.T) {
 	xdo("type", "--delay", "30", "run the echo")
 	xdo("key", "Return")
 	waitFor(t, 30*time.Second, "the approval to be asked", func() bool { return hasEvent(t, db, agent.AuditApprovalAsk) })
-	// Shift+Tab from the message box: the header's two buttons, the
-	// transcript, Deny, Always allow…, Allow once.
-	for range 6 {
-		xdo("key", "shift+Tab")
+	// Tab from the message box: Stop, Send, the transcript, the card's
+	// Show, Allow once.
+	for range 5 {
+		xdo("key", "Tab")
 	}
 	xdo("key", "space")
 	waitFor(t, 30*time.Second, "the user's approval in the audit log", func() bool { return hasEvent(t, db, agent.AuditApprovalGrant) })
@@ -102,7 +102,7 @@ func TestDesktopKeyboard(t *testing.T) {
 	waitFor(t, 60*time.Second, "the answer to be stored", func() bool {
 		return strings.Contains(answer(t, db), "The sandbox said: typed by keyboard.")
 	})
-	t.Logf("keyboard only: typed, sent, Shift+Tab×6 to Allow once, Space; the answer %q is stored", answer(t, db))
+	t.Logf("keyboard only: typed, sent, Tab×5 to Allow once, Space; the answer %q is stored", answer(t, db))
 }
 
 // seedAskingGroup makes the main group ask before every tool call, and

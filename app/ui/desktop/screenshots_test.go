@@ -100,6 +100,112 @@ func TestScreenshots(t *testing.T) {
 	savePNG(t, screenshot(t, display), filepath.Join(out, "blocked.png"))
 	proxy.Restore()
 	approvalShot(t, bin, out, dir)
+	mountsShot(t, bin, out, dir)
+}
+
+// mountsShot screenshots the mount picker: a folder mounted before, and a
+// folder just picked in the real folder dialog — its validation result and
+// the secrets it masks shown before anything is saved. The chat window is
+// closed first, so that the picker opens centred on the screen and the
+// clicks (xdotool, at the places a 1280×800 Xvfb screen puts them) land.
+func mountsShot(t *testing.T, bin, out, dir string) {
+	t.Helper()
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Log("no mount picker screenshot: xdotool is not installed")
+		return
+	}
+	real := dockertest.Client(t)
+	root := filepath.Join(dir, "mounts")
+	home := filepath.Join(root, "home")
+	id := installID(t, home)
+	user := filepath.Join(root, "user") // HOME: the folder dialog opens there
+	files := map[string]string{
+		"user/project/main.go":    "package main\n\nfunc main() {}\n",
+		"user/project/.env":       "TOKEN=secret\n",
+		"user/project/deploy.pem": "-----BEGIN PRIVATE KEY-----\n",
+		"notes/todo.md":           "# todo\n",
+		"notes/.npmrc":            "//npm.example.org/:_authToken=secret\n",
+	}
+	for name, content := range files {
+		path := filepath.Join(root, name)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"BERTH_HOME=" + home, "BERTH_IMAGE=" + dockertest.TestImage, "DOCKER_HOST=" + real.Endpoint().Host, "HOME=" + user}
+	c := exec.Command(bin, "mount", "add", "-g", "main", filepath.Join(root, "notes"))
+	c.Env = append(os.Environ(), env...)
+	if b, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("berth mount add: %v\n%s", err, b)
+	}
+	display := startXvfb(t)
+	bus := startBus(t, root)
+	app := startApp(t, bin, root, display, bus, env...)
+	defer func() {
+		app.Process.Signal(syscall.SIGKILL)
+		app.Wait()
+		real.Reap(context.Background(), id, time.Now().Add(100*365*24*time.Hour))
+	}()
+	waitReady(t, app, bus)
+	xdo := func(args ...string) {
+		t.Helper()
+		c := exec.Command("xdotool", args...)
+		c.Env = append(os.Environ(), "DISPLAY="+display)
+		if b, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("xdotool %v: %v: %s", args, err, b)
+		}
+	}
+	xdo("search", "--sync", "--onlyvisible", "--name", "^Berth$", "windowfocus", "--sync")
+	xdo("key", "ctrl+w")
+	conn, err := dbus.Connect(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tray := conn.Object(fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", app.Process.Pid), "/StatusNotifierItem/menu")
+	// The tray menu is rebuilt every few seconds, with new item ids: click
+	// again until the picker is open.
+	waitFor(t, 30*time.Second, "the mount picker", func() bool {
+		items, err := layout(tray)
+		if err != nil {
+			return false
+		}
+		click(t, tray, find(t, items, "Mounts"))
+		time.Sleep(500 * time.Millisecond)
+		c := exec.Command("xdotool", "search", "--onlyvisible", "--name", "Mounts")
+		c.Env = append(os.Environ(), "DISPLAY="+display)
+		return c.Run() == nil
+	})
+	xdo("search", "--sync", "--onlyvisible", "--name", "Mounts", "windowfocus", "--sync")
+	// Each click waits for what it opens to be drawn: the folder dialog's
+	// blue Open button, then the check's blue Add button. A click that was
+	// lost (the window not yet taking input) is made again.
+	clickUntil := func(what string, x, y, bx, by int) {
+		t.Helper()
+		waitFor(t, 30*time.Second, what, func() bool {
+			// Fyne reads a click's position from the last move it
+			// processed: move, let a frame pass, click.
+			xdo("mousemove", fmt.Sprint(x), fmt.Sprint(y))
+			time.Sleep(300 * time.Millisecond)
+			xdo("click", "1")
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) {
+				if blueAt(t, display, bx, by) {
+					return true
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			return false
+		})
+	}
+	clickUntil("the folder dialog", 345, 341, 832, 556) // Add folder…; the dialog's Open, at its edge
+	xdo("mousemove", "678", "350")                      // the folder "project"
+	time.Sleep(300 * time.Millisecond)
+	xdo("click", "1")
+	clickUntil("the checked folder", 858, 566, 294, 682) // Open; the check's Add, at its edge
+	time.Sleep(time.Second)                              // the rest of the check's result is drawn
+	savePNG(t, screenshot(t, display), filepath.Join(out, "mounts.png"))
 }
 
 // firstRun screenshots a fresh install with no API key: the setup panel.
@@ -199,30 +305,27 @@ func waitReady(t *testing.T, app *exec.Cmd, bus string) {
 	})
 }
 
-// savePNG turns an XWD screen dump (ZPixmap, 32 bits per pixel, as Xvfb
-// gives) into a PNG cropped to what is not black: the app's window.
+// savePNG turns an XWD screen dump (ZPixmap, BGR, 24 or 32 bits per pixel:
+// Xvfb's depth-24 screen here packs 3 bytes a pixel) into a PNG cropped to
+// what is not black: the app's window.
 func savePNG(t *testing.T, xwd []byte, path string) {
 	t.Helper()
-	be := binary.BigEndian
-	hdr, w, h := int(be.Uint32(xwd[0:])), int(be.Uint32(xwd[16:])), int(be.Uint32(xwd[20:]))
-	bpl, ncolors := int(be.Uint32(xwd[48:])), int(be.Uint32(xwd[76:]))
-	px := xwd[hdr+ncolors*12:]
-	at := func(x, y int) color.RGBA {
-		i := y*bpl + x*4
-		return color.RGBA{px[i+2], px[i+1], px[i], 255}
-	}
-	maxX, maxY := 0, 0
+	at, w, h := xwdPixels(t, xwd)
+	minX, minY, maxX, maxY := w, h, 0, 0
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			if c := at(x, y); c.R|c.G|c.B != 0 {
-				maxX, maxY = max(maxX, x), max(maxY, y)
+				minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x), max(maxY, y)
 			}
 		}
 	}
-	img := image.NewRGBA(image.Rect(0, 0, maxX+1, maxY+1))
-	for y := 0; y <= maxY; y++ {
-		for x := 0; x <= maxX; x++ {
-			img.SetRGBA(x, y, at(x, y))
+	if maxX < minX {
+		t.Fatalf("%s: the screen is black", path)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, maxX-minX+1, maxY-minY+1))
+	for y := minY; y <= maxY; y++ {
+		for x := minX; x <= maxX; x++ {
+			img.SetRGBA(x-minX, y-minY, at(x, y))
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -236,5 +339,28 @@ func savePNG(t *testing.T, xwd []byte, path string) {
 	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %s (%dx%d)", path, maxX+1, maxY+1)
+	t.Logf("wrote %s (%dx%d)", path, maxX-minX+1, maxY-minY+1)
+}
+
+// xwdPixels reads an XWD screen dump's pixels.
+func xwdPixels(t *testing.T, xwd []byte) (at func(x, y int) color.RGBA, w, h int) {
+	t.Helper()
+	be := binary.BigEndian
+	hdr, w, h := int(be.Uint32(xwd[0:])), int(be.Uint32(xwd[16:])), int(be.Uint32(xwd[20:]))
+	bpp, bpl, ncolors := int(be.Uint32(xwd[44:])), int(be.Uint32(xwd[48:])), int(be.Uint32(xwd[76:]))
+	if bpp != 24 && bpp != 32 {
+		t.Fatalf("xwd: %d bits per pixel, want 24 or 32", bpp)
+	}
+	px := xwd[hdr+ncolors*12:]
+	return func(x, y int) color.RGBA {
+		i := y*bpl + x*bpp/8
+		return color.RGBA{px[i+2], px[i+1], px[i], 255}
+	}, w, h
+}
+
+// blueAt reports whether the screen shows a primary (blue) button at x, y.
+func blueAt(t *testing.T, display string, x, y int) bool {
+	at, _, _ := xwdPixels(t, screenshot(t, display))
+	c := at(x, y)
+	return c.B > 200 && c.R < 100
 }
