@@ -61,6 +61,7 @@ type Runtime struct {
 	slots  chan struct{}
 
 	mu       sync.Mutex
+	roomMu   sync.Mutex    // held by makeRoom: one turn at a time counts the sandboxes
 	docker   docker.Status // the monitor's latest reading; the pause is the service's
 	disk     *diskFull     // set while a disk is almost full (see runtime_disk.go)
 	open     bool          // the gate as last acted on (see update)

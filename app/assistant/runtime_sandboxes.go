@@ -70,23 +70,36 @@ func (r *Runtime) inUse(sb docker.Sandbox) bool {
 }
 
 // makeRoom stops the least recently used idle sandboxes so that a turn of
-// session can have one without passing the cap.
+// session can have one without passing the cap. A sandbox is created at a
+// turn's first tool call, later than this, so every running turn counts as
+// one whether its sandbox exists yet or not; and one turn at a time counts,
+// or two turns starting together would both stop the same idle sandbox and
+// each take the one place it freed.
 func (r *Runtime) makeRoom(ctx context.Context, session string) {
+	r.roomMu.Lock()
+	defer r.roomMu.Unlock()
 	list, err := r.chatSandboxes(ctx)
 	if err != nil {
 		return
 	}
-	n := len(list)
+	taken := map[string]bool{}
 	for _, sb := range list {
 		if sb.Session == session {
 			return // it has one already
 		}
+		taken[sb.Session] = true
 	}
+	r.mu.Lock()
+	for _, t := range r.running {
+		taken[t.session] = true // this turn's own session among them
+	}
+	r.mu.Unlock()
+	n := len(taken)
 	for _, sb := range list {
-		if n < r.cfg.MaxSandboxes {
+		if n <= r.cfg.MaxSandboxes {
 			return
 		}
-		if sb.Session != session && !r.inUse(sb) {
+		if !r.inUse(sb) {
 			if r.stopOne(ctx, sb, fmt.Sprintf("made room: at most %d sandboxes run at once", r.cfg.MaxSandboxes)) == nil {
 				n--
 			}
