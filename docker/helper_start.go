@@ -384,6 +384,7 @@ func (c *Client) runWithStdin(ctx context.Context, sandboxID string, argv []stri
 		return 0, "", err
 	}
 	defer att.Close()
+	defer context.AfterFunc(ctx, att.Close)()
 	werr := make(chan error, 1)
 	go func() {
 		_, err := io.Copy(att.Conn, bytes.NewReader(stdin))
@@ -391,10 +392,15 @@ func (c *Client) runWithStdin(ctx context.Context, sandboxID string, argv []stri
 		werr <- err
 	}()
 	out := newCapture(4096)
-	if _, err := stdcopy.StdCopy(out, out, att.Reader); err != nil {
+	_, err = stdcopy.StdCopy(out, out, att.Reader)
+	// The command's output has ended: a command that stopped reading (it
+	// failed, or its sandbox went away) leaves the write blocked on a
+	// stdin nobody reads, so the connection is closed to end it.
+	att.Close()
+	<-werr
+	if err != nil {
 		return 0, "", err
 	}
-	<-werr
 	ins, err := c.api.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
 	for i := 0; err == nil && ins.Running && i < 250; i++ {
 		time.Sleep(2 * time.Millisecond)

@@ -102,3 +102,13 @@ func readProgress(r io.Reader, what string, progress func(string)) error {
 		}
 	}
 }
+
+// EngineArch is the engine's architecture as a GOARCH ("amd64", "arm64"):
+// what a binary delivered into its containers must be built for.
+func (c *Client) EngineArch(ctx context.Context) (string, error) {
+	info, err := c.api.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return "", fmt.Errorf("engine info: %w", err)
+	}
+	return goArch(info.Info.Architecture), nil
+}

@@ -255,7 +255,7 @@ func tmpfsModesImage(t *testing.T, c *docker.Client) string {
 		}
 		return ref
 	}
-	rootfs, err := dockertest.BusyboxRootfs()
+	rootfs, err := dockertest.BusyboxRootfs(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}

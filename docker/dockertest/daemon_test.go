@@ -24,6 +24,7 @@ import (
 // No containerd at the system's path is touched: this "system" containerd
 // listens on a private socket, and both daemons are pointed at it.
 func TestPrivateDaemonLeavesTheSystemsContainersAlone(t *testing.T) {
+	t.Parallel() // its own containerd and daemons
 	for _, bin := range []string{"containerd", "ctr", "docker"} {
 		_, err := exec.LookPath(bin)
 		dockertest.Require(t, err == nil, bin+" is not installed (apt-get install docker.io)")

@@ -4,57 +4,63 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 
 	"github.com/berth-app/berth/docker"
 )
 
-// busyboxPaths are where Debian's busybox-static (and others) put the binary.
-var busyboxPaths = []string{"/bin/busybox", "/usr/bin/busybox"}
-
-// EnsureTestImage builds TestImage from the host's static busybox through
-// the image-import API when the engine does not have it yet.
+// EnsureTestImage builds TestImage when the engine does not have it yet:
+// through the image-import API from a static busybox for the engine's
+// architecture (see finder.find), so that no registry is needed; or, where
+// this host has none that fits (macOS), on the official busybox image,
+// which the engine pulls (Docker Desktop and colima reach Docker Hub).
 func EnsureTestImage(ctx context.Context, c *docker.Client) error {
 	ok, err := c.ImagePresent(ctx, TestImage)
 	if err != nil || ok {
 		return err
 	}
-	rootfs, err := BusyboxRootfs()
+	rootfs, err := BusyboxRootfs(ctx, c)
+	if errors.Is(err, errNoHostBusybox) {
+		if berr := c.BuildImage(ctx, TestImage, pulledDockerfile(PulledBase), nil); berr != nil {
+			return fmt.Errorf("%v; building it on %s instead failed too: %w", err, PulledBase, berr)
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	return c.ImportRootfs(ctx, TestImage, bytes.NewReader(rootfs), []string{`CMD ["/bin/sh"]`})
 }
 
-// BusyboxRootfs makes a tiny root filesystem tar: busybox, a link per applet,
-// and the empty folders a container expects.
-func BusyboxRootfs() ([]byte, error) {
-	var bin string
-	for _, p := range busyboxPaths {
-		if _, err := os.Stat(p); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" && runtime.GOOS != "linux" {
-		return nil, fmt.Errorf("the test image %s is missing and cannot be built on %s: it needs a static Linux busybox at %s; "+
-			"build it on a Linux machine (`make test-image`), then `docker save %s | docker load` here", TestImage, runtime.GOOS, busyboxPaths[0], TestImage)
-	}
-	if bin == "" {
-		return nil, fmt.Errorf("no busybox binary found in %v: install busybox-static (`apt-get install busybox-static`)", busyboxPaths)
-	}
-	out, err := exec.Command(bin, "--list").Output()
-	if err != nil {
-		return nil, fmt.Errorf("%s --list: %w", bin, err)
-	}
-	data, err := os.ReadFile(bin)
+// PulledBase is the image TestImage is built on where the host has no
+// busybox for the engine: the official image's musl build is static, as the
+// host's busybox-static is.
+const PulledBase = "busybox:1.36.1-musl"
+
+// pulledDockerfile makes TestImage's layout on base: the folders the tests
+// expect that the official image lacks.
+func pulledDockerfile(base string) []byte {
+	return []byte("FROM " + base + "\nRUN mkdir -p /workspace /home /root /usr/bin /sbin && chmod 1777 /tmp\nCMD [\"/bin/sh\"]\n")
+}
+
+// BusyboxRootfs makes TestImage's root filesystem for c's engine: a tar of
+// busybox, a link per applet, and the empty folders a container expects.
+func BusyboxRootfs(ctx context.Context, c *docker.Client) ([]byte, error) {
+	arch, err := c.EngineArch(ctx)
 	if err != nil {
 		return nil, err
 	}
+	bb, err := hostFinder().find(arch)
+	if err != nil {
+		return nil, err
+	}
+	return bb.rootfs()
+}
+
+func (bb busybox) rootfs() ([]byte, error) {
+	data := bb.bin
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, d := range []string{"bin", "tmp", "etc", "proc", "sys", "dev", "home", "workspace", "root", "usr", "usr/bin", "sbin"} {
@@ -84,7 +90,7 @@ func BusyboxRootfs() ([]byte, error) {
 	if _, err := tw.Write(data); err != nil {
 		return nil, err
 	}
-	for _, applet := range strings.Fields(string(out)) {
+	for _, applet := range bb.applets {
 		if applet == "busybox" || strings.Contains(applet, "/") {
 			continue
 		}

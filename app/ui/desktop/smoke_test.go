@@ -68,9 +68,12 @@ func TestDesktopSmoke(t *testing.T) {
 	defer conn.Close()
 	tray := conn.Object(fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", cmd.Process.Pid), "/StatusNotifierItem/menu")
 
+	// Each read waits for the whole menu (Fyne appends Quit last): systray
+	// answers GetLayout while it rebuilds the menu, so a read may catch a
+	// part of it (a slower build, such as the race detector's, often does).
 	items := eventually(t, 30*time.Second, "the tray menu to say Docker is ready", func() ([]menuItem, bool) {
 		items, err := layout(tray)
-		return items, err == nil && len(items) > 0 && strings.HasPrefix(items[0].label, "Docker ready")
+		return items, err == nil && len(items) > 0 && strings.HasPrefix(items[0].label, "Docker ready") && containsPrefix(labelsOf(items), "Quit")
 	})
 	var labels []string
 	for _, it := range items {
@@ -105,7 +108,7 @@ func TestDesktopSmoke(t *testing.T) {
 	click(t, tray, find(t, items, "Pause assistant"))
 	items = eventually(t, 10*time.Second, "the status line to say paused", func() ([]menuItem, bool) {
 		items, err := layout(tray)
-		return items, err == nil && len(items) > 0 && strings.Contains(strings.ToLower(items[0].label), "paused")
+		return items, err == nil && len(items) > 0 && strings.Contains(strings.ToLower(items[0].label), "paused") && containsPrefix(labelsOf(items), "Quit")
 	})
 	click(t, tray, find(t, items, "Resume assistant"))
 	eventually(t, 10*time.Second, "ready again after resume", func() ([]menuItem, bool) {

@@ -1,7 +1,9 @@
 // Command testimage builds Berth's test sandbox image (berth-test:busybox)
-// from the host's busybox-static through the image-import API, so that tests
-// run without any registry. With -check it only says whether the engine the
-// environment names answers, and if not why and what to do (exit 1).
+// through the image-import API from the host's busybox-static, so that tests
+// run without any registry; where the host has none for the engine (macOS)
+// it is built on the official busybox image, which the engine pulls (see
+// dockertest.EnsureTestImage). With -check it only says whether the engine
+// the environment names answers, and if not why and what to do (exit 1).
 // Usage: go run ./docker/dockertest/testimage [-check]
 package main
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +91,31 @@ func TestSummaryFailsOnABadFaultRow(t *testing.T) {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("the summary lacks %q:\n%s", s, out.String())
 		}
+	}
+}
+
+func TestSummaryNamesTheSlowest(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	pkg := "github.com/berth-app/berth/x"
+	for i := range 12 {
+		enc.Encode(event{Action: "pass", Package: pkg, Test: fmt.Sprintf("Test%02d", i), Elapsed: float64(i)})
+	}
+	enc.Encode(event{Action: "pass", Package: pkg, Test: "Test11/sub", Elapsed: 99}) // inside its parent's time
+	enc.Encode(event{Action: "skip", Package: pkg, Test: "TestSkipped", Elapsed: 50})
+	enc.Encode(event{Action: "pass", Package: pkg, Elapsed: 70})
+	enc.Encode(event{Action: "pass", Package: "github.com/berth-app/berth/y", Elapsed: 3})
+	var out strings.Builder
+	if run(strings.NewReader(b.String()), &out, "", false) {
+		t.Fatalf("the run failed:\n%s", out.String())
+	}
+	got := out.String()
+	want := "Slowest tests:\n" +
+		"     11.0s  x Test11\n     10.0s  x Test10\n      9.0s  x Test09\n      8.0s  x Test08\n      7.0s  x Test07\n" +
+		"      6.0s  x Test06\n      5.0s  x Test05\n      4.0s  x Test04\n      3.0s  x Test03\n      2.0s  x Test02\n" +
+		"Slowest packages:\n     70.0s  x\n      3.0s  y\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("got\n%s\nwant it to contain\n%s", got, want)
 	}
 }

@@ -41,6 +41,7 @@ type summary struct {
 	failedPkgs              []string
 	buildFailed             []string
 	skips                   []skip
+	testTimes, pkgTimes     []timing
 	notJSON                 int
 	events                  int
 
@@ -88,6 +89,9 @@ func (s *summary) handle(ev event) {
 	case "pass", "fail", "skip":
 		lines := s.outputs[key]
 		delete(s.outputs, key)
+		if ev.Action != "skip" {
+			s.record(ev)
+		}
 		if ev.Test == "" { // the package
 			if ev.Action == "fail" {
 				s.failedPkgs = append(s.failedPkgs, ev.Package)
@@ -177,6 +181,7 @@ func (s *summary) report(ci bool) []string {
 			fmt.Fprintf(s.out, "  %d × %s\n      %s\n", len(byReason[r]), r, strings.Join(byReason[r], ", "))
 		}
 	}
+	s.printSlowest(s.out)
 	var bad []string
 	if s.events == 0 {
 		bad = append(bad, "go test reported nothing")
