@@ -31,6 +31,10 @@ type ChatView struct {
 	sessions map[string][]assistant.Session // by group
 	chats    map[string]*Conversation       // by session, as they were seen
 	conv     *Conversation                  // the open one
+	// asked holds the input of an approval asked before its card was
+	// made: the approval broker and the event stream are two paths, and
+	// either may arrive first.
+	asked map[string]string // by call id
 
 	nav         *widget.List
 	navRows     []ChatRow // the chat list's rows: date headings and chats
@@ -105,7 +109,7 @@ func (v *ChatView) refreshUsage(session string) {
 // the calls it makes.
 func NewChatView(ctx context.Context, a Assistant) *ChatView {
 	v := &ChatView{asst: a, ctx: ctx, do: fyne.Do, work: func(f func()) { go f() },
-		sessions: map[string][]assistant.Session{}, chats: map[string]*Conversation{}}
+		sessions: map[string][]assistant.Session{}, chats: map[string]*Conversation{}, asked: map[string]string{}}
 	v.conv = &Conversation{Gate: a.Gate()}
 	v.approvals.OnAsk = func(req assistant.ApprovalRequest) {
 		input := string(req.Input)
@@ -126,13 +130,31 @@ func (v *ChatView) onAsk(callID, input string) {
 			return
 		}
 	}
+	v.asked[callID] = input // its card is not there yet: Handle gives it
+}
+
+// giveAskedInput gives a card made since its approval was asked the input
+// onAsk kept for it.
+func (v *ChatView) giveAskedInput() bool {
+	given := false
+	for id, input := range v.asked {
+		for _, c := range v.chats {
+			if card := c.card(id); card != nil {
+				card.Input = input
+				delete(v.asked, id)
+				given = given || c == v.conv
+				break
+			}
+		}
+	}
+	return given
 }
 
 // NewChatWindow opens a window on the chat view, with its shortcuts. The
 // view's content is built once: a window made after the last one was
 // closed (and destroyed, which frees its GL context) shows the same chats.
 func NewChatWindow(app fyne.App, v *ChatView) fyne.Window {
-	w := app.NewWindow("Berth")
+	w := app.NewWindow(TitleIdle)
 	w.SetIcon(AppIcon())
 	v.win = w
 	if v.root == nil {

@@ -40,6 +40,9 @@ func (v *ChatView) Handle(ev assistant.Event) {
 	if v.conv.Apply(ev) {
 		changed = true
 	}
+	if len(v.asked) > 0 && v.giveAskedInput() {
+		changed = true
+	}
 	v.noticeNet(ev)
 	if ev.Kind == assistant.EventGate {
 		changed = true

@@ -248,3 +248,40 @@ func TestChatNoKeyOffersSettings(t *testing.T) {
 		t.Errorf("Open Settings opened %d times", opened)
 	}
 }
+
+// TestChatApprovalAskedBeforeItsCard: the approval broker may tell the view
+// what a call wants before the event stream made its card; the card still
+// shows what it approves (and so its Show button: the keyboard path to
+// Allow once counts on it).
+func TestChatApprovalAskedBeforeItsCard(t *testing.T) {
+	v, _ := openChat(t, newFake())
+	v.Open(assistant.Session{ID: "s1", Group: "work", Title: "Fix the build"})
+	v.conv.Sent(7, "s1", "Run the tests")
+	v.Handle(assistant.Event{Kind: assistant.EventTurnStart, Session: "s1", MessageID: 7})
+	v.onAsk("c1", `{"command":"make test"}`) // no card for c1 yet
+	v.Handle(agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: make test"}))
+	v.Handle(agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: "bash", CallID: "c1", Summary: "bash: make test"}))
+	card := v.conv.Asking()
+	if card == nil || card.Input != `{"command":"make test"}` {
+		t.Fatalf("the asking card: %+v, want the input asked before it existed", card)
+	}
+	if len(v.asked) != 0 {
+		t.Errorf("inputs still kept after their card came: %v", v.asked)
+	}
+}
+
+// TestChatTitleSaysAnApprovalWaits: the window's title says so while the
+// chat in view waits for an approval, and goes back once it is answered.
+func TestChatTitleSaysAnApprovalWaits(t *testing.T) {
+	v, w := openChat(t, newFake())
+	running(v, "c1", assistant.AgentEvent{Kind: assistant.AgentToolStart, Tool: "bash", CallID: "c1", Summary: "bash: ls"},
+		assistant.AgentEvent{Kind: assistant.AgentApproval, Tool: "bash", CallID: "c1", Summary: "bash: ls"})
+	if got := w.Title(); got != TitleAsking {
+		t.Errorf("asking: title %q, want %q", got, TitleAsking)
+	}
+	v.Handle(agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentApprovalAnswer, Tool: "bash", CallID: "c1"}))
+	v.Handle(agentEv("s1", assistant.AgentEvent{Kind: assistant.AgentToolEnd, Tool: "bash", CallID: "c1", Output: "a\n"}))
+	if got := w.Title(); got != TitleIdle {
+		t.Errorf("answered: title %q, want %q", got, TitleIdle)
+	}
+}

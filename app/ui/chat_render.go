@@ -26,6 +26,7 @@ const untitled = "Untitled chat"
 func (v *ChatView) render() {
 	v.renderFrame()
 	v.list.sync()
+	v.showTitle()
 	if len(v.conv.Items) == 0 {
 		if key := fmt.Sprint(v.groupName(v.conv.Group), v.setupOn); key != v.emptyKey || len(v.empty.Objects) == 0 {
 			v.emptyKey = key
@@ -228,4 +229,25 @@ func (v *ChatView) turnEndObject(it *Item) fyne.CanvasObject {
 // refused API key, which Settings fixes.
 func KeyProblem(reason string) bool {
 	return strings.Contains(reason, assistant.ErrNoKey.Error()) || strings.Contains(reason, assistant.ErrAuth.Error())
+}
+
+// Window titles: the task bar says when the chat in view waits for an
+// approval (and a keyboard-only user, or a test, knows the card is there).
+const (
+	TitleIdle   = "Berth"
+	TitleAsking = "Berth — approval needed"
+)
+
+// WindowTitle is the chat window's title for the chat in view.
+func (v *ChatView) WindowTitle() string {
+	if v.conv.Asking() != nil {
+		return TitleAsking
+	}
+	return TitleIdle
+}
+
+func (v *ChatView) showTitle() {
+	if v.win != nil && v.win.Title() != v.WindowTitle() {
+		v.win.SetTitle(v.WindowTitle())
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-app/berth/app/home/installtest"
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/app/store"
+	"github.com/berth-app/berth/app/ui"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -88,6 +89,13 @@ func TestDesktopKeyboard(t *testing.T) {
 	xdo("type", "--delay", "30", "run the echo")
 	xdo("key", "Return")
 	waitFor(t, 30*time.Second, "the approval to be asked", func() bool { return hasEvent(t, db, agent.AuditApprovalAsk) })
+	// The audit event is written before the card is made: the window's
+	// title says when the card is there (xdotool's --sync waits for it).
+	waitFor(t, 60*time.Second, "the window's title to say an approval is needed", func() bool {
+		c := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+ui.TitleAsking+"$")
+		c.Env = append(os.Environ(), "DISPLAY="+display)
+		return c.Run() == nil // exit 1 while no window has that name
+	})
 	// Tab from the message box: Stop, Send, the transcript, the card's
 	// Show, Allow once.
 	for range 5 {
