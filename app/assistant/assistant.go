@@ -78,6 +78,11 @@ type Service struct {
 	// onDiskLow, when set, hears when the disk guard closes the gate (see
 	// diskguard.go): the runtime closes its gate with it.
 	onDiskLow func(diskFull)
+	// apiKey, when set, is the model provider's API key in place of
+	// llm.GetKey's (the OS keyring, the key file, the environment): tests
+	// set it, before the service runs, so that they need no process-wide
+	// state and can run in parallel.
+	apiKey string
 
 	disk diskState
 

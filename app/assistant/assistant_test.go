@@ -17,11 +17,12 @@ import (
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
-// newService is a real assistant: real store in a temp BERTH_HOME, and the
-// real engine when engine is non-nil.
+// newService is a real assistant: real store in a temporary installation
+// of its own, and the real engine when engine is non-nil. It leaves
+// BERTH_HOME alone, so the test may run in parallel.
 func newService(t *testing.T, engine Engine) (*Service, *store.Store) {
 	t.Helper()
-	p, st := installtest.Open(t, "", store.Options{})
+	p, st := installtest.OpenParallel(t, "", store.Options{})
 	cfg, _ := config.Load(p.Config)
 	cfg.Image = dockertest.TestImage
 	svc := &Service{Engine: engine, Store: st, Paths: p, Config: cfg}
@@ -92,6 +93,7 @@ func TestGroupSettingsValidation(t *testing.T) {
 }
 
 func TestGroupsLifecycleWithoutDocker(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, fakeEngine{})
 	ctx := context.Background()
 	g, err := svc.AddGroup(ctx, "work", "Work", GroupSettings{Network: "bridge"})
@@ -161,6 +163,7 @@ func TestGroupsLifecycleWithoutDocker(t *testing.T) {
 
 // TestMountsInARealSandbox checks what a sandbox really sees of its mounts.
 func TestMountsInARealSandbox(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, st := newService(t, c)
 	ctx := context.Background()
@@ -220,6 +223,7 @@ func TestMountsInARealSandbox(t *testing.T) {
 // TestSymlinkSwapIsRefusedAtSandboxStart: a mounted folder is replaced by a
 // symlink to a blocked place after it was added.
 func TestSymlinkSwapIsRefusedAtSandboxStart(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, st := newService(t, c)
 	ctx := context.Background()
@@ -259,6 +263,7 @@ func TestSymlinkSwapIsRefusedAtSandboxStart(t *testing.T) {
 }
 
 func TestSettingsChangeReplacesTheWarmSandbox(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)
 	ctx := context.Background()

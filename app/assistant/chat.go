@@ -54,6 +54,11 @@ func (e *ProviderError) Unwrap() error { return e.Err }
 // NewProvider builds the model provider from the settings (and overrides).
 // The key comes from the OS keyring or the environment, never from settings.
 func NewProvider(cfg config.Config, name, model string) (llm.Provider, string, error) {
+	return newProvider(cfg, name, model, llm.GetKey)
+}
+
+// newProvider is NewProvider with the key from getKey.
+func newProvider(cfg config.Config, name, model string, getKey func(string) (string, llm.KeySource, error)) (llm.Provider, string, error) {
 	if name == "" {
 		name = cfg.Provider
 	}
@@ -63,13 +68,22 @@ func NewProvider(cfg config.Config, name, model string) (llm.Provider, string, e
 			model = config.DefaultModel(name)
 		}
 	}
-	key, _, err := llm.GetKey(name)
+	key, _, err := getKey(name)
 	if err != nil && !errors.Is(err, llm.ErrNoKey) {
 		return nil, "", err
 	}
 	p, err := llm.New(name, llm.Config{APIKey: key, BaseURL: cfg.BaseURL, Model: model,
 		MaxTokens: cfg.Limits(name, model).MaxTokens, StallTimeout: time.Duration(cfg.StallTimeout)})
 	return p, model, err
+}
+
+// key is the provider's API key: from apiKey when a test set it, else
+// from llm.GetKey.
+func (s *Service) key(provider string) (string, llm.KeySource, error) {
+	if s.apiKey != "" {
+		return s.apiKey, llm.SourceNone, nil
+	}
+	return llm.GetKey(provider)
 }
 
 // Chat answers one message now: Submit, then Answer. When the gate is
@@ -182,7 +196,7 @@ func (s *Service) startTurn(ctx context.Context, req ChatRequest, msg store.Mess
 	if err := s.Store.SetMessageStatus(ctx, msg.ID, StatusRunning); err != nil {
 		return t, err
 	}
-	provider, model, err := NewProvider(s.Settings(), req.Provider, req.Model)
+	provider, model, err := newProvider(s.Settings(), req.Provider, req.Model, s.key)
 	if err != nil {
 		return t, &ProviderError{Err: err}
 	}

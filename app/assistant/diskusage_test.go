@@ -8,6 +8,7 @@ import (
 )
 
 func TestGroupFolderUsage(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, fakeEngine{})
 	ctx := context.Background()
 	g, err := svc.AddGroup(ctx, "sized", "", GroupSettings{})

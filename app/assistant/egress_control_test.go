@@ -13,6 +13,7 @@ import (
 // TestNetQuestionsOverTheControlSocket: `berth net pending` and `berth net
 // answer` reach a running Berth's questions through its control socket.
 func TestNetQuestionsOverTheControlSocket(t *testing.T) {
+	t.Parallel()
 	a := newNetArena(t, egress.Limits{AskTimeout: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

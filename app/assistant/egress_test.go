@@ -108,6 +108,7 @@ func (a *netArena) get(t *testing.T, u string) (int, string) {
 // proxy, open gets the bridge, none gets neither — and the stored bridge
 // of an old group reads (and is saved back) as open.
 func TestSandboxNetworkFollowsTheMode(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, fakeEngine{})
 	ctx := context.Background()
 	if _, err := st.CreateGroup(ctx, store.Group{Slug: "old", Name: "Old", Settings: json.RawMessage(`{"network":"bridge"}`)}); err != nil {
@@ -142,6 +143,7 @@ func TestSandboxNetworkFollowsTheMode(t *testing.T) {
 // TestNetRulesPersist: rules, deny rules and presets are stored with the
 // group, a bad rule changes nothing, and each change is audited.
 func TestNetRulesPersist(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, fakeEngine{})
 	ctx := context.Background()
 	if _, err := svc.AddGroup(ctx, "work", "", GroupSettings{}); err != nil {
@@ -213,6 +215,7 @@ func TestNetRulesPersist(t *testing.T) {
 // through the runtime's events — allow once, always for the group, deny,
 // and no answer in time — and the policy is read for each connection.
 func TestNetQuestionsThroughTheRuntime(t *testing.T) {
+	t.Parallel()
 	a := newNetArena(t, egress.Limits{AskTimeout: 2 * time.Second})
 	ctx := context.Background()
 	events, unsub := a.r.Subscribe()
@@ -320,6 +323,7 @@ func checkNetAudit(t *testing.T, a *netArena, kinds []string) {
 // TestNetGateClosedDeniesAndCuts: pausing the assistant cuts an open
 // tunnel, and a connection while it is paused is refused without asking.
 func TestNetGateClosedDeniesAndCuts(t *testing.T) {
+	t.Parallel()
 	a := newNetArena(t, egress.Limits{AskTimeout: 30 * time.Second})
 	ctx := context.Background()
 	echo, err := net.Listen("tcp", "127.0.0.1:0")
@@ -380,6 +384,7 @@ func TestNetGateClosedDeniesAndCuts(t *testing.T) {
 // question is answered by the face that sent it (--allow-net here), and an
 // unknown sandbox is refused and audited.
 func TestNetQuestionsGoToTheTurnsFace(t *testing.T) {
+	t.Parallel()
 	a := newNetArena(t, egress.Limits{AskTimeout: 30 * time.Second})
 	ask, err := AllowNetFor([]string{a.dest}, nil)
 	if err != nil {

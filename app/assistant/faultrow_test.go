@@ -100,6 +100,7 @@ func contains(list []string, s string) bool {
 // to the engine: turns are slower, but the gate does not flap and nothing
 // fails.
 func TestFaultSlowEngine(t *testing.T) {
+	t.Parallel()
 	real := dockertest.Client(t)
 	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
 	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "slow proxy"})
@@ -110,7 +111,7 @@ func TestFaultSlowEngine(t *testing.T) {
 	dockertest.WithHelper(t, engine)
 	svc, st := newService(t, engine)
 	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		if toolResultsThisTurn(req) > 0 {
 			return llmtest.Reply{Text: []string{"slow but fine"}}

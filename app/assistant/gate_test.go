@@ -39,13 +39,14 @@ func (w *fakeWatcher) SetImage(image, _ string) {
 // again (before, Answer's own check refused the turn and the runtime put it
 // back at the head of its queue at once, over and over).
 func TestRuntimeOneGate(t *testing.T) {
+	t.Parallel()
 	var checks atomic.Int64
 	engine := fakeEngine{check: func(context.Context, string, string) docker.Status {
 		checks.Add(1)
 		return docker.Status{State: docker.Down, Reason: "a fresh check says down", Hint: "none"}
 	}}
 	svc, _ := newService(t, engine)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"answered"}} })
 	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Ready, Reason: "ready"}), RuntimeConfig{})
 	events, unsub := r.Subscribe()
@@ -76,6 +77,7 @@ func TestRuntimeOneGate(t *testing.T) {
 // TestFreshGateOneCheck: without a runtime (`berth exec`), a check takes one
 // fresh reading, and a paused assistant needs none.
 func TestFreshGateOneCheck(t *testing.T) {
+	t.Parallel()
 	var checks atomic.Int64
 	engine := fakeEngine{check: func(context.Context, string, string) docker.Status {
 		checks.Add(1)
@@ -97,6 +99,7 @@ func TestFreshGateOneCheck(t *testing.T) {
 // TestRuntimeForgetsOldResults: the results kept for Wait are bounded;
 // before, every message ever sent kept its channel.
 func TestRuntimeForgetsOldResults(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, fakeEngine{})
 	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Down, Reason: "down"}), RuntimeConfig{})
 	ctx := context.Background()
@@ -131,8 +134,9 @@ func TestRuntimeForgetsOldResults(t *testing.T) {
 // (not through the runtime) holds the next turn until it is lifted, with no
 // retry loop: the turn waits for the gate.
 func TestRuntimePauseFlagFromOutside(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, fakeEngine{})
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"ran"}} })
 	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Ready, Reason: "ready"}), RuntimeConfig{})
 	events, unsub := r.Subscribe()

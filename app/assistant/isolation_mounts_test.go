@@ -41,6 +41,7 @@ type mountArena struct {
 // from inside, a secret appearing while a sandbox is warm. Each attempt
 // prints one line, as TestIsolation does.
 func TestIsolationMounts(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)
 	ctx := context.Background()

@@ -121,6 +121,7 @@ func through(url string) string {
 // address and DNS stay out of reach. Each attempt prints one line, as in
 // TestIsolation.
 func TestIsolationAllowlist(t *testing.T) {
+	t.Parallel()
 	n := newNetAttacker(t)
 	// The control: without it every refusal below could be a broken path.
 	_, out, err := n.sh(attackerGroup, through("http://"+n.control+"/control"), time.Minute)

@@ -18,8 +18,7 @@ func replayLlamaCpp(t *testing.T, svc *Service) *llmtest.Replay {
 	t.Helper()
 	r := llmtest.NewReplay(t)
 	svc.Config.Provider, svc.Config.BaseURL, svc.Config.Model = llm.OpenAI, r.URL+"/v1", "tiny"
-	t.Setenv("OPENAI_API_KEY", "none")
-	t.Setenv("OPENAI_BASE_URL", "")
+	svc.apiKey = "none"
 	return r
 }
 
@@ -29,6 +28,7 @@ func replayLlamaCpp(t *testing.T, svc *Service) *llmtest.Replay {
 // of it; the cut call is stored readably and answered with an error; the
 // next turn and the next chat run.
 func TestLlamaCppCutToolCallChatGoesOn(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, readyEngine())
 	r := replayLlamaCpp(t, svc)
 	props := llmtest.LlamaCpp(t, "props-2048")
@@ -73,6 +73,7 @@ func TestLlamaCppCutToolCallChatGoesOn(t *testing.T) {
 // request bigger than its context: the turn compacts with the sizes the
 // server gave, says so, and sends once more.
 func TestLlamaCppOverflowCompactsAndRetries(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, readyEngine())
 	r := replayLlamaCpp(t, svc)
 	r.Queue("GET", "/props", llmtest.LlamaCpp(t, "props"))

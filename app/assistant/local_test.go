@@ -49,8 +49,9 @@ func (e *events) text(kind agent.EventKind) string {
 // limit is stored with its arguments verbatim, read back exactly, sent back
 // to the model as an error, and the chat goes on — no dead chat.
 func TestMalformedToolInputIsStoredReadably(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, readyEngine())
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	const cut = `{"command":"ls -la /workspace/gr`
 	fake.Queue(
 		llmtest.Reply{Text: []string{"Let me look. "}, ToolCalls: []llmtest.ToolCall{{ID: "c1", Name: "bash", Input: cut}}, StopReason: "max_tokens"},
@@ -94,8 +95,9 @@ func TestMalformedToolInputIsStoredReadably(t *testing.T) {
 // TestUnreadableStoredMessageIsSkipped: a message an older Berth stored
 // empty is reported and left out, with its tool results, and the turn runs.
 func TestUnreadableStoredMessageIsSkipped(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, readyEngine())
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Queue(llmtest.Reply{Text: []string{"First."}}, llmtest.Reply{Text: []string{"Second."}})
 	ctx := context.Background()
 	res, err := svc.Chat(ctx, ChatRequest{Group: "main", Text: "one"})
@@ -130,8 +132,9 @@ func TestUnreadableStoredMessageIsSkipped(t *testing.T) {
 // ErrInterrupted (a context.Canceled), so `berth chat` exits 130, and its
 // message is left interrupted.
 func TestInterruptedAnswerIsAnError(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, readyEngine())
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Queue(llmtest.Reply{Text: []string{"Part one, ", "part two"}, HoldAfter: 4})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

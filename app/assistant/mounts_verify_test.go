@@ -27,6 +27,7 @@ func (e *verifyingEngine) RemoveSandbox(_ context.Context, id string) error {
 }
 
 func TestVerifyMountsOutcomes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	sb := docker.Sandbox{ID: "abc", Name: "berth-g-1", Group: "g", Session: "s"}
 	spec := docker.Spec{Mounts: []docker.Mount{{Host: "/h/g", Container: docker.GroupDir}, {Host: "/h/x", Container: docker.ExtraDir + "/x"}}}

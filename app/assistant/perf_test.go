@@ -77,7 +77,7 @@ func perfAgentTurn(t *testing.T, path string) {
 		dockertest.WithoutHelper(c)
 	}
 	svc, _ := newService(t, c)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(threeToolModel)
 	ctx := context.Background()
 	ss, err := svc.NewSession(ctx, "main", "bench")
@@ -126,7 +126,7 @@ func TestPerfConcurrentSessions(t *testing.T) {
 	}
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(threeToolModel)
 	r := startRuntime(t, svc, c, RuntimeConfig{MaxSandboxes: 4})
 	ctx := context.Background()

@@ -26,6 +26,7 @@ const procsGroup = "procs"
 // ptrace, and makes the system calls Berth's seccomp profile takes away.
 // Each attempt prints one line like TestIsolation.
 func TestLeftoverProcesses(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)
 	if _, err := svc.AddGroup(context.Background(), procsGroup, "", GroupSettings{}); err != nil {
@@ -218,6 +219,7 @@ func forbiddenCalls(t *testing.T, a *arena, v *verdict) {
 // survivor: in one call a survivor is started and, while it still runs, the
 // same check is made.
 func TestLeftoverCheckCatchesASurvivor(t *testing.T) {
+	t.Parallel()
 	// The docker exec path's premise: through the helper (a subreaper) the
 	// survivor is the helper's child instead (see docker's TestHelper*).
 	c := dockertest.WithoutHelper(dockertest.Client(t))
@@ -297,6 +299,7 @@ func tmpfsModesImage(t *testing.T, c *docker.Client) string {
 // home folder 0755 root that Berth's modes win: /tmp 1777, home 0700, both
 // the sandbox user's.
 func TestTmpfsModes(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)
 	img := tmpfsModesImage(t, c)

@@ -32,9 +32,10 @@ const crashChildEnv = "BERTH_FAULT_CRASH_HOME"
 // call runs in it: the call fails with an error the model is shown, the
 // loss is audited, and the model's next call runs in a fresh sandbox.
 func TestFaultSandboxKilledMidExec(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, st := newService(t, c)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		last := lastMessage(req)
 		switch {
@@ -97,6 +98,7 @@ func TestFaultSandboxKilledMidExec(t *testing.T) {
 // message sent meanwhile waits, and runs in a fresh sandbox once the daemon
 // is back.
 func TestFaultDaemonKilledAndRestarted(t *testing.T) {
+	t.Parallel()
 	d := dockertest.StartDaemon(t)
 	engine, err := docker.NewAt(docker.Endpoint{Host: d.Host, Source: "private test daemon"})
 	if err != nil {
@@ -105,7 +107,7 @@ func TestFaultDaemonKilledAndRestarted(t *testing.T) {
 	t.Cleanup(func() { engine.Close() })
 	dockertest.WithHelper(t, engine)
 	svc, st := newService(t, engine)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		last := lastMessage(req)
 		switch {

@@ -55,9 +55,10 @@ func toolThenText(text string) func(llmtest.Request) llmtest.Reply {
 // turn, the limits and network for the next sandbox, and the image for the
 // gate.
 func TestRuntimeSettingsTakeEffect(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, st := newService(t, c)
-	first := fakeModel(t)
+	first := fakeModel(t, svc)
 	first.Respond(toolThenText("first"))
 	r := startRuntime(t, svc, c, RuntimeConfig{})
 	events, unsub := r.Subscribe()
@@ -133,7 +134,6 @@ func TestRuntimeSettingsTakeEffect(t *testing.T) {
 	// Provider.
 	openai := llmtest.NewOpenAI(t)
 	openai.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"from openai"}} })
-	t.Setenv("OPENAI_API_KEY", "sk-test-openai")
 	cfg.Provider, cfg.BaseURL, cfg.Model = "openai", openai.URL, "gpt-test"
 	if err := r.SetSettings(ctx, cfg); err != nil {
 		t.Fatal(err)

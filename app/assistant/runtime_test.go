@@ -16,12 +16,19 @@ import (
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
-// fakeModel points the service at a fake Anthropic server.
-func fakeModel(t *testing.T) *llmtest.Server {
+// fakeAPIKey is the API key fakeModel gives the service.
+const fakeAPIKey = "sk-test-runtime"
+
+// fakeModel points svc at a fake Anthropic server through its settings'
+// base URL and its own key source, not the environment, so that the test
+// may run in parallel. Call it before the service runs.
+func fakeModel(t *testing.T, svc *Service) *llmtest.Server {
 	t.Helper()
 	fake := llmtest.NewAnthropic(t)
-	t.Setenv("ANTHROPIC_BASE_URL", fake.URL)
-	t.Setenv("ANTHROPIC_API_KEY", "sk-test-runtime")
+	cfg := svc.Settings()
+	cfg.BaseURL = fake.URL
+	svc.SetSettings(cfg)
+	svc.apiKey = fakeAPIKey
 	return fake
 }
 
@@ -89,6 +96,7 @@ func messageStatus(t *testing.T, st *store.Store, session string, id int64) (str
 // runs: the turn is stored as interrupted with its partial answer, a
 // message sent while Docker is down waits, and runs once it is back.
 func TestRuntimeDockerDownMidTurn(t *testing.T) {
+	t.Parallel()
 	real := dockertest.Client(t)
 	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
 	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "test proxy"})
@@ -99,7 +107,7 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 	dockertest.WithHelper(t, engine)
 	svc, st := newService(t, engine)
 	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		raw := string(req.Raw)
 		switch {
@@ -173,9 +181,10 @@ func TestRuntimeDockerDownMidTurn(t *testing.T) {
 }
 
 func TestRuntimePauseAndResume(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, st := newService(t, c)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Text: []string{"hi"}} })
 	r := startRuntime(t, svc, c, RuntimeConfig{})
 	events, unsub := r.Subscribe()
@@ -208,6 +217,7 @@ func TestRuntimePauseAndResume(t *testing.T) {
 // most 4 sandboxes: every turn completes, each writes only in its own group
 // folder, none sees another group's mounts, and no chat hears another's.
 func TestRuntimeConcurrentSessions(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, st := newService(t, c)
 	ctx := context.Background()
@@ -221,7 +231,7 @@ func TestRuntimeConcurrentSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	var mu sync.Mutex
 	tags := map[string]bool{}
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
@@ -307,6 +317,7 @@ func TestRuntimeConcurrentSessions(t *testing.T) {
 }
 
 func TestRuntimeIdleTimeoutAndRotate(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, _ := newService(t, c)
 	ctx := context.Background()
@@ -316,7 +327,7 @@ func TestRuntimeIdleTimeoutAndRotate(t *testing.T) {
 	if _, err := svc.AddGroup(ctx, "keep", "", GroupSettings{}); err != nil {
 		t.Fatal(err)
 	}
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		if strings.Contains(string(req.Raw), "tool_result") {
 			return llmtest.Reply{Text: []string{"ok"}}
@@ -359,13 +370,14 @@ func TestRuntimeIdleTimeoutAndRotate(t *testing.T) {
 // TestRuntimeMaxAgeReplacesTheSandbox: a sandbox past its group's max age
 // is not used again; the next turn gets a fresh one.
 func TestRuntimeMaxAgeReplacesTheSandbox(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, st := newService(t, c)
 	ctx := context.Background()
 	if _, err := svc.AddGroup(ctx, "short", "", GroupSettings{MaxAge: configDuration(3 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		if toolResultsThisTurn(req) > 0 {
 			return llmtest.Reply{Text: []string{"ok"}}
@@ -387,9 +399,10 @@ func TestRuntimeMaxAgeReplacesTheSandbox(t *testing.T) {
 // TestRuntimeStopARunningTurn: the user's Stop cancels a running turn, which
 // is kept as interrupted with its partial answer.
 func TestRuntimeStopARunningTurn(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	svc, st := newService(t, c)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		return llmtest.Reply{Text: []string{"Thinking about it. "}, ToolCalls: []llmtest.ToolCall{{ID: "s", Name: "bash", Input: `{"command":"sleep 60"}`}}}
 	})

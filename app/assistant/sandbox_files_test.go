@@ -34,9 +34,10 @@ func (e *countingEngine) WriteFileNoFollow(ctx context.Context, id, p string, da
 // model planted, and are audited as before; a bash call's output streams
 // as tool_output events.
 func TestChatFilesThroughTheHelper(t *testing.T) {
+	t.Parallel()
 	eng := &countingEngine{Client: dockertest.Client(t)}
 	svc, st := newService(t, eng)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	call := func(id, name, input string) llmtest.Reply {
 		return llmtest.Reply{ToolCalls: []llmtest.ToolCall{{ID: id, Name: name, Input: input}}}
 	}

@@ -67,8 +67,8 @@ func auditKinds(t *testing.T, st *store.Store, prefix string) string {
 }
 
 // taskModel answers a task's prompt with one bash call, then a line of text.
-func taskModel(t *testing.T, command string) *llmtest.Server {
-	fake := fakeModel(t)
+func taskModel(t *testing.T, svc *Service, command string) *llmtest.Server {
+	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		if strings.Contains(string(req.Raw), "tool_result") {
 			return llmtest.Reply{Text: []string{"Summary written."}}
@@ -81,9 +81,10 @@ func taskModel(t *testing.T, command string) *llmtest.Server {
 func quoteJSON(s string) string { return string(mustJSON(s)) }
 
 func TestTaskRunsWhenDueThroughTheRuntime(t *testing.T) {
+	t.Parallel()
 	engine := dockertest.Client(t)
 	svc, st := newService(t, engine)
-	taskModel(t, "date > /workspace/group/summary.txt")
+	taskModel(t, svc, "date > /workspace/group/summary.txt")
 	r := startRuntime(t, svc, engine, RuntimeConfig{})
 	sc := NewScheduler(r)
 	clock := &manualClock{t: time.Date(2026, 12, 2, 7, 59, 0, 0, time.UTC)}
@@ -147,10 +148,11 @@ func TestTaskRunsWhenDueThroughTheRuntime(t *testing.T) {
 }
 
 func TestTaskMissedRunsCatchUpOnceOrSkip(t *testing.T) {
+	t.Parallel()
 	engine := dockertest.Client(t)
 	svc, st := newService(t, engine)
 	svc.Location = time.UTC
-	fake := taskModel(t, "true")
+	fake := taskModel(t, svc, "true")
 	r := startRuntime(t, svc, engine, RuntimeConfig{})
 	ctx := context.Background()
 	events, unsub := r.Subscribe()
@@ -203,6 +205,7 @@ func TestTaskMissedRunsCatchUpOnceOrSkip(t *testing.T) {
 }
 
 func TestTaskDueWhileDockerIsDownRunsAfterTheRestore(t *testing.T) {
+	t.Parallel()
 	real := dockertest.Client(t)
 	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
 	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "test proxy"})
@@ -212,7 +215,7 @@ func TestTaskDueWhileDockerIsDownRunsAfterTheRestore(t *testing.T) {
 	defer engine.Close()
 	svc, st := newService(t, engine)
 	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
-	taskModel(t, "echo ran")
+	taskModel(t, svc, "echo ran")
 	r := startRuntime(t, svc, engine, RuntimeConfig{})
 	ctx := context.Background()
 	events, unsub := r.Subscribe()
@@ -250,9 +253,10 @@ func TestTaskDueWhileDockerIsDownRunsAfterTheRestore(t *testing.T) {
 }
 
 func TestUnattendedApprovalTimesOutAsNeedsApproval(t *testing.T) {
+	t.Parallel()
 	engine := dockertest.Client(t)
 	svc, st := newService(t, engine)
-	taskModel(t, "touch /workspace/group/should-not-exist")
+	taskModel(t, svc, "touch /workspace/group/should-not-exist")
 	ctx := context.Background()
 	if _, err := svc.AddGroup(ctx, "ops", "Ops", GroupSettings{Approval: string(agent.ApprovalAskAll)}); err != nil {
 		t.Fatal(err)
@@ -292,6 +296,7 @@ func TestUnattendedApprovalTimesOutAsNeedsApproval(t *testing.T) {
 }
 
 func TestTaskGoesWithItsGroup(t *testing.T) {
+	t.Parallel()
 	svc, st := newService(t, fakeEngine{})
 	ctx := context.Background()
 	if _, err := svc.AddGroup(ctx, "home", "Home", GroupSettings{}); err != nil {
@@ -314,6 +319,7 @@ func TestTaskGoesWithItsGroup(t *testing.T) {
 }
 
 func TestAddTaskRefusesWithAReason(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, fakeEngine{})
 	cases := []struct {
 		spec TaskSpec
@@ -336,9 +342,10 @@ func TestAddTaskRefusesWithAReason(t *testing.T) {
 // two groups' tasks due at once both run, one after the other, and never two
 // sandboxes at a time.
 func TestTasksOfTwoGroupsDueTogetherRespectTheCap(t *testing.T) {
+	t.Parallel()
 	engine := dockertest.Client(t)
 	svc, st := newService(t, engine)
-	taskModel(t, "echo working; sleep 1")
+	taskModel(t, svc, "echo working; sleep 1")
 	ctx := context.Background()
 	for _, g := range []string{"work", "home"} {
 		if _, err := svc.AddGroup(ctx, g, g, GroupSettings{}); err != nil {

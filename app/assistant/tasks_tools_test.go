@@ -16,9 +16,10 @@ import (
 // and its next runs, and only a yes stores the task; "always" is not
 // remembered for it.
 func TestAgentScheduledTaskWaitsForTheUser(t *testing.T) {
+	t.Parallel()
 	engine := dockertest.Client(t)
 	svc, st := newService(t, engine)
-	fake := fakeModel(t)
+	fake := fakeModel(t, svc)
 	call := func(id string) llmtest.Reply {
 		return llmtest.Reply{ToolCalls: []llmtest.ToolCall{{ID: id, Name: ToolScheduleTask,
 			Input: `{"title":"Morning notes","prompt":"summarise my notes","cron":"0 8 * * *"}`}}}

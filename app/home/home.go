@@ -26,11 +26,11 @@ type Paths struct {
 // falls back to the platform's usual folders.
 func Resolve() (Paths, error) {
 	if root := os.Getenv("BERTH_HOME"); root != "" {
-		abs, err := filepath.Abs(root)
+		p, err := Under(root)
 		if err != nil {
 			return Paths{}, fmt.Errorf("BERTH_HOME %q: %w", root, err)
 		}
-		return layout(filepath.Join(abs, "config"), filepath.Join(abs, "data")), nil
+		return p, nil
 	}
 	userHome, err := os.UserHomeDir()
 	if err != nil {
@@ -50,6 +50,17 @@ func Resolve() (Paths, error) {
 		data = filepath.Join(userHome, ".local", "share")
 	}
 	return layout(filepath.Join(cfg, "berth"), filepath.Join(data, "berth")), nil
+}
+
+// Under is the layout Resolve gives for BERTH_HOME=root, without reading
+// the environment: a test that runs in parallel with others gets its own
+// installation this way.
+func Under(root string) (Paths, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return Paths{}, err
+	}
+	return layout(filepath.Join(abs, "config"), filepath.Join(abs, "data")), nil
 }
 
 func layout(config, data string) Paths {

@@ -19,7 +19,19 @@ func Open(t testing.TB, dir string, opts store.Options) (home.Paths, *store.Stor
 		dir = t.TempDir()
 	}
 	t.Setenv("BERTH_HOME", dir)
-	p, err := home.Resolve()
+	return OpenParallel(t, dir, opts)
+}
+
+// OpenParallel is Open for a test that runs in parallel with others: the
+// same installation, but BERTH_HOME is left alone (t.Setenv forbids
+// t.Parallel), so the code under test must take its places from the
+// returned Paths, never from home.Resolve.
+func OpenParallel(t testing.TB, dir string, opts store.Options) (home.Paths, *store.Store) {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	p, err := home.Under(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
