@@ -1,12 +1,21 @@
 package assistant
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/berth-app/berth/app/llm"
 )
+
+// waitingTests is how many of this package's parallel tests run at once
+// unless -parallel says: most of their time is spent waiting for a Docker
+// engine or a sandbox, not on a CPU, so the default (GOMAXPROCS) leaves
+// the machine idle on a small one.
+const waitingTests = 4
 
 // TestMain keeps this package's tests off the real OS keyring: the code
 // they drive reads API keys (llm.GetKey), which would otherwise read a
@@ -16,6 +25,12 @@ import (
 // the environment (the key file) reaches a real one: newService leaves
 // BERTH_HOME alone, for tests that run in parallel.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", strconv.Itoa(max(waitingTests, runtime.GOMAXPROCS(0))))
+	}
 	llm.MockKeyring(nil)
 	dir, err := os.MkdirTemp("", "berth-assistant-test-")
 	if err != nil {
