@@ -289,3 +289,24 @@ func TestSettingsChangeReplacesTheWarmSandbox(t *testing.T) {
 		t.Errorf("pids limit: got %s, want 99", got)
 	}
 }
+
+// TestDefaultGroupExistsFromTheFirstLook: a fresh installation lists its
+// default group, and reading it makes it, so that the windows of a new user
+// (the mount picker, the Network view) have a group to show.
+func TestDefaultGroupExistsFromTheFirstLook(t *testing.T) {
+	svc, _ := newService(t, fakeEngine{})
+	ctx := context.Background()
+	gs, err := svc.Groups(ctx)
+	if err != nil || len(gs) != 1 || gs[0].Slug != DefaultGroup || gs[0].Name != "Main" {
+		t.Fatalf("a fresh installation's groups: %+v %v, want Main alone", gs, err)
+	}
+	if g, err := svc.Group(ctx, DefaultGroup); err != nil || g.Slug != DefaultGroup {
+		t.Errorf("the default group: %+v %v", g, err)
+	}
+	if _, err := svc.AddGroup(ctx, "work", "Work", GroupSettings{}); err != nil {
+		t.Fatal(err)
+	}
+	if gs, _ := svc.Groups(ctx); len(gs) != 2 {
+		t.Errorf("after adding one: %d groups, want 2", len(gs))
+	}
+}

@@ -104,7 +104,7 @@ func (s *Service) Submit(ctx context.Context, req *ChatRequest) (store.Message, 
 	if strings.TrimSpace(req.Text) == "" {
 		return store.Message{}, errors.New("empty message")
 	}
-	g, err := s.ensureGroup(ctx, req.Group)
+	g, err := s.Group(ctx, req.Group)
 	if err != nil {
 		return store.Message{}, err
 	}

@@ -19,7 +19,8 @@ import (
 	"github.com/berth-app/berth/docker"
 )
 
-// DefaultGroup exists from the first use on: `berth exec` without -g uses it.
+// DefaultGroup exists from the first use on (Group and Groups make it):
+// `berth exec` without -g uses it.
 const DefaultGroup = "main"
 
 // MemoryFile is the group's memory, in its folder (/workspace/group inside).
@@ -215,6 +216,9 @@ func (s *Service) seedMemory(slug, name string) error {
 // Group reads one group.
 func (s *Service) Group(ctx context.Context, slug string) (Group, error) {
 	g, err := s.Store.Group(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) && slug == DefaultGroup {
+		return s.AddGroup(ctx, DefaultGroup, "Main", GroupSettings{}) // the first use
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return Group{}, fmt.Errorf("%w %q; create it with `berth group add %s`", ErrNoGroup, slug, slug)
 	}
@@ -224,20 +228,19 @@ func (s *Service) Group(ctx context.Context, slug string) (Group, error) {
 	return s.toGroup(g)
 }
 
-// ensureGroup reads a group, creating the default group on first use.
-func (s *Service) ensureGroup(ctx context.Context, slug string) (Group, error) {
-	g, err := s.Group(ctx, slug)
-	if errors.Is(err, ErrNoGroup) && slug == DefaultGroup {
-		return s.AddGroup(ctx, DefaultGroup, "Main", GroupSettings{})
-	}
-	return g, err
-}
-
-// Groups lists the groups.
+// Groups lists the groups: at least the default one, made on this first
+// use when there is none (a fresh installation's windows then show it).
 func (s *Service) Groups(ctx context.Context) ([]Group, error) {
 	gs, err := s.Store.Groups(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(gs) == 0 {
+		g, err := s.Group(ctx, DefaultGroup)
+		if err != nil {
+			return nil, err
+		}
+		return []Group{g}, nil
 	}
 	out := make([]Group, 0, len(gs))
 	for _, g := range gs {

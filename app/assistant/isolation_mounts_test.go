@@ -172,7 +172,7 @@ func flipper(t *testing.T, dir, link string, stop <-chan struct{}) *atomic.Int64
 
 func raceMountSource(t *testing.T, a *mountArena, v *verdict) {
 	ctx := context.Background()
-	g, err := a.svc.ensureGroup(ctx, "racer")
+	g, err := a.svc.Group(ctx, "racer")
 	if err != nil {
 		t.Fatal(err)
 	}

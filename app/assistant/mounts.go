@@ -103,7 +103,7 @@ func (s *Service) CheckMount(ctx context.Context, group string, req mounts.Reque
 // AddMount validates and saves a mount. A refusal is audited with its reason
 // and returned as *MountRejectedError.
 func (s *Service) AddMount(ctx context.Context, group string, req mounts.Request) (MountCheck, error) {
-	if _, err := s.ensureGroup(ctx, group); err != nil {
+	if _, err := s.Group(ctx, group); err != nil {
 		return MountCheck{}, err
 	}
 	mc, err := s.CheckMount(ctx, group, req)

@@ -77,7 +77,7 @@ func (s *Service) sandboxSpec(ctx context.Context, g Group, session string) (doc
 // turn, each `berth exec`): a warm sandbox whose mounts gained a
 // secret-looking file since it started is replaced, not reused.
 func (s *Service) Sandbox(ctx context.Context, group, session string) (sb docker.Sandbox, created bool, err error) {
-	g, err := s.ensureGroup(ctx, group)
+	g, err := s.Group(ctx, group)
 	if err != nil {
 		return sb, false, err
 	}

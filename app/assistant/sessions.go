@@ -28,7 +28,7 @@ type Session = store.Session
 
 // NewSession starts a chat in a group.
 func (s *Service) NewSession(ctx context.Context, group, title string) (Session, error) {
-	if _, err := s.ensureGroup(ctx, group); err != nil {
+	if _, err := s.Group(ctx, group); err != nil {
 		return Session{}, err
 	}
 	b := make([]byte, 4)

@@ -135,7 +135,7 @@ func (s *Service) AddTask(ctx context.Context, spec TaskSpec, actor store.Actor)
 	if err != nil {
 		return Task{}, err
 	}
-	g, err := s.ensureGroup(ctx, spec.Group)
+	g, err := s.Group(ctx, spec.Group)
 	if err != nil {
 		return Task{}, err
 	}

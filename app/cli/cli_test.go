@@ -200,7 +200,7 @@ func TestGroupAndMountCommands(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"group", "list"}, 0, "No groups yet"},
+		{[]string{"group", "list"}, 0, "main   Main  none"}, // a fresh installation has its default group
 		{[]string{"group", "add", "work", "--network", "bridge", "--approval", "ask-writes"}, 0, "created group work"},
 		{[]string{"group", "add", "work"}, ExitUsage, "already exists"},
 		{[]string{"group", "add", "Work Stuff"}, ExitUsage, "lowercase"},

@@ -98,10 +98,6 @@ func groupList(ctx context.Context, io IO, args []string) int {
 		if *asJSON {
 			return printJSON(io, gs)
 		}
-		if len(gs) == 0 {
-			fmt.Fprintln(io.Out, "No groups yet. `berth group add NAME` creates one; `berth exec` creates \"main\".")
-			return ExitOK
-		}
 		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "GROUP\tNAME\tNETWORK\tAPPROVAL\tIMAGE")
 		for _, g := range gs {

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -16,10 +15,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/config"
-	"github.com/berth-app/berth/app/home"
-	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/docker"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -33,36 +28,7 @@ func TestNetQuestionsWithTheRealRuntime(t *testing.T) {
 	c := dockertest.WithHelper(t, dockertest.Client(t))
 	t.Setenv("BERTH_HOME", t.TempDir())
 	t.Setenv("BERTH_IMAGE", dockertest.TestImage)
-	p, err := home.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Ensure(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(p.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &assistant.Service{Engine: c, Store: st, Paths: p, Config: cfg}
-	ctx, cancel := context.WithCancel(context.Background())
-	mon := docker.NewMonitor(c, docker.MonitorConfig{Image: cfg.Image})
-	go mon.Run(ctx)
-	rt := assistant.NewRuntime(svc, mon, assistant.RuntimeConfig{})
-	if err := rt.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		rt.Stop(context.Background())
-		cancel()
-		_, _ = svc.StopAll(context.Background())
-		c.Reap(context.Background(), p.InstallID(), time.Now().Add(24*time.Hour))
-		st.Close()
-	})
+	ctx, svc, rt := startRealRuntime(t, c)
 	if _, err := svc.AddGroup(ctx, "net", "Net", assistant.GroupSettings{Network: string(assistant.NetModeAllowlist)}); err != nil {
 		t.Fatal(err)
 	}

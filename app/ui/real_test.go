@@ -32,35 +32,7 @@ func TestChatWithTheRealAssistant(t *testing.T) {
 		llmtest.Reply{ToolCalls: []llmtest.ToolCall{{ID: "t1", Name: "bash", Input: `{"command":"echo hello from the sandbox"}`}}},
 		llmtest.Reply{Text: []string{"The sandbox said **hello**."}},
 	)
-	p, err := home.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Ensure(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(p.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &assistant.Service{Engine: c, Store: st, Paths: p, Config: cfg}
-	ctx, cancel := context.WithCancel(context.Background())
-	mon := docker.NewMonitor(c, docker.MonitorConfig{Image: cfg.Image})
-	go mon.Run(ctx)
-	rt := assistant.NewRuntime(svc, mon, assistant.RuntimeConfig{})
-	if err := rt.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		rt.Stop(context.Background())
-		cancel()
-		c.Reap(context.Background(), p.InstallID(), time.Now().Add(24*time.Hour))
-		st.Close()
-	})
+	ctx, svc, rt := startRealRuntime(t, c)
 
 	a := test.NewTempApp(t)
 	v := NewChatView(ctx, Connect(rt, svc))
@@ -104,8 +76,46 @@ func TestChatWithTheRealAssistant(t *testing.T) {
 	if card.ExitCode != 0 || !strings.Contains(card.Output, "hello from the sandbox") {
 		t.Errorf("tool card: exit %d, output %q", card.ExitCode, card.Output)
 	}
-	ms, err := st.Messages(ctx, v.conv.Session)
+	ms, err := svc.Store.Messages(ctx, v.conv.Session)
 	if err != nil || len(ms) == 0 || ms[0].Content != "say hello" || ms[0].Status != assistant.StatusDone {
 		t.Errorf("stored messages: %+v %v", ms, err)
 	}
+}
+
+// startRealRuntime runs the real runtime over a fresh installation under
+// BERTH_HOME (the caller sets it) and engine c, stopped and reaped when the
+// test ends.
+func startRealRuntime(t *testing.T, c *docker.Client) (context.Context, *assistant.Service, *assistant.Runtime) {
+	t.Helper()
+	p, err := home.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Ensure(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(p.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &assistant.Service{Engine: c, Store: st, Paths: p, Config: cfg}
+	ctx, cancel := context.WithCancel(context.Background())
+	mon := docker.NewMonitor(c, docker.MonitorConfig{Image: cfg.Image})
+	go mon.Run(ctx)
+	rt := assistant.NewRuntime(svc, mon, assistant.RuntimeConfig{})
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		rt.Stop(context.Background())
+		cancel()
+		_, _ = svc.StopAll(context.Background())
+		c.Reap(context.Background(), p.InstallID(), time.Now().Add(24*time.Hour))
+		st.Close()
+	})
+	return ctx, svc, rt
 }
