@@ -2,6 +2,7 @@ package llm_test
 
 import (
 	"errors"
+	"github.com/berth-app/berth/docker/dockertest/need"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,11 +30,11 @@ func TestKeysRealSecretService(t *testing.T) {
 		return
 	}
 	if runtime.GOOS != "linux" {
-		t.Skip("the Secret Service is the Linux keyring; macOS's Keychain is reached through /usr/bin/security")
+		need.Deliberately(t, "the Secret Service is the Linux keyring; macOS's Keychain is reached through /usr/bin/security")
 	}
 	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon", "secret-tool"} {
 		_, err := exec.LookPath(tool)
-		requireTool(t, err == nil, tool+" is not installed (apt-get install dbus gnome-keyring libsecret-tools; .ci/deps test does)")
+		need.Require(t, err == nil, tool+" is not installed (apt-get install dbus gnome-keyring libsecret-tools; .ci/deps test does)")
 	}
 	dir := t.TempDir()
 	run := filepath.Join(dir, "run")
@@ -52,7 +53,7 @@ exec "$0" -test.run '^TestKeysRealSecretService$' -test.count=1 -test.v`
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 97 {
-		requireTool(t, false, "gnome-keyring-daemon could not start on a private session bus:\n"+string(out))
+		need.Require(t, false, "gnome-keyring-daemon could not start on a private session bus:\n"+string(out))
 	}
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestKeysRealSecretService") {
 		t.Fatalf("the round trip in the Secret Service failed (%v):\n%s", err, out)
@@ -109,19 +110,6 @@ func secretTool(t *testing.T, verb string) string {
 		t.Fatalf("secret-tool %s: %v", verb, err)
 	}
 	return string(out)
-}
-
-// requireTool skips when something the test needs is missing on a
-// workstation, and fails under CI.
-func requireTool(t *testing.T, ok bool, why string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and %s", why)
-	}
-	t.Skip(why)
 }
 
 func withoutEnv(env []string, names ...string) []string {

@@ -4,6 +4,7 @@ package mounts
 
 import (
 	"fmt"
+	"github.com/berth-app/berth/docker/dockertest/need"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,7 +135,7 @@ func TestCheck(t *testing.T) {
 		})
 	}
 	t.Run("sockets", func(t *testing.T) {
-		requireOrSkip(t, tr.socket, "cannot create unix sockets in the temp folder")
+		need.Require(t, tr.socket, "cannot create unix sockets in the temp folder")
 	})
 }
 
@@ -276,9 +277,9 @@ func TestCheckDockerSocketPath(t *testing.T) {
 func TestCheckEmptyHomeUsesOS(t *testing.T) {
 	t.Parallel()
 	home, err := os.UserHomeDir()
-	requireOrSkip(t, err == nil && home != "", "no home folder for this user")
+	need.Require(t, err == nil && home != "", "no home folder for this user")
 	_, err = os.Stat(home)
-	requireOrSkip(t, err == nil, fmt.Sprintf("home folder %q does not exist", home))
+	need.Require(t, err == nil, fmt.Sprintf("home folder %q does not exist", home))
 	d := Check(Request{HostPath: "~"}, Policy{})
 	if d.Allowed || (d.Rule != RuleHome && d.Rule != RuleSystem) {
 		t.Errorf("Check(~): got rule %q (%s), want %q", d.Rule, d.Reason, RuleHome)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/berth-app/berth/docker/dockertest/need"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -180,7 +181,7 @@ func TestScanRoots(t *testing.T) {
 func TestScanSocketMasked(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	requireOrSkip(t, listen(t, filepath.Join(root, "agent.sock")), "cannot create a unix socket in the temp folder")
+	need.Require(t, listen(t, filepath.Join(root, "agent.sock")), "cannot create a unix socket in the temp folder")
 	got, err := Scan(context.Background(), root, ScanLimits{})
 	if err != nil {
 		t.Fatal(err)

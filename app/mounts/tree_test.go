@@ -11,19 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// requireOrSkip skips when a capability is missing on a workstation and
-// fails in CI, where everything must run.
-func requireOrSkip(t testing.TB, ok bool, why string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true: %s", why)
-	}
-	t.Skip(why)
-}
-
 // tree is a small world on disk: a fake home with secrets and links,
 // Berth's own folders, and sockets.
 type tree struct {

@@ -3,6 +3,7 @@
 package mounts
 
 import (
+	"github.com/berth-app/berth/docker/dockertest/need"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,7 +73,7 @@ func TestCheckWritableBindMount(t *testing.T) {
 	alias := filepath.Join(tr.base, "bindview")
 	mkdir(t, alias)
 	err := unix.Mount(work, alias, "", unix.MS_BIND, "")
-	requireOrSkip(t, err == nil, "bind mounts need root: "+errString(err))
+	need.Require(t, err == nil, "bind mounts need root: "+errString(err))
 	t.Cleanup(func() { _ = unix.Unmount(alias, unix.MNT_DETACH) })
 	p := tr.policy()
 	p.Sources = []Source{{Path: work, What: "the rw mount", Write: true}}

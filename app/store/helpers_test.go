@@ -4,25 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 )
-
-// requireOrSkip skips a test whose capability is missing on a workstation and
-// fails it in CI, where everything must run.
-func requireOrSkip(t *testing.T, ok bool, why string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true but %s", why)
-	}
-	t.Skip(why)
-}
 
 // fakeClock returns a clock that starts at a fixed time and moves 1.5 ms per call.
 func fakeClock() func() time.Time {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/berth-app/berth/docker/dockertest"
+	"github.com/berth-app/berth/docker/dockertest/need"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,10 +20,10 @@ import (
 // file modes, so this is how a test gets a read-only or full filesystem.
 func mountTmpfs(t *testing.T, size string) string {
 	t.Helper()
-	requireOrSkip(t, os.Geteuid() == 0, "mounting a tmpfs needs root")
+	need.Require(t, os.Geteuid() == 0, "mounting a tmpfs needs root")
 	dir := t.TempDir()
 	err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0755")
-	requireOrSkip(t, err == nil, "cannot mount a tmpfs here: "+errString(err))
+	need.Require(t, err == nil, "cannot mount a tmpfs here: "+errString(err))
 	t.Cleanup(func() {
 		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
 			t.Errorf("unmount %s: %v", dir, err)

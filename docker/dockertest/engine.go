@@ -11,27 +11,27 @@ import (
 	"time"
 
 	"github.com/berth-app/berth/docker"
+	"github.com/berth-app/berth/docker/dockertest/need"
 )
 
 // TestImage is the image tests run sandboxes from.
 const TestImage = "berth-test:busybox"
 
 // InCI reports whether missing prerequisites must fail rather than skip.
-func InCI() bool { return os.Getenv("CI") == "true" }
+func InCI() bool { return need.InCI() }
 
 // NoEngineEnv, set to 1 (by `make test-unit`), skips every test that needs a
 // Docker engine, deliberately.
 const NoEngineEnv = "BERTH_NO_ENGINE"
 
-// DeliberatePrefix starts the reason of a skip that is by design (a
-// measurement, a generator, a helper process, `make test-unit`): the test
-// summary lets those through under CI and fails on any other skip.
-const DeliberatePrefix = "deliberate: "
+// DeliberatePrefix starts the reason of a skip that is by design (see
+// need.DeliberatePrefix).
+const DeliberatePrefix = need.DeliberatePrefix
 
 // SkipDeliberately skips a test that is not meant to run here, saying why.
 func SkipDeliberately(t testing.TB, why string) {
 	t.Helper()
-	t.Skip(DeliberatePrefix + why)
+	need.Deliberately(t, why)
 }
 
 // skipWithoutEngine skips, deliberately, under `make test-unit`.
@@ -45,13 +45,7 @@ func skipWithoutEngine(t testing.TB) {
 // Require skips the test when ok is false on a workstation, and fails it in CI.
 func Require(t testing.TB, ok bool, why string) {
 	t.Helper()
-	if ok {
-		return
-	}
-	if InCI() {
-		t.Fatalf("CI=true and %s", why)
-	}
-	t.Skip(why)
+	need.Require(t, ok, why)
 }
 
 // Client connects to the engine the environment names (DOCKER_HOST or the
