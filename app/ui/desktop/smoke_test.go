@@ -16,6 +16,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	berthhome "github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/ui/desktop/racelog"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -42,7 +43,7 @@ func TestDesktopSmoke(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, d), 0o700)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus,
+	cmd.Env = append(os.Environ(), racelog.Env(t), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus,
 		"BERTH_HOME="+home, "BERTH_IMAGE="+dockertest.TestImage, "DOCKER_HOST="+proxy.Host(),
 		"XDG_CONFIG_HOME="+dir+"/xdg-config", "XDG_CACHE_HOME="+dir+"/xdg-cache", "XDG_DATA_HOME="+dir+"/xdg-data",
 		"XDG_RUNTIME_DIR="+dir)
@@ -144,7 +145,8 @@ func TestDesktopSmoke(t *testing.T) {
 }
 
 // berthBinaryEnv names a berth binary built beforehand (make test builds it
-// once); without it the test builds one into dir.
+// once, with -race); without it the test builds one into dir, in the test's
+// own mode.
 const berthBinaryEnv = "BERTH_BIN"
 
 // berthBinary is the berth binary the test runs.
@@ -157,7 +159,11 @@ func berthBinary(t *testing.T, dir string) string {
 		return bin
 	}
 	bin := filepath.Join(dir, "berth")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../..").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race") // the mode this test was built in, whose packages are compiled
+	}
+	if out, err := exec.Command("go", append(args, "../../..")...).CombinedOutput(); err != nil {
 		t.Fatalf("build berth: %v\n%s", err, out)
 	}
 	return bin
