@@ -52,9 +52,11 @@ func TestDesktopSmoke(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan error, 1) // the one Wait, read by Quit's check or the clean-up
+	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		<-exited
 		// Only this test's installation: other packages' tests share the engine.
 		real.Reap(context.Background(), id, time.Now().Add(100*365*24*time.Hour))
 		if t.Failed() {
@@ -126,16 +128,18 @@ func TestDesktopSmoke(t *testing.T) {
 	t.Logf("tray showed Docker down %s after the cut", time.Since(cut).Round(time.Millisecond))
 	proxy.Restore()
 
-	// Read again until the rebuilt menu is whole (Fyne appends Quit last).
-	items = eventually(t, 10*time.Second, "the menu with Quit", func() ([]menuItem, bool) {
+	// Wait for the menu of the restored engine, whole (Fyne appends Quit
+	// last): a click on an item of a menu rebuilt since is lost.
+	items = eventually(t, 30*time.Second, "ready again after the restore, with Quit", func() ([]menuItem, bool) {
 		items, err := layout(tray)
-		return items, err == nil && containsPrefix(labelsOf(items), "Quit")
+		return items, err == nil && len(items) > 0 && strings.HasPrefix(items[0].label, "Docker ready") && containsPrefix(labelsOf(items), "Quit")
 	})
 	click(t, tray, find(t, items, "Quit"))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	quit := time.Now()
 	select {
-	case err := <-done:
+	case err := <-exited:
+		exited <- err // for the clean-up
+		t.Logf("berth quit %s after the click", time.Since(quit).Round(time.Millisecond))
 		if err != nil {
 			t.Errorf("berth after Quit: %v", err)
 		}
