@@ -338,10 +338,16 @@ type lazySandbox struct {
 
 func (l *lazySandbox) Exec(ctx context.Context, req agent.ExecRequest) (agent.ExecResult, error) {
 	r, err := l.exec(ctx, req)
+	if b := l.blocked(ctx, err); b != nil {
+		return r, b
+	}
 	if err != nil && r.Duration == 0 && req.Stdin == nil && isGone(err) {
 		// The sandbox died between calls and the command never started:
 		// run it once in a fresh sandbox.
 		r, err = l.exec(ctx, req)
+		if b := l.blocked(ctx, err); b != nil {
+			return r, b
+		}
 	}
 	return r, err
 }

@@ -27,6 +27,12 @@ func newFakeWatcher(first docker.Status) *fakeWatcher {
 
 func (w *fakeWatcher) Subscribe() (<-chan docker.Status, func()) { return w.readings, func() {} }
 func (w *fakeWatcher) Poke()                                     {}
+
+// Recheck has no fresh reading to give (Checking): the runtime keeps the
+// readings the test sent.
+func (w *fakeWatcher) Recheck(context.Context) docker.Status {
+	return docker.Status{State: docker.Checking}
+}
 func (w *fakeWatcher) SetImage(image, _ string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

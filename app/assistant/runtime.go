@@ -18,6 +18,8 @@ import (
 type GateWatcher interface {
 	Subscribe() (<-chan docker.Status, func())
 	Poke()
+	// Recheck takes a fresh reading now, publishes it and returns it.
+	Recheck(ctx context.Context) docker.Status
 	// SetImage changes the image and container runtime Ready requires.
 	SetImage(image, runtime string)
 }
@@ -126,6 +128,11 @@ func (g runtimeGate) Check(context.Context) (GateState, error) {
 	g.r.checkDisk() // a statfs or two: the disks are read at each check
 	st := g.r.Gate()
 	return st, st.err()
+}
+
+func (g runtimeGate) Recheck(ctx context.Context) (GateState, error) {
+	g.r.recheck(ctx)
+	return g.Check(ctx)
 }
 
 // Start recovers from a previous run (turns a crash left running are marked

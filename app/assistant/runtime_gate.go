@@ -15,6 +15,12 @@ import (
 func (r *Runtime) setDocker(st docker.Status) {
 	r.mu.Lock()
 	prev := r.docker
+	if !st.Since.IsZero() && !st.Since.After(prev.Since) {
+		// Taken before the reading in force, or that very reading again
+		// (recheck applied it before the monitor's stream brought it).
+		r.mu.Unlock()
+		return
+	}
 	r.docker = st
 	r.mu.Unlock()
 	if prev.State != st.State && st.State != docker.Checking {
@@ -77,6 +83,17 @@ func (r *Runtime) Resume(ctx context.Context) error {
 	r.update()
 	r.gate.Poke()
 	return r.svc.record(ctx, store.Event{Kind: AuditResumed, Actor: store.ActorUser, Summary: "resumed by the user"})
+}
+
+// recheck takes a fresh reading of Docker and acts on it at once — a gate
+// closed on Docker stops the running turns — rather than waiting for the
+// monitor's next ping or the end of its event stream: a tool call failed,
+// and the turn must not go on if Docker went away. A reading that is still
+// Checking says nothing and is left alone.
+func (r *Runtime) recheck(ctx context.Context) {
+	if st := r.gate.Recheck(ctx); st.State != docker.Checking {
+		r.setDocker(st)
+	}
 }
 
 // Recheck asks for a fresh reading of Docker now (a face's Retry button).
