@@ -75,7 +75,7 @@ type Runtime struct {
 	busy     map[string]int            // sandbox id → tool calls running in it
 	lastUsed map[string]time.Time      // sandbox id → when a tool call last ended
 	rotate   map[string]bool           // sessions whose sandbox goes once their turn ends
-	reaped   bool                      // the dead process's sandboxes were stopped
+	reap     sync.Once                 // stops the dead process's sandboxes, before the gate first opens
 	sched    *Scheduler                // scheduled tasks, reached by the control socket
 	net      *netServer                // sandboxes' connections and network questions (egress.go)
 }

@@ -13,6 +13,13 @@ import (
 
 // setDocker takes a monitor reading and opens or closes the gate.
 func (r *Runtime) setDocker(st docker.Status) {
+	if st.State == docker.Ready {
+		// Before the reading takes effect: while the gate reads closed,
+		// nothing starts in a sandbox that this start-up reap would stop
+		// as a previous run's (a sandbox made as the gate opened was
+		// stopped during its set-up).
+		r.reapOnce()
+	}
 	r.mu.Lock()
 	prev := r.docker
 	if !st.Since.IsZero() && !st.Since.After(prev.Since) {
@@ -28,7 +35,6 @@ func (r *Runtime) setDocker(st docker.Status) {
 			Detail: mustJSON(map[string]any{"state": st.State, "reason": st.Reason, "hint": st.Hint, "host": st.Host})})
 	}
 	if st.State == docker.Ready {
-		r.reapOnce()
 		r.checkDisk()
 	}
 	r.update()
