@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -130,6 +131,10 @@ func TestEngineLostDuringToolCall(t *testing.T) {
 	ctx := context.Background()
 
 	var last ChatResult
+	kept := dockertest.Kept{What: "messages"}
+	var chats []string       // the stage chats: their sandboxes are warm, not orphans
+	var banner string        // the gate's reason after the last stage
+	seen := map[string]int{} // what the user saw, counted over the stages
 	for _, s := range stages {
 		text := "stage " + s.name + "."
 		running := filepath.Join(svc.Paths.GroupDir("main"), "stage-running")
@@ -167,6 +172,11 @@ func TestEngineLostDuringToolCall(t *testing.T) {
 			sees += "; banner: " + g.Reason
 		}
 		t.Logf("%-16s the user sees: %s; the model was asked %d time(s)", s.name+":", sees, asked)
+		k := observedKept(t, st, res.Session, m.ID)
+		kept.Acked, kept.Found = kept.Acked+k.Acked, kept.Found+k.Found
+		chats = append(chats, res.Session)
+		seen[fmt.Sprintf("turn %s, model asked %d×", status, asked)]++
+		banner = g.Reason
 		mu.Lock()
 		cut, armed := cuts[s.name]
 		mu.Unlock()
@@ -197,10 +207,27 @@ func TestEngineLostDuringToolCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := wait(t, r, m.ID); res.Status != StatusDone || res.Text != "Done this time." {
+	res := wait(t, r, m.ID)
+	if res.Status != StatusDone || res.Text != "Done this time." {
 		t.Errorf("the message after Docker came back: got %s %q, want done", res.Status, res.Text)
 	}
 	verifyChain(t, st)
+	k := observedKept(t, st, res.Session, m.ID)
+	kept.Acked, kept.Found = kept.Acked+k.Acked, kept.Found+k.Found
+	// A sandbox whose set-up was cut could not be removed then; it is its
+	// chat's until the chat's next turn replaces it or the idle sweep.
+	var warm []string
+	for _, chat := range chats {
+		warm = append(warm, sessionSandboxes(t, svc, chat)...)
+	}
+	var saw []string
+	for what, n := range seen {
+		saw = append(saw, fmt.Sprintf("%d× %s", n, what))
+	}
+	sort.Strings(saw)
+	dockertest.ReportFault(t, dockertest.Fault{Fault: fmt.Sprintf("engine cut at each of %d tool-call stages", len(stages)),
+		Sees: fmt.Sprintf("%s; %q; the next message %s", strings.Join(saw, ", "), banner, res.Status),
+		Kept: kept, Chain: observedChain(t, st), Orphans: observedOrphans(t, svc, warm...)})
 }
 
 func isClosed(ch <-chan struct{}) bool {
