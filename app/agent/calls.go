@@ -86,7 +86,9 @@ func (t *turn) exec(ctx context.Context, c llm.ToolCall, parsed call) outcome {
 			o.output = "interrupted: the user stopped the turn while this call ran; it was killed"
 		}
 		o.isError, o.stopped = true, why
-		o.execErr = nil
+		if !errors.Is(o.execErr, ErrBlocked) {
+			o.execErr = nil // a killed call, not a sandbox error; a blocked one is kept for the audit log
+		}
 	case errors.Is(o.execErr, ErrBlocked):
 		// Not the call's own failure: the turn ends here (see handle), and
 		// the next turn's model reads this in the history.

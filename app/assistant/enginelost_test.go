@@ -195,8 +195,9 @@ func TestEngineLostDuringToolCall(t *testing.T) {
 		results := auditOf(t, st, res.Session, agent.AuditToolResult)
 		if len(results) != 1 {
 			t.Errorf("%s: got %d tool.result events, want 1 (the call's after-event)", s.name, len(results))
-		} else if d := detailOf(t, results[0]); d["is_error"] != true || !strings.Contains(fmt.Sprint(d["stopped"]), "Docker") {
-			t.Errorf("%s: the call's tool.result: %v; want an error that says the turn stopped because of Docker", s.name, d)
+		} else if d := detailOf(t, results[0]); d["is_error"] != true || !strings.Contains(fmt.Sprint(d["stopped"]), "Docker") ||
+			!strings.Contains(fmt.Sprint(d["sandbox_error"]), "(the call: ") {
+			t.Errorf("%s: the call's tool.result: %v; want an error that says the turn stopped because of Docker, and the call's own failure", s.name, d)
 		}
 		proxy.Restore()
 		eventually(t, "the gate to open again", func() bool { return r.Gate().Open })
