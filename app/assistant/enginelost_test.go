@@ -239,3 +239,40 @@ func isClosed(ch <-chan struct{}) bool {
 		return false
 	}
 }
+
+// TestEngineLostWithoutRuntime: a service answering without a runtime (its
+// gate a fresh reading per check) ends the turn the same way when the
+// sandbox cannot be made because Docker went away: the failed create makes
+// it read Docker again, and the turn ends interrupted, the model asked
+// once, the error the gate's (ErrGateClosed, agent.ErrBlocked) with the
+// call's own.
+func TestEngineLostWithoutRuntime(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	checks := 0
+	engine := fakeEngine{
+		check: func(context.Context, string, string) docker.Status {
+			mu.Lock()
+			defer mu.Unlock()
+			if checks++; checks <= 2 {
+				return docker.Status{State: docker.Ready, Reason: "ready"} // the turn's check, the sandbox's
+			}
+			return docker.Status{State: docker.Down, Reason: "Docker is not running (test)", Hint: "start it"}
+		},
+		list: func(context.Context, docker.Filter) ([]docker.Sandbox, error) { return nil, nil },
+	}
+	svc, st := newService(t, engine)
+	fake := fakeModel(t, svc)
+	fake.Respond(engineLostReply(func(string) {}))
+	res, err := svc.Chat(context.Background(), ChatRequest{Group: "main", Text: "stage none."})
+	status, _ := messageStatus(t, st, res.Session, res.MessageID)
+	t.Logf("without a runtime: status %s, error %v", status, err)
+	if !errors.Is(err, ErrGateClosed) || !errors.Is(err, agent.ErrBlocked) || !strings.Contains(err.Error(), "start it") ||
+		!strings.Contains(err.Error(), "(the call: "+errDown.Error()+")") {
+		t.Errorf("got error %v, want the gate's reason and fix, and the failed create", err)
+	}
+	if n := modelAsked(fake, "stage none."); n != 1 || status != StatusInterrupted || res.Status != StatusInterrupted {
+		t.Errorf("got the model asked %d times, status %s (result %s); want once, interrupted", n, status, res.Status)
+	}
+	verifyChain(t, st)
+}

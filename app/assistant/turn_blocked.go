@@ -27,7 +27,11 @@ type blockedError struct {
 }
 
 func (e *blockedError) Error() string {
-	return fmt.Sprintf("%v: %s — %s (the call: %v)", ErrGateClosed, e.gate.Reason, e.gate.Hint, e.call)
+	msg := fmt.Sprintf("%v: %s — %s", ErrGateClosed, e.gate.Reason, e.gate.Hint)
+	if gc := (*GateClosedError)(nil); !errors.As(e.call, &gc) {
+		msg += fmt.Sprintf(" (the call: %v)", e.call) // not the gate's own refusal, said already
+	}
+	return msg
 }
 
 func (e *blockedError) Is(target error) bool {
