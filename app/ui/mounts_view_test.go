@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
@@ -244,5 +245,38 @@ func TestMountsShowsTheGroupFolderSize(t *testing.T) {
 	}
 	if got := FolderUsageText(assistant.FolderUsage{Files: 1, Folders: 1, Complete: true}, nil); !strings.Contains(got, ": 1 file in 1 folder,") {
 		t.Errorf("one file in one folder: %q", got)
+	}
+}
+
+// TestMountsRemoveClearsTheScrollBar: a mount's Remove button keeps the
+// scroll bar's width (even while the bar is widened under the pointer) and
+// the window's padding clear at the right, as "Add folder…" has at the left.
+func TestMountsRemoveClearsTheScrollBar(t *testing.T) {
+	f := newMountsFake()
+	f.mounts["work"] = []assistant.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true}}
+	v, _ := openMounts(t, f)
+	var remove *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.Button:
+			if o.Text == "Remove" {
+				remove = o
+			}
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(v.scroll.Content)
+	if remove == nil {
+		t.Fatal("no Remove button")
+	}
+	d := fyne.CurrentApp().Driver()
+	right := d.AbsolutePositionForObject(v.scroll).X + v.scroll.Size().Width
+	gap := right - (d.AbsolutePositionForObject(remove).X + remove.Size().Width)
+	if want := theme.ScrollBarSize() + theme.Padding(); gap < want {
+		t.Errorf("Remove ends %v from the scroll's right edge, want at least %v (the scroll bar and a padding)", gap, want)
 	}
 }
