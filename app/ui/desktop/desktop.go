@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -134,6 +135,7 @@ type desktopApp struct {
 	userConfig string              // XDG_CONFIG_HOME as Berth was started with
 	hidden     atomic.Bool         // the chat window is closed to the tray
 	gcPercent  int                 // the GC's target before the window closed
+	memory     sync.Mutex          // held while memory is given back or restored
 	was        assistant.GateState // the gate as last seen, for notifications
 	openedOnce bool                // the gate has opened since start-up
 
