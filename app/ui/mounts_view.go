@@ -338,6 +338,7 @@ func (v *MountsView) checkMount(req CheckState) {
 			v.status.SetText("")
 			v.check = &st
 			v.render()
+			v.revealCheck()
 		})
 	})
 }

@@ -280,3 +280,29 @@ func TestMountsRemoveClearsTheScrollBar(t *testing.T) {
 		t.Errorf("Remove ends %v from the scroll's right edge, want at least %v (the scroll bar and a padding)", gap, want)
 	}
 }
+
+// TestMountsPickShowsTheCheck: in a window too short for the whole picker,
+// picking a folder scrolls its check result into view, Add button and all.
+func TestMountsPickShowsTheCheck(t *testing.T) {
+	f := newMountsFake()
+	f.mounts["work"] = []assistant.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true}}
+	f.CheckFunc = func(string, assistant.MountRequest) (assistant.MountCheck, error) { return accepted(".env"), nil }
+	v, w := openMounts(t, f)
+	w.Resize(fyne.NewSize(720, 360))
+	v.Pick("/home/me/src/app")
+	var add *widget.Button
+	for _, o := range test.LaidOutObjects(v.checkBox) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Add" {
+			add = b
+		}
+	}
+	if add == nil {
+		t.Fatal("the check has no Add button")
+	}
+	d := fyne.CurrentApp().Driver()
+	top := d.AbsolutePositionForObject(v.scroll).Y
+	y := d.AbsolutePositionForObject(add).Y
+	if y < top || y+add.Size().Height > top+v.scroll.Size().Height {
+		t.Errorf("the check's Add button is out of view: at y %v, the view %v–%v", y, top, top+v.scroll.Size().Height)
+	}
+}
