@@ -242,7 +242,7 @@ func mountsShot(t *testing.T, bin, out, dir string) {
 		}
 		return len(b) == 2 || len(b) == 1 && b[0] != add
 	})
-	time.Sleep(time.Second)                              // the rest of the check's result is drawn
+	time.Sleep(time.Second) // the rest of the check's result is drawn
 	savePNG(t, screenshot(t, display), filepath.Join(out, "mounts.png"))
 }
 
