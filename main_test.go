@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/berth-app/berth/docker/dockertest/need"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/berth-app/berth/app/ui/desktop/racelog"
+	"github.com/berth-app/berth/docker/dockertest/need"
 )
 
 // asMain makes this test binary berth itself: the tests below run it as a
@@ -35,7 +37,7 @@ func berthEnv(t *testing.T, extra ...string) []string {
 		name, _, _ := strings.Cut(kv, "=")
 		return slices.Contains(drop, name)
 	})
-	return append(env, append([]string{asMain + "=1", "BERTH_HOME=" + filepath.Join(t.TempDir(), "home")}, extra...)...)
+	return append(env, append([]string{racelog.Env(t), asMain + "=1", "BERTH_HOME=" + filepath.Join(t.TempDir(), "home")}, extra...)...)
 }
 
 // TestNoDisplay runs `berth` with no arguments where there is no display

@@ -97,11 +97,13 @@ func TestFreshGateOneCheck(t *testing.T) {
 }
 
 // TestRuntimeForgetsOldResults: the results kept for Wait are bounded;
-// before, every message ever sent kept its channel.
+// before, every message ever sent kept its channel. (A small bound: each
+// message is a real store write.)
 func TestRuntimeForgetsOldResults(t *testing.T) {
 	t.Parallel()
 	svc, _ := newService(t, fakeEngine{})
-	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Down, Reason: "down"}), RuntimeConfig{})
+	const keepResults = 16
+	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Down, Reason: "down"}), RuntimeConfig{KeepResults: keepResults})
 	ctx := context.Background()
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)

@@ -39,6 +39,9 @@ type RuntimeConfig struct {
 	// nil is the host's resolver. (The isolation suite answers the way an
 	// attacker's DNS would.)
 	NetResolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// KeepResults is how many ended turns Wait can still be asked about
+	// (default 256).
+	KeepResults int
 }
 
 // Runtime is the long-running assistant: one queue per group (turns of a
@@ -88,6 +91,9 @@ func NewRuntime(svc *Service, gate GateWatcher, cfg RuntimeConfig) *Runtime {
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = 15 * time.Second
+	}
+	if cfg.KeepResults <= 0 {
+		cfg.KeepResults = defaultKeepResults
 	}
 	r := &Runtime{svc: svc, gate: gate, cfg: cfg,
 		slots:  make(chan struct{}, cfg.MaxSandboxes),

@@ -205,7 +205,7 @@ func (r *Runtime) finish(id int64, res ChatResult) {
 	ch := r.done[id]
 	if ch != nil {
 		r.ended = append(r.ended, id)
-		for len(r.ended) > keepResults {
+		for len(r.ended) > r.cfg.KeepResults {
 			delete(r.done, r.ended[0])
 			r.ended = r.ended[1:]
 		}
@@ -219,5 +219,6 @@ func (r *Runtime) finish(id int64, res ChatResult) {
 	}
 }
 
-// keepResults is how many ended turns Wait can still be asked about.
-const keepResults = 256
+// defaultKeepResults is how many ended turns Wait can still be asked about
+// unless RuntimeConfig says otherwise.
+const defaultKeepResults = 256

@@ -45,6 +45,11 @@ func installation(t *testing.T) string {
 // allows rules; configure changes the proxy before any connection, and
 // client changes the client before the sandbox is made.
 func newSandboxNet(t *testing.T, egressOn bool, rules []string, configure func(*egress.Proxy), client ...func(*docker.Client) *docker.Client) *sandboxNet {
+	return newSandboxNetMem(t, 128<<20, egressOn, rules, configure, client...)
+}
+
+// newSandboxNetMem is newSandboxNet with a sandbox of memory bytes.
+func newSandboxNetMem(t *testing.T, memory int64, egressOn bool, rules []string, configure func(*egress.Proxy), client ...func(*docker.Client) *docker.Client) *sandboxNet {
 	t.Helper()
 	n := &sandboxNet{t: t, c: dockertest.Client(t)}
 	for _, f := range client {
@@ -77,7 +82,7 @@ func newSandboxNet(t *testing.T, egressOn bool, rules []string, configure func(*
 	})
 	spec := docker.Spec{Image: dockertest.TestImage, InstallationID: installation(t), Group: "work", Session: "s1", Egress: egressOn,
 		Mounts: []docker.Mount{{Host: tempDir(t), Container: docker.GroupDir}},
-		Memory: 128 << 20, Pids: 256, TmpSize: 16 << 20, MaxAge: 10 * time.Minute}
+		Memory: memory, Pids: 256, TmpSize: 16 << 20, MaxAge: 10 * time.Minute}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	idMu.Lock()

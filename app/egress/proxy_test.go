@@ -341,8 +341,10 @@ func TestFiftyConcurrentConnections(t *testing.T) {
 	}
 }
 
+// TestALargeTransferArrivesIntact: 64 MiB through a CONNECT tunnel (the
+// sandbox's version, and the 200 MiB benchmark, are in egress_test).
 func TestALargeTransferArrivesIntact(t *testing.T) {
-	const size = 200 << 20
+	const size = 64 << 20
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -386,7 +388,7 @@ func TestALargeTransferArrivesIntact(t *testing.T) {
 	if fmt.Sprintf("%x", got.Sum(nil)) != fmt.Sprintf("%x", sent.Sum(nil)) {
 		t.Fatal("the checksum differs")
 	}
-	t.Logf("200 MiB through CONNECT: checksum matches")
+	t.Logf("%d MiB through CONNECT: checksum matches", size>>20)
 }
 
 func TestMalformedAndOversizedRequests(t *testing.T) {

@@ -20,8 +20,9 @@ var _ AuditLog = (*store.Store)(nil)
 const storeEvents = 100_000
 
 // auditStore opens a real SQLite audit log of n+1 events (auditfill's, the
-// last a marker) in a temp folder. A helper process built without the race
-// detector writes it: under -race SQLite is ~20× slower.
+// last a marker) in a temp folder. A helper process writes it, built as the
+// go command is told (GOFLAGS; make test's leaves SQLite uninstrumented),
+// not as this test binary: under a plain -race SQLite is ~20× slower.
 func auditStore(tb testing.TB, n int) *store.Store {
 	tb.Helper()
 	dir := tb.TempDir()

@@ -45,7 +45,9 @@ func buildHelper(arch string) ([]byte, error) {
 		defer os.RemoveAll(dir)
 		out := filepath.Join(dir, "berth-helper")
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, HelperPackage)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+		// GOFLAGS cleared: make test's -race is for the tests, not for what
+		// runs in a sandbox.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=")
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			b.err = &buildError{err: err, out: string(msg)}
 			return

@@ -19,6 +19,7 @@ import (
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/app/store"
 	"github.com/berth-app/berth/app/ui"
+	"github.com/berth-app/berth/app/ui/desktop/racelog"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -48,7 +49,7 @@ func TestDesktopKeyboard(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, d), 0o700)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus,
+	cmd.Env = append(os.Environ(), racelog.Env(t), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus,
 		"BERTH_HOME="+home, "BERTH_IMAGE="+dockertest.TestImage, "DOCKER_HOST="+real.Endpoint().Host,
 		"ANTHROPIC_BASE_URL="+fake.URL, "ANTHROPIC_API_KEY=sk-keyboard-test",
 		"XDG_CONFIG_HOME="+dir+"/xdg-config", "XDG_CACHE_HOME="+dir+"/xdg-cache", "XDG_DATA_HOME="+dir+"/xdg-data",

@@ -16,6 +16,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	berthhome "github.com/berth-app/berth/app/home"
+	"github.com/berth-app/berth/app/ui/desktop/racelog"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -42,7 +43,7 @@ func TestDesktopSmoke(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, d), 0o700)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus,
+	cmd.Env = append(os.Environ(), racelog.Env(t), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus,
 		"BERTH_HOME="+home, "BERTH_IMAGE="+dockertest.TestImage, "DOCKER_HOST="+proxy.Host(),
 		"XDG_CONFIG_HOME="+dir+"/xdg-config", "XDG_CACHE_HOME="+dir+"/xdg-cache", "XDG_DATA_HOME="+dir+"/xdg-data",
 		"XDG_RUNTIME_DIR="+dir)
@@ -51,9 +52,11 @@ func TestDesktopSmoke(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan error, 1) // the one Wait, read by Quit's check or the clean-up
+	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		<-exited
 		// Only this test's installation: other packages' tests share the engine.
 		real.Reap(context.Background(), id, time.Now().Add(100*365*24*time.Hour))
 		if t.Failed() {
@@ -125,16 +128,18 @@ func TestDesktopSmoke(t *testing.T) {
 	t.Logf("tray showed Docker down %s after the cut", time.Since(cut).Round(time.Millisecond))
 	proxy.Restore()
 
-	// Read again until the rebuilt menu is whole (Fyne appends Quit last).
-	items = eventually(t, 10*time.Second, "the menu with Quit", func() ([]menuItem, bool) {
+	// Wait for the menu of the restored engine, whole (Fyne appends Quit
+	// last): a click on an item of a menu rebuilt since is lost.
+	items = eventually(t, 30*time.Second, "ready again after the restore, with Quit", func() ([]menuItem, bool) {
 		items, err := layout(tray)
-		return items, err == nil && containsPrefix(labelsOf(items), "Quit")
+		return items, err == nil && len(items) > 0 && strings.HasPrefix(items[0].label, "Docker ready") && containsPrefix(labelsOf(items), "Quit")
 	})
 	click(t, tray, find(t, items, "Quit"))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	quit := time.Now()
 	select {
-	case err := <-done:
+	case err := <-exited:
+		exited <- err // for the clean-up
+		t.Logf("berth quit %s after the click", time.Since(quit).Round(time.Millisecond))
 		if err != nil {
 			t.Errorf("berth after Quit: %v", err)
 		}
@@ -144,7 +149,8 @@ func TestDesktopSmoke(t *testing.T) {
 }
 
 // berthBinaryEnv names a berth binary built beforehand (make test builds it
-// once); without it the test builds one into dir.
+// once, with -race); without it the test builds one into dir, in the test's
+// own mode.
 const berthBinaryEnv = "BERTH_BIN"
 
 // berthBinary is the berth binary the test runs.
@@ -157,7 +163,11 @@ func berthBinary(t *testing.T, dir string) string {
 		return bin
 	}
 	bin := filepath.Join(dir, "berth")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../..").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race") // the mode this test was built in, whose packages are compiled
+	}
+	if out, err := exec.Command("go", append(args, "../../..")...).CombinedOutput(); err != nil {
 		t.Fatalf("build berth: %v\n%s", err, out)
 	}
 	return bin

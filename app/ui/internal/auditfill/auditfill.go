@@ -2,7 +2,9 @@
 // audit viewer's tests and benchmark: event #seq's group, session, kind and
 // summary follow from seq, so that what each filter must match is known
 // without asking the store. Its command (./fill) writes the log from a
-// process built without the race detector, which makes SQLite ~20× slower.
+// process of its own, not from a test binary built with -race, under which
+// SQLite is ~20× slower (make test builds SQLite uninstrumented; see
+// TEST_GOFLAGS in the Makefile).
 package auditfill
 
 import (
@@ -15,7 +17,7 @@ import (
 
 // Kinds cycle with seq. They are assistant.AuditExecStart, AuditExecEnd and
 // AuditMountAdd, spelled out: the filler imports only the store, so that
-// building it (without the race detector, see the package doc) stays quick.
+// building it stays quick.
 var Kinds = []string{"exec.start", "exec.end", "mount.add"}
 
 // Event is event #seq as Fill writes it.

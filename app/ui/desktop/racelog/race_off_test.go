@@ -1,0 +1,5 @@
+//go:build !race
+
+package racelog
+
+const raceEnabled = false
