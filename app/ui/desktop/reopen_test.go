@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-app/berth/app/ui/desktop/racelog"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -37,7 +39,15 @@ func TestDesktopReopen(t *testing.T) {
 	id := installID(t, home)
 	seedChat(t, home, 20)
 	env := []string{"BERTH_HOME=" + home, "BERTH_IMAGE=" + dockertest.TestImage, "DOCKER_HOST=" + real.Endpoint().Host}
-	app := startApp(t, bin, dir, display, bus, env...)
+	// The pointer off where the window opens (960×640 at the top left of the
+	// 1280×800 screen), before it opens: a row under it is drawn hovered,
+	// and Fyne does not undo that when the pointer leaves.
+	pointer := exec.Command("xdotool", "mousemove", "1270", "790")
+	pointer.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := pointer.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool mousemove: %v: %s", err, out)
+	}
+	app := startApp(t, bin, dir, display, bus, append(env, racelog.Env(t))...)
 	var logs bytes.Buffer
 	t.Cleanup(func() {
 		app.Process.Signal(syscall.SIGKILL)
@@ -74,14 +84,14 @@ func TestDesktopReopen(t *testing.T) {
 	}
 	after := settled(t, display)
 	changed, text := compare(t, before, after)
-	t.Logf("%d pixels differ; the first window drew %d text pixels", changed, text)
+	t.Logf("%d text pixels differ; the first window drew %d", changed, text)
 	if text < 2000 {
 		t.Fatalf("the first window drew little text (%d pixels): nothing to compare", text)
 	}
 	// The composer's cursor blinks: allow that much, not a glyph's worth
 	// of text drawn differently.
 	if changed > 400 {
-		t.Errorf("the reopened window differs from the first in %d pixels (of %d text pixels)", changed, text)
+		t.Errorf("the reopened window draws %d text pixels otherwise than the first (of %d)", changed, text)
 		out := t.TempDir()
 		savePNG(t, before, filepath.Join(out, "before.png"))
 		savePNG(t, after, filepath.Join(out, "after.png"))
@@ -105,19 +115,23 @@ func settled(t *testing.T, display string) []byte {
 	return shot
 }
 
-// compare counts the pixels that differ between two screenshots, and the
-// light (text) pixels of the first: the window is dark, its text light.
+// compare counts the text pixels that differ between two screenshots, and
+// the text pixels of the first: the window is dark, its text light. A row
+// drawn hovered or focused lightens only its background, which is not
+// counted; text drawn otherwise (or not at all) is.
 func compare(t *testing.T, a, b []byte) (changed, text int) {
 	t.Helper()
 	atA, w, h := xwdPixels(t, a)
 	atB, _, _ := xwdPixels(t, b)
+	light := func(c color.RGBA) bool { return int(c.R)+int(c.G)+int(c.B) > 3*160 }
+	apart := func(x, y uint8) bool { return max(x, y)-min(x, y) > 48 }
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			ca, cb := atA(x, y), atB(x, y)
-			if ca != cb {
+			if (light(ca) || light(cb)) && (apart(ca.R, cb.R) || apart(ca.G, cb.G) || apart(ca.B, cb.B)) {
 				changed++
 			}
-			if int(ca.R)+int(ca.G)+int(ca.B) > 3*160 {
+			if light(ca) {
 				text++
 			}
 		}
