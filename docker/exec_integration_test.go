@@ -15,6 +15,7 @@ import (
 )
 
 func TestExec(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	sb := newSandbox(t, c, nil)
 	ctx := context.Background()
@@ -138,6 +139,7 @@ func TestExec(t *testing.T) {
 }
 
 func TestExecBadInput(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	sb := newSandbox(t, c, nil)
 	ctx := context.Background()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-app/berth/docker/helper"
@@ -154,10 +155,15 @@ func (h *helperConn) hello(timeout time.Duration) error {
 // awaitMagic reads the helper's first line, closing the stream if it does
 // not come in time.
 func awaitMagic(r io.Reader, att client.HijackedResponse, timeout time.Duration) error {
-	t := time.AfterFunc(timeout, att.Close)
+	var late atomic.Bool
+	t := time.AfterFunc(timeout, func() { late.Store(true); att.Close() })
 	defer t.Stop()
 	got := make([]byte, len(helper.Magic))
 	if _, err := io.ReadFull(r, got); err != nil {
+		if late.Load() {
+			// The read failed because the wait was over, not the stream.
+			return fmt.Errorf("no greeting from the helper within %s", timeout)
+		}
 		return fmt.Errorf("no greeting from the helper: %w", err)
 	}
 	if string(got) != helper.Magic {

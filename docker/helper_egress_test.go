@@ -86,6 +86,7 @@ func closedByHost(t *testing.T, st *yamux.Stream) string {
 func echo(_ context.Context, _ string, c net.Conn) { _, _ = io.Copy(c, c) }
 
 func TestEgressStreamReachesTheHandler(t *testing.T) {
+	t.Parallel()
 	got := make(chan string, 1)
 	f := newFakeChannel(t, true, func(ctx context.Context, id string, c net.Conn) {
 		got <- id
@@ -98,6 +99,7 @@ func TestEgressStreamReachesTheHandler(t *testing.T) {
 }
 
 func TestEgressStreamsRefused(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	counting := func(ctx context.Context, id string, c net.Conn) { calls.Add(1); echo(ctx, id, c) }
 	cases := []struct {
@@ -134,6 +136,7 @@ func TestEgressStreamsRefused(t *testing.T) {
 }
 
 func TestEgressStreamsAreBounded(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var inHandler atomic.Int32
 	f := newFakeChannel(t, true, func(ctx context.Context, id string, c net.Conn) {
@@ -165,6 +168,7 @@ func TestEgressStreamsAreBounded(t *testing.T) {
 // TestAHelperThatBreaksTheStreamRulesLosesItsChannel: a stream kept open
 // after Berth closed it, a flood of streams nobody closes.
 func TestAHelperThatBreaksTheStreamRulesLosesItsChannel(t *testing.T) {
+	t.Parallel()
 	t.Run("a stream kept open after the host's close", func(t *testing.T) {
 		f := newFakeChannel(t, true, func(ctx context.Context, id string, c net.Conn) {})
 		st := f.open(t, request(t, helper.KindEgress))

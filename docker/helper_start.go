@@ -398,6 +398,9 @@ func (c *Client) runWithStdin(ctx context.Context, sandboxID string, argv []stri
 	// stdin nobody reads, so the connection is closed to end it.
 	att.Close()
 	<-werr
+	if err != nil && ctx.Err() != nil {
+		return 0, "", fmt.Errorf("%w (%v)", ctx.Err(), err) // the time was up, which closed the stream
+	}
 	if err != nil {
 		return 0, "", err
 	}

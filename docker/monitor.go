@@ -32,6 +32,7 @@ type Monitor struct {
 	current Status
 	subs    fanout.Fanout[Status]
 	poke    chan struct{}
+	recheck chan chan Status // Recheck's requests, served by Run
 }
 
 // NewMonitor watches c. Call Run to start it.
@@ -53,6 +54,7 @@ func newMonitor(cfg MonitorConfig, check func(context.Context, string, string) S
 		cfg: cfg, check: check, watch: watch,
 		current: Status{State: Checking, Reason: "checking Docker…", Image: cfg.Image, Since: time.Now()},
 		poke:    make(chan struct{}, 1),
+		recheck: make(chan chan Status),
 	}
 }
 
@@ -69,6 +71,32 @@ func (m *Monitor) Poke() {
 	select {
 	case m.poke <- struct{}{}:
 	default:
+	}
+}
+
+// recheckWait bounds how long Recheck waits for Run (a check takes at
+// most 3 s; one may be under way).
+const recheckWait = 10 * time.Second
+
+// Recheck takes a fresh reading now, after any check already under way,
+// publishes it as Run does, and returns it: for a caller that saw the
+// engine fail and must not wait for the next ping. If Run does not serve
+// it in time (it is not running, ctx ends), Recheck returns the latest
+// reading.
+func (m *Monitor) Recheck(ctx context.Context) Status {
+	ctx, cancel := context.WithTimeout(ctx, recheckWait)
+	defer cancel()
+	reply := make(chan Status, 1)
+	select {
+	case m.recheck <- reply:
+	case <-ctx.Done():
+		return m.Current()
+	}
+	select {
+	case st := <-reply:
+		return st
+	case <-ctx.Done():
+		return m.Current()
 	}
 }
 
@@ -90,6 +118,7 @@ func (m *Monitor) Run(ctx context.Context) {
 	// streamEnded is closed when the event stream ends; nil while no stream
 	// is being watched. A watcher ends by itself or with ctx.
 	var streamEnded chan struct{}
+	var asked []chan Status // Recheck's callers waiting for this check
 	for {
 		m.mu.Lock()
 		image, runtime := m.cfg.Image, m.cfg.Runtime
@@ -99,6 +128,10 @@ func (m *Monitor) Run(ctx context.Context) {
 			return
 		}
 		m.publish(st)
+		for _, reply := range asked {
+			reply <- st
+		}
+		asked = nil
 
 		var wait time.Duration
 		if st.State == Ready {
@@ -123,6 +156,9 @@ func (m *Monitor) Run(ctx context.Context) {
 		case <-t.C:
 		case <-m.poke:
 			t.Stop()
+		case reply := <-m.recheck:
+			t.Stop()
+			asked = append(asked, reply)
 		case <-streamEnded: // nil (blocks forever) when not watching
 			t.Stop()
 			streamEnded = nil

@@ -158,3 +158,68 @@ func TestMonitorPokeChecksAtOnce(t *testing.T) {
 		t.Fatalf("got %s, want ready after Poke", st.State)
 	}
 }
+
+// TestMonitorRecheckReadsAfterTheFailure: a caller that saw the engine
+// fail asks for a fresh reading while a check that began before the
+// failure is still under way. Recheck returns the reading of a check made
+// after its call (Down), not that stale one (Ready), and subscribers get it
+// too; the event stream never ended, so nothing else told the monitor.
+func TestMonitorRecheckReadsAfterTheFailure(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	state, checks := Ready, 0
+	inSecond, release := make(chan struct{}), make(chan struct{})
+	check := func(context.Context, string, string) Status {
+		mu.Lock()
+		checks++
+		n, s := checks, state
+		mu.Unlock()
+		if n == 2 { // read before the failure, ends after it
+			close(inSecond)
+			<-release
+		}
+		return Status{State: s, Reason: string(s)}
+	}
+	watch := func(ctx context.Context) error { <-ctx.Done(); return nil } // a stream that stays open
+	m := newMonitor(MonitorConfig{Interval: time.Hour}, check, watch)
+	ch, cancel := m.Subscribe()
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go m.Run(ctx)
+	next(t, ch) // checking
+	if st := next(t, ch); st.State != Ready {
+		t.Fatalf("got %s, want ready", st.State)
+	}
+	m.Poke()
+	<-inSecond
+	mu.Lock()
+	state = Down
+	mu.Unlock()
+	got := make(chan Status)
+	go func() { got <- m.Recheck(context.Background()) }()
+	close(release)
+	select {
+	case st := <-got:
+		if st.State != Down {
+			t.Fatalf("Recheck: got %s, want down (a reading taken after the call)", st.State)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Recheck did not return within 5 s")
+	}
+	if st := next(t, ch); st.State != Down {
+		t.Fatalf("subscribers: got %s, want down", st.State)
+	}
+}
+
+// TestMonitorRecheckWithoutRun returns the latest reading when no Run
+// serves the request before ctx ends.
+func TestMonitorRecheckWithoutRun(t *testing.T) {
+	t.Parallel()
+	m := newMonitor(MonitorConfig{}, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if st := m.Recheck(ctx); st.State != Checking {
+		t.Fatalf("got %s, want the current reading (checking)", st.State)
+	}
+}

@@ -15,6 +15,7 @@ import (
 // same sandbox with a child, a child in its own session and an orphan of
 // its session: the long command and all of these must live to finish.
 func TestSweepSparesACommandRunningBesideIt(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	sb := newSandbox(t, c, nil)
 	type outcome struct {

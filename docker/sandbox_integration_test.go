@@ -55,6 +55,7 @@ func run(t *testing.T, c *docker.Client, id string, argv ...string) docker.ExecR
 // TestSandboxHardeningIsApplied checks from inside a real sandbox that every
 // hardening default is really in force, not just requested.
 func TestSandboxHardeningIsApplied(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	sb := newSandbox(t, c, nil)
 	if sb.Group != "g1" || sb.Session != "s1" || sb.InstallationID != testHome(t) || !sb.Running() {
@@ -108,6 +109,7 @@ func TestSandboxHardeningIsApplied(t *testing.T) {
 }
 
 func TestSandboxMaxAgeEndsIt(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	sb := newSandbox(t, c, func(s *docker.Spec) { s.MaxAge = time.Second })
 	deadline := time.Now().Add(20 * time.Second)
@@ -122,6 +124,7 @@ func TestSandboxMaxAgeEndsIt(t *testing.T) {
 }
 
 func TestReapRemovesOnlyThisInstallationsDeadOrExpired(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	ctx := context.Background()
 	live := newSandbox(t, c, func(s *docker.Spec) { s.Session = "live" })
@@ -165,6 +168,7 @@ func TestReapRemovesOnlyThisInstallationsDeadOrExpired(t *testing.T) {
 }
 
 func TestFilesThroughTheArchiveAPI(t *testing.T) {
+	t.Parallel()
 	c := dockertest.Client(t)
 	sb := newSandbox(t, c, nil)
 	ctx := context.Background()

@@ -51,6 +51,7 @@ func startReady(t *testing.T, c *docker.Client, id string, ctx context.Context, 
 // grace period lets a command clean up after SIGTERM, and one that ignores
 // SIGTERM is still killed, within a bounded time.
 func TestSignals(t *testing.T) {
+	t.Parallel()
 	c, side, sb := helperSandbox(t)
 	for _, path := range []struct {
 		name string

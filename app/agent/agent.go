@@ -13,8 +13,8 @@
 // A tool that fails — a non-zero exit, a missing file, a denied call, input
 // the model got wrong — is reported to the model as an error result, and the
 // turn goes on. Only a provider error, a failed audit write or a failed
-// approval prompt ends a turn early; a canceled context ends it as
-// interrupted.
+// approval prompt ends a turn early; a canceled context, or a sandbox that
+// says no tool can run now (ErrBlocked), ends it as interrupted.
 package agent
 
 import (
@@ -138,7 +138,7 @@ type Result struct {
 // without calling tools, when MaxToolCalls is reached, or when ctx is
 // canceled (Interrupted, no error). A provider error (llm.ErrAuth and the
 // others), a failed audit write or a failed approval prompt is returned with
-// the partial Result.
+// the partial Result; so is a sandbox's ErrBlocked, the Result Interrupted.
 func RunTurn(ctx context.Context, cfg Config, sb Sandbox, system string, history []llm.Message) (Result, error) {
 	cfg = cfg.withDefaults()
 	switch {

@@ -40,6 +40,9 @@ func (t *turn) handle(ctx context.Context, c llm.ToolCall) (llm.Part, error) {
 			o, stop = failed("not run: "+err.Error()), err
 		case allowed:
 			o = t.exec(ctx, c, parsed)
+			if errors.Is(o.execErr, ErrBlocked) {
+				stop = o.execErr
+			}
 		default:
 			o, denied = failed(deniedMessage), true
 		}
@@ -77,14 +80,36 @@ func (t *turn) exec(ctx context.Context, c llm.ToolCall, parsed call) outcome {
 	o := parsed.run(ctx, x)
 	switch {
 	case ctx.Err() != nil:
-		o.output = "interrupted: the user stopped the turn while this call ran; it was killed"
-		o.isError = true
-		o.execErr = nil
+		why, byUser := stopCause(ctx)
+		o.output = "interrupted while this call ran: " + why
+		if byUser {
+			o.output = "interrupted: the user stopped the turn while this call ran; it was killed"
+		}
+		o.isError, o.stopped = true, why
+		if !errors.Is(o.execErr, ErrBlocked) {
+			o.execErr = nil // a killed call, not a sandbox error; a blocked one is kept for the audit log
+		}
+	case errors.Is(o.execErr, ErrBlocked):
+		// Not the call's own failure: the turn ends here (see handle), and
+		// the next turn's model reads this in the history.
+		o.output = "interrupted while this call ran: " + o.execErr.Error()
+		o.isError, o.stopped = true, o.execErr.Error()
+		t.emit(Event{Kind: EventSandboxError, Tool: c.Name, CallID: c.ID, Err: o.execErr})
 	case o.execErr != nil:
 		t.res.SandboxErrors++
 		t.emit(Event{Kind: EventSandboxError, Tool: c.Name, CallID: c.ID, Err: o.execErr})
 	}
 	return o
+}
+
+// stopCause says why ctx ended: the cause its canceler gave (the gate
+// closed, Berth is stopping, the user's Stop), or, for a plain cancel
+// (Ctrl-C), that the user stopped the turn (byUser).
+func stopCause(ctx context.Context) (why string, byUser bool) {
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+		return c.Error(), false
+	}
+	return "the user stopped the turn", true
 }
 
 // approve asks the user about c when the group's approval mode says so. It
@@ -150,6 +175,9 @@ func (t *turn) recordResult(ctx context.Context, c llm.ToolCall, summary string,
 	}
 	if o.execErr != nil {
 		detail["sandbox_error"] = o.execErr.Error()
+	}
+	if o.stopped != "" {
+		detail["stopped"] = o.stopped
 	}
 	if o.isError {
 		detail["error"] = oneLine(o.output, 300)

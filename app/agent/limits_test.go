@@ -211,3 +211,38 @@ func TestProviderError(t *testing.T) {
 		t.Errorf("got %+v, want the failed request recorded", last)
 	}
 }
+
+// TestBlockedSandboxEndsTheTurn: a sandbox that says no tool can run now
+// (Docker went away) ends the turn at once as interrupted, with the error:
+// the model is not asked again with the failure, the call's result and the
+// reason are recorded, and the next call of the reply is not run.
+func TestBlockedSandboxEndsTheTurn(t *testing.T) {
+	t.Parallel()
+	p := &fakeProvider{replies: []fakeReply{replyWith("Checking.", use{"c1", "bash", `{"command":"ls"}`}, use{"c2", "bash", `{"command":"pwd"}`}), replyWith("the command finished")}}
+	rec := &recorder{}
+	blocked := fmt.Errorf("the assistant was blocked: Docker is not running: %w", ErrBlocked)
+	sb := &fakeSandbox{exec: func(context.Context, ExecRequest) (ExecResult, error) { return ExecResult{}, blocked }}
+	res, err := RunTurn(context.Background(), testConfig(p, rec), sb, "", []llm.Message{llm.UserText("go")})
+	if !errors.Is(err, ErrBlocked) {
+		t.Errorf("got error %v, want the blocked sandbox's", err)
+	}
+	if n := len(p.requests()); n != 1 || !res.Interrupted || res.StopReason != StopInterrupted || res.Text != "Checking." {
+		t.Errorf("got %d model requests, interrupted %v, stop %q, text %q; want 1, an interrupted turn and the first reply's text", n, res.Interrupted, res.StopReason, res.Text)
+	}
+	results := toolResults(res.Messages)
+	if len(results) != 2 || !strings.Contains(results[0].Text, "Docker is not running") || !strings.Contains(results[1].Text, "not run: the turn stopped") {
+		t.Errorf("got results %+v, want the blocked call's reason and the next call not run", results)
+	}
+	if len(sb.requests()) != 1 {
+		t.Errorf("got %d execs, want 1", len(sb.requests()))
+	}
+	var after []AuditEvent
+	for _, ev := range rec.audit {
+		if ev.Kind == AuditToolResult {
+			after = append(after, ev)
+		}
+	}
+	if len(after) != 1 || after[0].Detail["is_error"] != true || !strings.Contains(fmt.Sprint(after[0].Detail["stopped"]), "Docker is not running") {
+		t.Errorf("tool.result events: got %+v, want the blocked call's, saying why it stopped", after)
+	}
+}

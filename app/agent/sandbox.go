@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/berth-app/berth/docker/workspace"
@@ -40,10 +41,20 @@ type ExecResult struct {
 // on its path (see files.go): the sandbox refusing it is a *FileError;
 // ErrNoFileOps means this sandbox cannot (it has no helper), and the file
 // tools then run their scripts through Exec, with the same rules.
+//
+// An error that wraps ErrBlocked means no tool can run now (Docker went
+// away, the assistant is blocked): the turn ends at once, as interrupted.
 type Sandbox interface {
 	Exec(ctx context.Context, req ExecRequest) (ExecResult, error)
 	File(ctx context.Context, req FileRequest) (FileResult, error)
 }
+
+// ErrBlocked, wrapped in an error of Sandbox.Exec or Sandbox.File, means
+// that no tool can run now: Docker went away while the call was set up or
+// ran, and the assistant is blocked. The call's failure is not handed to
+// the model (it would improvise); the turn ends at once as interrupted,
+// its result and the error recorded, and RunTurn returns the error.
+var ErrBlocked = errors.New("no tool can run now")
 
 // Container paths every sandbox has.
 const (

@@ -53,6 +53,7 @@ type outcome struct {
 	timedOut  bool
 	file      *fileInfo // write_file and edit_file: what was written
 	execErr   error     // the sandbox could not run the call
+	stopped   string    // why the turn stopped while the call ran (see stopCause)
 }
 
 // fileInfo describes a file a tool wrote.

@@ -110,13 +110,18 @@ func markCut(calls []llm.ToolCall) {
 	}
 }
 
-// stop ends the turn on err: as interrupted when ctx was canceled, else as
-// failed.
+// stop ends the turn on err: as interrupted when ctx was canceled or no
+// tool can run now (ErrBlocked, returned), else as failed.
 func (t *turn) stop(ctx context.Context, err error) error {
 	if ctx.Err() != nil || errors.Is(err, errInterrupted) {
 		t.res.Interrupted = true
 		t.res.StopReason = StopInterrupted
 		return nil
+	}
+	if errors.Is(err, ErrBlocked) {
+		t.res.Interrupted = true
+		t.res.StopReason = StopInterrupted
+		return err
 	}
 	t.res.StopReason = StopError
 	return err

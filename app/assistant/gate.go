@@ -19,6 +19,10 @@ import (
 type Gate interface {
 	// Check returns the gate's state, and *GateClosedError when it is closed.
 	Check(ctx context.Context) (GateState, error)
+	// Recheck is Check after a fresh reading of Docker, acted on at once (a
+	// runtime's gate closes and its turns stop): for a tool call that
+	// failed, which may mean Docker went away.
+	Recheck(ctx context.Context) (GateState, error)
 }
 
 // DockerState is Docker's health as the gate last read it. An alias: the
@@ -112,6 +116,9 @@ func (g freshGate) Check(ctx context.Context) (GateState, error) {
 	st := newGateState(g.s.Engine.Check(ctx, c.Image, c.Runtime), "", nil)
 	return st, st.err()
 }
+
+// Recheck is Check: each check is a fresh reading.
+func (g freshGate) Recheck(ctx context.Context) (GateState, error) { return g.Check(ctx) }
 
 // gate is the service's gate: the one injected (the runtime's), else a fresh
 // reading per check.

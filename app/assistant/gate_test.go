@@ -27,6 +27,12 @@ func newFakeWatcher(first docker.Status) *fakeWatcher {
 
 func (w *fakeWatcher) Subscribe() (<-chan docker.Status, func()) { return w.readings, func() {} }
 func (w *fakeWatcher) Poke()                                     {}
+
+// Recheck has no fresh reading to give (Checking): the runtime keeps the
+// readings the test sent.
+func (w *fakeWatcher) Recheck(context.Context) docker.Status {
+	return docker.Status{State: docker.Checking}
+}
 func (w *fakeWatcher) SetImage(image, _ string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -167,5 +173,49 @@ func TestRuntimePauseFlagFromOutside(t *testing.T) {
 	}
 	if res := wait(t, r, m.ID); res.Text != "ran" || res.Status != StatusDone {
 		t.Errorf("after resume: %q %s", res.Text, res.Status)
+	}
+}
+
+// slowReapEngine is an engine whose start-up reap waits for the test.
+type slowReapEngine struct {
+	fakeEngine
+	reaping, release chan struct{}
+}
+
+func (e slowReapEngine) Reap(context.Context, string, time.Time) ([]docker.Sandbox, error) {
+	close(e.reaping)
+	<-e.release
+	return nil, nil
+}
+
+// TestGateOpensAfterTheStartUpReap: the gate reads closed until the reap
+// of the sandboxes a previous run left is over. Before, it read open as
+// soon as Docker was ready, while the reap still ran: a sandbox made then
+// (TestNetQuestionsGoToTheTurnsFace makes one as soon as the gate opens)
+// was taken for a previous run's and stopped during its set-up ("sandbox
+// is not running" at its first exec).
+func TestGateOpensAfterTheStartUpReap(t *testing.T) {
+	t.Parallel()
+	engine := slowReapEngine{
+		fakeEngine: fakeEngine{list: func(context.Context, docker.Filter) ([]docker.Sandbox, error) { return nil, nil }},
+		reaping:    make(chan struct{}), release: make(chan struct{}),
+	}
+	svc, _ := newService(t, engine)
+	r := NewRuntime(svc, newFakeWatcher(docker.Status{State: docker.Ready, Reason: "ready"}), RuntimeConfig{})
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+	<-engine.reaping
+	if g := r.Gate(); g.Open {
+		t.Errorf("the gate reads open while the start-up reap runs: %+v", g)
+	}
+	close(engine.release)
+	deadline := time.Now().Add(10 * time.Second)
+	for !r.Gate().Open {
+		if time.Now().After(deadline) {
+			t.Fatalf("the gate did not open after the reap: %+v", r.Gate())
+		}
+		time.Sleep(10 * time.Millisecond) // polling the gate
 	}
 }

@@ -18,6 +18,8 @@ import (
 type GateWatcher interface {
 	Subscribe() (<-chan docker.Status, func())
 	Poke()
+	// Recheck takes a fresh reading now, publishes it and returns it.
+	Recheck(ctx context.Context) docker.Status
 	// SetImage changes the image and container runtime Ready requires.
 	SetImage(image, runtime string)
 }
@@ -76,7 +78,7 @@ type Runtime struct {
 	busy     map[string]int            // sandbox id → tool calls running in it
 	lastUsed map[string]time.Time      // sandbox id → when a tool call last ended
 	rotate   map[string]bool           // sessions whose sandbox goes once their turn ends
-	reaped   bool                      // the dead process's sandboxes were stopped
+	reap     sync.Once                 // stops the dead process's sandboxes, before the gate first opens
 	sched    *Scheduler                // scheduled tasks, reached by the control socket
 	net      *netServer                // sandboxes' connections and network questions (egress.go)
 }
@@ -132,6 +134,11 @@ func (g runtimeGate) Check(context.Context) (GateState, error) {
 	g.r.checkDisk() // a statfs or two: the disks are read at each check
 	st := g.r.Gate()
 	return st, st.err()
+}
+
+func (g runtimeGate) Recheck(ctx context.Context) (GateState, error) {
+	g.r.recheck(ctx)
+	return g.Check(ctx)
 }
 
 // Start recovers from a previous run (turns a crash left running are marked

@@ -39,8 +39,8 @@ func (r *Runtime) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 					return out, err
 				}
 				if g := r.Gate(); out.Status == StatusInterrupted && ctx.Err() == nil && !g.Open {
-					reason := g.Reason
-					return out, fmt.Errorf("%w: %s", ErrGateClosed, reason) // Docker went away mid-turn
+					// Docker went away mid-turn: why, and how to fix it.
+					return out, fmt.Errorf("%w: %s — %s", ErrGateClosed, g.Reason, g.Hint)
 				}
 				return out, out.Err
 			}

@@ -13,8 +13,21 @@ import (
 
 // setDocker takes a monitor reading and opens or closes the gate.
 func (r *Runtime) setDocker(st docker.Status) {
+	if st.State == docker.Ready {
+		// Before the reading takes effect: while the gate reads closed,
+		// nothing starts in a sandbox that this start-up reap would stop
+		// as a previous run's (a sandbox made as the gate opened was
+		// stopped during its set-up).
+		r.reapOnce()
+	}
 	r.mu.Lock()
 	prev := r.docker
+	if !st.Since.IsZero() && !st.Since.After(prev.Since) {
+		// Taken before the reading in force, or that very reading again
+		// (recheck applied it before the monitor's stream brought it).
+		r.mu.Unlock()
+		return
+	}
 	r.docker = st
 	r.mu.Unlock()
 	if prev.State != st.State && st.State != docker.Checking {
@@ -22,7 +35,6 @@ func (r *Runtime) setDocker(st docker.Status) {
 			Detail: mustJSON(map[string]any{"state": st.State, "reason": st.Reason, "hint": st.Hint, "host": st.Host})})
 	}
 	if st.State == docker.Ready {
-		r.reapOnce()
 		r.checkDisk()
 	}
 	r.update()
@@ -77,6 +89,17 @@ func (r *Runtime) Resume(ctx context.Context) error {
 	r.update()
 	r.gate.Poke()
 	return r.svc.record(ctx, store.Event{Kind: AuditResumed, Actor: store.ActorUser, Summary: "resumed by the user"})
+}
+
+// recheck takes a fresh reading of Docker and acts on it at once — a gate
+// closed on Docker stops the running turns — rather than waiting for the
+// monitor's next ping or the end of its event stream: a tool call failed,
+// and the turn must not go on if Docker went away. A reading that is still
+// Checking says nothing and is left alone.
+func (r *Runtime) recheck(ctx context.Context) {
+	if st := r.gate.Recheck(ctx); st.State != docker.Checking {
+		r.setDocker(st)
+	}
 }
 
 // Recheck asks for a fresh reading of Docker now (a face's Retry button).

@@ -216,15 +216,10 @@ func (r *Runtime) Reap(ctx context.Context) ([]docker.Sandbox, error) {
 
 // reapOnce removes, the first time Docker is ready, the sandboxes a previous
 // Berth process left: its chat sandboxes (their turns are gone) and every
-// dead or expired one.
-func (r *Runtime) reapOnce() {
-	r.mu.Lock()
-	if r.reaped {
-		r.mu.Unlock()
-		return
-	}
-	r.reaped = true
-	r.mu.Unlock()
+// dead or expired one. A second caller waits for the first's reap.
+func (r *Runtime) reapOnce() { r.reap.Do(r.reapLeftovers) }
+
+func (r *Runtime) reapLeftovers() {
 	ctx := r.root
 	if _, err := r.Reap(ctx); err != nil {
 		r.bus.publish(Event{Kind: EventError, Err: "reap sandboxes: " + err.Error()})

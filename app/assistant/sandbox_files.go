@@ -30,8 +30,14 @@ const newFileMode = 0o644
 // done again.
 func (l *lazySandbox) File(ctx context.Context, req agent.FileRequest) (agent.FileResult, error) {
 	res, err := l.file(ctx, req)
+	if b := l.blocked(ctx, err); b != nil {
+		return res, b
+	}
 	if isGone(err) {
 		res, err = l.file(ctx, req)
+		if b := l.blocked(ctx, err); b != nil {
+			return res, b
+		}
 	}
 	return res, err
 }

@@ -158,6 +158,7 @@ func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return string
 // loopback server on the host through the helper and app/egress.Proxy,
 // allowed by an explicit IP rule, and is refused for another port.
 func TestSandboxHTTPThroughTheProxy(t *testing.T) {
+	t.Parallel()
 	_, addr := hostServer(t, helloHandler)
 	_, other := hostServer(t, helloHandler)
 	n := newSandboxNet(t, true, []string{addr}, nil)
@@ -190,6 +191,7 @@ func TestSandboxHTTPThroughTheProxy(t *testing.T) {
 // TestSandboxNamesResolvingToTheHostAreRefused: a rule for a name does not
 // let it reach the host's loopback or the metadata address.
 func TestSandboxNamesResolvingToTheHostAreRefused(t *testing.T) {
+	t.Parallel()
 	var dials sync.Map
 	_, addr := hostServer(t, func(w http.ResponseWriter, r *http.Request) { dials.Store(r.URL.Path, true); helloHandler(w, r) })
 	_, port, _ := net.SplitHostPort(addr)
@@ -219,6 +221,7 @@ func TestSandboxNamesResolvingToTheHostAreRefused(t *testing.T) {
 // rule) works end to end with busybox's own TLS client and no
 // interception; a CONNECT to a port no rule names is refused.
 func TestSandboxCONNECT(t *testing.T) {
+	t.Parallel()
 	var sawTLS sync.Map
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sawTLS.Store(r.URL.Path, r.TLS != nil)
@@ -257,6 +260,7 @@ printf 'GET /tunnel HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' | ssl_client -s 3 -n 12
 // TestSandboxMalformedProxyRequests: garbage, oversized and slow requests
 // from inside get a clear answer, and the channel stays up.
 func TestSandboxMalformedProxyRequests(t *testing.T) {
+	t.Parallel()
 	_, addr := hostServer(t, helloHandler)
 	n := newSandboxNet(t, true, []string{addr}, func(p *egress.Proxy) { p.Limits.HeaderTimeout = time.Second })
 	for _, c := range []struct {
@@ -284,6 +288,7 @@ func TestSandboxMalformedProxyRequests(t *testing.T) {
 // TestSandboxWithoutEgressHasNoListener: a sandbox made without Egress has
 // nothing on the proxy port and no proxy environment.
 func TestSandboxWithoutEgressHasNoListener(t *testing.T) {
+	t.Parallel()
 	n := newSandboxNet(t, false, nil, nil)
 	if path, why := n.c.AwaitHelper(context.Background(), n.sb.ID); path != docker.PathHelper || strings.Contains(why, "egress") {
 		t.Fatalf("exec path %s (%s)", path, why)

@@ -22,6 +22,7 @@ import (
 // TestSandboxFiftyConcurrentConnections: 50 wgets at once; the server holds
 // every answer until all 50 requests are in, so they are really concurrent.
 func TestSandboxFiftyConcurrentConnections(t *testing.T) {
+	t.Parallel()
 	const conns = 50
 	var inFlight, most atomic.Int32
 	all := make(chan struct{})
@@ -81,6 +82,7 @@ func bigSum(size int) string {
 // plain-HTTP proxying) and 80 MiB up (nc through a CONNECT tunnel), each
 // checked with sha256 inside against the host's, through a sandbox of 64 MiB.
 func TestSandboxLargeTransfersArriveIntact(t *testing.T) {
+	t.Parallel()
 	const size = intactSize
 	want := bigSum(size)
 	_, addr := hostServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -144,6 +146,7 @@ func first(f []string) string {
 // connection end, the host's upstream sees it end, the proxy finishes it;
 // the next call gets a fresh helper and the network back.
 func TestSandboxHelperKilledMidConnection(t *testing.T) {
+	t.Parallel()
 	up, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +211,7 @@ func TestSandboxHelperKilledMidConnection(t *testing.T) {
 // run, a sandbox with egress is created all the same, with no network, and
 // says why.
 func TestSandboxEgressWithoutTheHelperHasNoNetwork(t *testing.T) {
+	t.Parallel()
 	n := newSandboxNet(t, true, nil, nil, dockertest.WithoutHelper)
 	path, why := n.c.ExecPath(context.Background(), n.sb.ID)
 	_, out, _ := n.sh(n.c, "nc 127.0.0.1 3128 </dev/null 2>&1; echo rc=$?")
@@ -222,6 +226,7 @@ func TestSandboxEgressWithoutTheHelperHasNoNetwork(t *testing.T) {
 // not use it and the sandbox has no way out (the squatter only ever hears
 // from processes of its own sandbox); ExecPath says why.
 func TestSandboxSquatterOnTheProxyPort(t *testing.T) {
+	t.Parallel()
 	_, addr := hostServer(t, helloHandler)
 	n := newSandboxNet(t, true, []string{addr}, nil)
 	squat := make(chan string, 1)
@@ -258,6 +263,7 @@ until nc -l -p 3128 -e echo squatter 2>/dev/null; do :; done; echo served`}, Tim
 // sandbox (the one that did has gone, as after a restart) reads its label
 // and starts its helper at the first call, so the first call has network.
 func TestSandboxEgressAfterARestart(t *testing.T) {
+	t.Parallel()
 	_, addr := hostServer(t, helloHandler)
 	n := newSandboxNet(t, true, []string{addr}, nil)
 	n.c.UseHelperBinaries(nil) // the creator's helper ends, as its process would

@@ -1,6 +1,7 @@
 package dockertest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -28,6 +29,18 @@ type Proxy struct {
 	latency time.Duration
 	paths   []string // of every request that went through, in order
 	wg      sync.WaitGroup
+	// links maps a client's connection to the engine's, and routes to the
+	// paths each client connection asked for (for CutWhen's spare).
+	links  map[net.Conn]net.Conn
+	routes map[net.Conn][]string
+	trip   *tripwire // armed by CutWhen
+}
+
+// tripwire is a cut that waits for a client to send what matches re.
+type tripwire struct {
+	re    *regexp.Regexp
+	spare []string
+	fired chan struct{}
 }
 
 // NewProxy listens on a fresh unix socket and forwards to target, a Docker
@@ -38,7 +51,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("proxy target %q: %v", target, err)
 	}
-	p := &Proxy{t: t, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{t: t, conns: map[net.Conn]struct{}{}, links: map[net.Conn]net.Conn{}, routes: map[net.Conn][]string{}}
 	switch u.Scheme {
 	case "unix":
 		p.network, p.addr = "unix", u.Path
@@ -69,14 +82,58 @@ func (p *Proxy) Host() string { return "unix://" + p.path }
 func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.cutLocked(nil)
+}
+
+// CutExcept cuts as Cut does, but leaves open the connections that
+// carried a request whose path contains one of spare (see CutWhen).
+func (p *Proxy) CutExcept(spare ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cutLocked(spare)
+}
+
+// CutWhen arms a cut for the moment a client sends bytes that match re (a
+// request line, a header, a body: "/containers/create", a command's text):
+// those bytes never reach the engine, and the proxy cuts as Cut does —
+// except that the connections that carried a request whose path contains
+// one of spare (e.g. "/events") stay open, as an idle stream does when the
+// engine's host drops off the network. The channel is closed once it cut.
+// Arming again replaces a cut that has not fired.
+func (p *Proxy) CutWhen(re *regexp.Regexp, spare ...string) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.trip = &tripwire{re: re, spare: spare, fired: make(chan struct{})}
+	return p.trip.fired
+}
+
+// cutLocked closes the listener and every connection but those spared
+// (each client connection whose routes contain a spare part, and its link
+// to the engine).
+func (p *Proxy) cutLocked(spare []string) {
 	if p.ln != nil {
 		p.ln.Close()
 		p.ln = nil
 	}
-	for c := range p.conns {
-		c.Close()
+	kept := map[net.Conn]struct{}{}
+	for c, routes := range p.routes {
+		for _, r := range routes {
+			for _, part := range spare {
+				if strings.Contains(r, part) {
+					kept[c] = struct{}{}
+					if up := p.links[c]; up != nil {
+						kept[up] = struct{}{}
+					}
+				}
+			}
+		}
 	}
-	p.conns = map[net.Conn]struct{}{}
+	for c := range p.conns {
+		if _, ok := kept[c]; !ok {
+			c.Close()
+		}
+	}
+	p.conns = kept
 }
 
 // Restore accepts connections again.
@@ -146,17 +203,25 @@ func (p *Proxy) serve(c net.Conn, latency time.Duration) {
 		return
 	}
 	p.conns[up] = struct{}{}
+	p.links[c] = up
 	p.mu.Unlock()
 	defer func() {
 		p.mu.Lock()
 		delete(p.conns, up)
+		delete(p.links, c)
+		delete(p.routes, c)
 		p.mu.Unlock()
 		up.Close()
 	}()
 	// Each direction ends on its own: an exec's stdin ends with a half-close
-	// while its output still flows back. Cut closes both at once.
+	// while its output still flows back. Cut closes both at once. What the
+	// client sends is looked at before it is forwarded (CutWhen).
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(io.MultiWriter(up, &requestLog{p: p}), c); closeWrite(up); done <- struct{}{} }()
+	go func() {
+		_, _ = io.Copy(io.MultiWriter(&requestLog{p: p, c: c}, up), c)
+		closeWrite(up)
+		done <- struct{}{}
+	}()
 	go func() { _, _ = io.Copy(c, up); closeWrite(c); done <- struct{}{} }()
 	<-done
 	<-done
@@ -187,10 +252,15 @@ func (p *Proxy) Requested(part string) int {
 
 var requestLine = regexp.MustCompile(`(?:GET|HEAD|POST|PUT|DELETE) (/[^ \r\n]*) HTTP/1\.[01]\r\n`)
 
-// requestLog finds request lines in what a client sends, across writes.
+// errTripped ends the forwarding of bytes that fired a CutWhen.
+var errTripped = errors.New("proxy: cut by CutWhen")
+
+// requestLog finds request lines in what a client sends, across writes, and
+// fires an armed CutWhen.
 type requestLog struct {
 	p     *Proxy
-	carry []byte // the end of what came before, where a line may have begun
+	c     net.Conn // the client's connection
+	carry []byte   // the end of what came before, where a line may have begun
 }
 
 func (l *requestLog) Write(b []byte) (int, error) {
@@ -199,9 +269,23 @@ func (l *requestLog) Write(b []byte) (int, error) {
 		if m[1] > len(l.carry) { // not seen in an earlier write
 			l.p.mu.Lock()
 			l.p.paths = append(l.p.paths, string(buf[m[2]:m[3]]))
+			l.p.routes[l.c] = append(l.p.routes[l.c], string(buf[m[2]:m[3]]))
 			l.p.mu.Unlock()
 		}
 	}
+	l.p.mu.Lock()
+	if w := l.p.trip; w != nil {
+		for _, m := range w.re.FindAllIndex(buf, -1) {
+			if m[1] > len(l.carry) { // not seen in an earlier write
+				l.p.trip = nil
+				l.p.cutLocked(w.spare)
+				close(w.fired)
+				l.p.mu.Unlock()
+				return 0, errTripped
+			}
+		}
+	}
+	l.p.mu.Unlock()
 	l.carry = append([]byte(nil), buf[max(0, len(buf)-2048):]...)
 	return len(b), nil
 }
