@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -118,7 +119,10 @@ func (v *MountsView) build() fyne.CanvasObject {
 		container.NewHBox(save),
 		v.saved,
 	)...)
-	v.scroll = container.NewVScroll(body)
+	// The scroll bar lies over its content's right edge (widened under the
+	// pointer): keep it and a padding clear of the Remove buttons.
+	lane := theme.ScrollBarSize() + theme.Padding()
+	v.scroll = container.NewVScroll(container.New(layout.NewCustomPaddedLayout(0, 0, 0, lane), body))
 	v.load()
 	return v.scroll
 }
@@ -334,6 +338,7 @@ func (v *MountsView) checkMount(req CheckState) {
 			v.status.SetText("")
 			v.check = &st
 			v.render()
+			v.revealCheck()
 		})
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/berth-app/berth/app/assistant"
@@ -244,5 +245,64 @@ func TestMountsShowsTheGroupFolderSize(t *testing.T) {
 	}
 	if got := FolderUsageText(assistant.FolderUsage{Files: 1, Folders: 1, Complete: true}, nil); !strings.Contains(got, ": 1 file in 1 folder,") {
 		t.Errorf("one file in one folder: %q", got)
+	}
+}
+
+// TestMountsRemoveClearsTheScrollBar: a mount's Remove button keeps the
+// scroll bar's width (even while the bar is widened under the pointer) and
+// the window's padding clear at the right, as "Add folder…" has at the left.
+func TestMountsRemoveClearsTheScrollBar(t *testing.T) {
+	f := newMountsFake()
+	f.mounts["work"] = []assistant.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true}}
+	v, _ := openMounts(t, f)
+	var remove *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.Button:
+			if o.Text == "Remove" {
+				remove = o
+			}
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(v.scroll.Content)
+	if remove == nil {
+		t.Fatal("no Remove button")
+	}
+	d := fyne.CurrentApp().Driver()
+	right := d.AbsolutePositionForObject(v.scroll).X + v.scroll.Size().Width
+	gap := right - (d.AbsolutePositionForObject(remove).X + remove.Size().Width)
+	if want := theme.ScrollBarSize() + theme.Padding(); gap < want {
+		t.Errorf("Remove ends %v from the scroll's right edge, want at least %v (the scroll bar and a padding)", gap, want)
+	}
+}
+
+// TestMountsPickShowsTheCheck: in a window too short for the whole picker,
+// picking a folder scrolls its check result into view, Add button and all.
+func TestMountsPickShowsTheCheck(t *testing.T) {
+	f := newMountsFake()
+	f.mounts["work"] = []assistant.Mount{{Group: "work", Name: "notes", HostPath: "/home/me/notes", ReadOnly: true}}
+	f.CheckFunc = func(string, assistant.MountRequest) (assistant.MountCheck, error) { return accepted(".env"), nil }
+	v, w := openMounts(t, f)
+	w.Resize(fyne.NewSize(720, 360))
+	v.Pick("/home/me/src/app")
+	var add *widget.Button
+	for _, o := range test.LaidOutObjects(v.checkBox) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Add" {
+			add = b
+		}
+	}
+	if add == nil {
+		t.Fatal("the check has no Add button")
+	}
+	d := fyne.CurrentApp().Driver()
+	top := d.AbsolutePositionForObject(v.scroll).Y
+	y := d.AbsolutePositionForObject(add).Y
+	if y < top || y+add.Size().Height > top+v.scroll.Size().Height {
+		t.Errorf("the check's Add button is out of view: at y %v, the view %v–%v", y, top, top+v.scroll.Size().Height)
 	}
 }

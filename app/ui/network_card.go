@@ -212,5 +212,7 @@ func NetNote(q assistant.NetQuestion, inView, hidden bool) (Note, bool) {
 	if q.Session != "" {
 		where = "its chat or the tray menu"
 	}
-	return Note{"Berth: a sandbox waits for the network", NetQuestionText(q) + ". Answer in " + where + "; no answer soon denies it."}, true
+	actions := append([]NoteAction{{NoteAllowOnce, "Allow once"}, {NoteDeny, "Deny"}}, openChatNote(q.Session)...)
+	return Note{Title: "Berth: a sandbox waits for the network", Body: NetQuestionText(q) + ". Answer in " + where + "; no answer soon denies it.",
+		Actions: actions, Group: q.Group, Session: q.Session, NetID: q.ID}, true
 }

@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
 )
 
@@ -217,5 +218,48 @@ func TestTrayNetQuestions(t *testing.T) {
 	}
 	if n != maxTrayNet || more != "3 more network questions" {
 		t.Errorf("%d lines, %q", n, more)
+	}
+}
+
+// TestNoteButtons: a network question's notification offers Allow once and
+// Deny (and Open chat when it has a chat), an approval's Open chat; each
+// button's response names the question or the chat.
+func TestNoteButtons(t *testing.T) {
+	t.Parallel()
+	keys := func(n Note) (ks []string) {
+		for _, a := range n.Actions {
+			ks = append(ks, a.Key+"="+a.Label)
+		}
+		return ks
+	}
+	q := assistant.NetQuestion{ID: "net-1", Group: "work", Session: "s2", Host: "pypi.org", Port: 443}
+	n, _ := NetNote(q, false, false)
+	if got := strings.Join(keys(n), " "); got != "allow-once=Allow once deny=Deny open-chat=Open chat" {
+		t.Errorf("network note's buttons: %s", got)
+	}
+	if ans, answer, open := n.Response(NoteAllowOnce); !answer || open || ans != assistant.NetAllowOnce || n.NetID != "net-1" {
+		t.Errorf("Allow once: %v %v %v (question %q)", ans, answer, open, n.NetID)
+	}
+	if ans, answer, _ := n.Response(NoteDeny); !answer || ans != assistant.NetDeny {
+		t.Errorf("Deny: %v %v", ans, answer)
+	}
+	if _, answer, open := n.Response(NoteOpenChat); answer || !open || n.Group != "work" || n.Session != "s2" {
+		t.Errorf("Open chat: %v %v (%s/%s)", answer, open, n.Group, n.Session)
+	}
+	q.Session = ""
+	if n, _ := NetNote(q, false, false); len(keys(n)) != 2 {
+		t.Errorf("a question without a chat offers %v", keys(n))
+	}
+	if _, answer, open := (Note{}).Response(NoteDeny); answer || open {
+		t.Error("a note without a question answered one")
+	}
+
+	ev := assistant.Event{Kind: assistant.EventAgent, Group: "work", Session: "s1", Agent: &agent.Event{Kind: assistant.AgentApproval, Summary: "bash: ls"}}
+	a, ok := NoteFor(ev, assistant.GateState{Open: true}, true)
+	if !ok || strings.Join(keys(a), " ") != "open-chat=Open chat" || a.Session != "s1" || a.Group != "work" {
+		t.Errorf("approval note: %v %+v", ok, a)
+	}
+	if _, _, open := a.Response(NoteOpenChat); !open {
+		t.Error("the approval note's Open chat opens nothing")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,7 +60,7 @@ func Main(open func(context.Context) (*assistant.Instance, error)) int {
 	d.view.Net, d.view.Network = inst.Runtime, inst.Service
 	d.view.OnNetQuestion = func(q assistant.NetQuestion, inView bool) {
 		if note, ok := ui.NetNote(q, inView, d.hidden.Load()); ok {
-			go d.notify(note.Title, note.Body)
+			go d.notify(note)
 		}
 	}
 	setup := ui.NewSetupView(ui.ConfigFiles(inst.ConfigDir))
@@ -134,6 +135,7 @@ type desktopApp struct {
 	userConfig string              // XDG_CONFIG_HOME as Berth was started with
 	hidden     atomic.Bool         // the chat window is closed to the tray
 	gcPercent  int                 // the GC's target before the window closed
+	memory     sync.Mutex          // held while memory is given back or restored
 	was        assistant.GateState // the gate as last seen, for notifications
 	openedOnce bool                // the gate has opened since start-up
 
@@ -213,7 +215,7 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 			// The gate opening at start-up is not news; later changes are.
 			starting := ev.Kind == assistant.EventGate && ev.Gate != nil && ev.Gate.Open && !d.openedOnce
 			if note, ok := ui.NoteFor(ev, d.was, d.hidden.Load()); ok && !starting {
-				d.notify(note.Title, note.Body)
+				d.notify(note)
 			}
 			if ev.Kind == assistant.EventGate && ev.Gate != nil {
 				d.was = *ev.Gate
@@ -275,7 +277,7 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 		return func() {
 			go func() {
 				if err := f(); err != nil {
-					fyne.Do(func() { d.notify("Berth", err.Error()) })
+					fyne.Do(func() { d.notify(ui.Note{Title: "Berth", Body: err.Error()}) })
 				}
 				d.refreshTray(ctx)
 			}()
@@ -309,10 +311,30 @@ func (d *desktopApp) trayActions(ctx context.Context) ui.TrayActions {
 }
 
 // notify shows a desktop notification from "Berth" (Fyne's own sends the
-// app id as the sender's name); where that cannot be done, Fyne's.
-func (d *desktopApp) notify(title, text string) {
-	if sendNotification(ui.AppName, title, text) == nil {
+// app id as the sender's name), with its buttons; where that cannot be
+// done, Fyne's (without them).
+func (d *desktopApp) notify(note ui.Note) {
+	if sendNotification(ui.AppName, note, func(key string) { d.onNoteButton(note, key) }) == nil {
 		return
 	}
-	d.app.SendNotification(fyne.NewNotification(title, text))
+	d.app.SendNotification(fyne.NewNotification(note.Title, note.Body))
+}
+
+// onNoteButton does what a notification's button asks: answer its network
+// question, or open its chat.
+func (d *desktopApp) onNoteButton(note ui.Note, key string) {
+	ans, answer, open := note.Response(key)
+	switch {
+	case answer:
+		go func() {
+			if err := d.inst.Runtime.AnswerNet(note.NetID, ans); err != nil {
+				d.notify(ui.Note{Title: "Berth", Body: err.Error()})
+			}
+		}()
+	case open:
+		fyne.Do(func() {
+			d.view.OpenChat(note.Group, note.Session)
+			d.show()
+		})
+	}
 }

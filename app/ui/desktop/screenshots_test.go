@@ -3,6 +3,7 @@ package desktop_test
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -20,6 +21,7 @@ import (
 	"github.com/berth-app/berth/app/agent"
 	berthhome "github.com/berth-app/berth/app/home"
 	"github.com/berth-app/berth/app/llm/llmtest"
+	"github.com/berth-app/berth/app/ui/desktop"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -106,8 +108,8 @@ func TestScreenshots(t *testing.T) {
 // mountsShot screenshots the mount picker: a folder mounted before, and a
 // folder just picked in the real folder dialog — its validation result and
 // the secrets it masks shown before anything is saved. The chat window is
-// closed first, so that the picker opens centred on the screen and the
-// clicks (xdotool, at the places a 1280×800 Xvfb screen puts them) land.
+// closed first, so that the picker is alone on the screen; the clicks
+// (xdotool) find their buttons there by colour, at any scale.
 func mountsShot(t *testing.T, bin, out, dir string) {
 	t.Helper()
 	if _, err := exec.LookPath("xdotool"); err != nil {
@@ -118,7 +120,7 @@ func mountsShot(t *testing.T, bin, out, dir string) {
 	root := filepath.Join(dir, "mounts")
 	home := filepath.Join(root, "home")
 	id := installID(t, home)
-	user := filepath.Join(root, "user") // HOME: the folder dialog opens there
+	user := filepath.Join(root, "user") // HOME
 	files := map[string]string{
 		"user/project/main.go":    "package main\n\nfunc main() {}\n",
 		"user/project/.env":       "TOKEN=secret\n",
@@ -138,6 +140,15 @@ func mountsShot(t *testing.T, bin, out, dir string) {
 	c.Env = append(os.Environ(), env...)
 	if b, err := c.CombinedOutput(); err != nil {
 		t.Fatalf("berth mount add: %v\n%s", err, b)
+	}
+	// The folder dialog opens in the folder last opened in it: the project,
+	// as if the user had been there before (Fyne keeps that in its
+	// preferences, under BERTH_HOME).
+	prefs := filepath.Join(home, "config", "desktop", "fyne", desktop.AppID, "preferences.json")
+	os.MkdirAll(filepath.Dir(prefs), 0o700)
+	last, _ := json.Marshal(map[string]string{"fyne:fileDialogLastFolder": "file://" + filepath.Join(user, "project")})
+	if err := os.WriteFile(prefs, last, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	display := startXvfb(t)
 	bus := startBus(t, root)
@@ -178,20 +189,32 @@ func mountsShot(t *testing.T, bin, out, dir string) {
 		return c.Run() == nil
 	})
 	xdo("search", "--sync", "--onlyvisible", "--name", "Mounts", "windowfocus", "--sync")
-	// Each click waits for what it opens to be drawn: the folder dialog's
-	// blue Open button, then the check's blue Add button. A click that was
-	// lost (the window not yet taking input) is made again.
-	clickUntil := func(what string, x, y, bx, by int) {
+	// The clicks find their targets on the screen, so that they land at any
+	// scale: the picker's only primary (blue) button is "Add folder…"; the
+	// folder dialog's is Open, which picks the folder it shows (the
+	// project); then the check's Add appears.
+	buttons := func() []image.Rectangle { return blueButtons(t, screenshot(t, display)) }
+	var add image.Rectangle
+	waitFor(t, 30*time.Second, "the picker's Add folder… button", func() bool {
+		b := buttons()
+		if len(b) == 1 {
+			add = b[0]
+		}
+		return len(b) == 1
+	})
+	// Each click waits for what it opens to be drawn; a click that was lost
+	// (the window not yet taking input) is made again.
+	clickUntil := func(what string, at image.Point, drawn func([]image.Rectangle) bool) {
 		t.Helper()
 		waitFor(t, 30*time.Second, what, func() bool {
 			// Fyne reads a click's position from the last move it
 			// processed: move, let a frame pass, click.
-			xdo("mousemove", fmt.Sprint(x), fmt.Sprint(y))
+			xdo("mousemove", fmt.Sprint(at.X), fmt.Sprint(at.Y))
 			time.Sleep(300 * time.Millisecond)
 			xdo("click", "1")
 			deadline := time.Now().Add(5 * time.Second)
 			for time.Now().Before(deadline) {
-				if blueAt(t, display, bx, by) {
+				if drawn(buttons()) {
 					return true
 				}
 				time.Sleep(200 * time.Millisecond)
@@ -199,12 +222,27 @@ func mountsShot(t *testing.T, bin, out, dir string) {
 			return false
 		})
 	}
-	clickUntil("the folder dialog", 345, 341, 832, 556) // Add folder…; the dialog's Open, at its edge
-	xdo("mousemove", "678", "350")                      // the folder "project"
-	time.Sleep(300 * time.Millisecond)
-	xdo("click", "1")
-	clickUntil("the checked folder", 858, 566, 294, 682) // Open; the check's Add, at its edge
-	time.Sleep(time.Second)                              // the rest of the check's result is drawn
+	var open image.Rectangle
+	clickUntil("the folder dialog", centre(add), func(b []image.Rectangle) bool {
+		for _, r := range b {
+			if r != add {
+				open = r
+				return true
+			}
+		}
+		return false
+	})
+	clickUntil("the checked folder", centre(open), func(b []image.Rectangle) bool {
+		// The dialog gone and a new button: the check's Add (the picker
+		// scrolls it into view, which may move Add folder… too).
+		for _, r := range b {
+			if r == open {
+				return false
+			}
+		}
+		return len(b) == 2 || len(b) == 1 && b[0] != add
+	})
+	time.Sleep(time.Second) // the rest of the check's result is drawn
 	savePNG(t, screenshot(t, display), filepath.Join(out, "mounts.png"))
 }
 
@@ -358,9 +396,40 @@ func xwdPixels(t *testing.T, xwd []byte) (at func(x, y int) color.RGBA, w, h int
 	}, w, h
 }
 
-// blueAt reports whether the screen shows a primary (blue) button at x, y.
-func blueAt(t *testing.T, display string, x, y int) bool {
-	at, _, _ := xwdPixels(t, screenshot(t, display))
-	c := at(x, y)
-	return c.B > 200 && c.R < 100
+// blueButtons finds the primary (blue) buttons on a screenshot: the
+// bounding boxes of the blue areas at least a button's size, top to
+// bottom, left to right.
+func blueButtons(t *testing.T, xwd []byte) []image.Rectangle {
+	at, w, h := xwdPixels(t, xwd)
+	blue := func(x, y int) bool { c := at(x, y); return c.B > 200 && c.R < 100 }
+	seen := make([]bool, w*h)
+	var found []image.Rectangle
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if seen[y*w+x] || !blue(x, y) {
+				continue
+			}
+			r := image.Rect(x, y, x+1, y+1)
+			stack := []image.Point{{x, y}}
+			seen[y*w+x] = true
+			for len(stack) > 0 {
+				p := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				r = r.Union(image.Rect(p.X, p.Y, p.X+1, p.Y+1))
+				for _, q := range []image.Point{{p.X + 1, p.Y}, {p.X - 1, p.Y}, {p.X, p.Y + 1}, {p.X, p.Y - 1}} {
+					if q.In(image.Rect(0, 0, w, h)) && !seen[q.Y*w+q.X] && blue(q.X, q.Y) {
+						seen[q.Y*w+q.X] = true
+						stack = append(stack, q)
+					}
+				}
+			}
+			// A button, not a radio's dot or a focus line.
+			if r.Dx() >= 40 && r.Dy() >= 20 {
+				found = append(found, r)
+			}
+		}
+	}
+	return found
 }
+
+func centre(r image.Rectangle) image.Point { return image.Pt((r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2) }

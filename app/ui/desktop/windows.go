@@ -65,17 +65,35 @@ func (d *desktopApp) hide() {
 	d.win.Close()
 	d.win = nil
 	d.gcPercent = debug.SetGCPercent(trayGCPercent)
-	time.AfterFunc(releaseAfter, func() {
+	time.AfterFunc(releaseAfter, func() { fyne.Do(d.release) })
+}
+
+// release gives back the closed window's memory, unless it was opened
+// again meanwhile. Fyne drops its parsed fonts (~10 MB of Go heap: the
+// emoji font alone is parsed once per text style) and its theme caches
+// when the theme is set: setting the same one again does that, and the
+// next window parses what it draws.
+func (d *desktopApp) release() {
+	if !d.hidden.Load() {
+		return
+	}
+	d.app.Settings().SetTheme(d.app.Settings().Theme())
+	go func() {
+		d.memory.Lock()
+		defer d.memory.Unlock()
 		if d.hidden.Load() {
 			releaseMemory()
 		}
-	})
+	}()
 }
 
 // show opens the chat window (a new one when it was closed), in front.
 func (d *desktopApp) show() {
 	if d.hidden.Swap(false) {
 		debug.SetGCPercent(d.gcPercent)
+		d.memory.Lock()
+		restoreMemory()
+		d.memory.Unlock()
 	}
 	if d.win == nil {
 		d.win = d.newChatWindow()
