@@ -390,14 +390,19 @@ func TestRuntimeMaxAgeReplacesTheSandbox(t *testing.T) {
 	res := wait(t, r, m1.ID)
 	// On a loaded machine the first turn itself may outlive the max age
 	// and replace its sandbox: count from what it made.
-	before, _ := st.Events(ctx, store.Filter{Kind: AuditSandboxCreate, Session: res.Session})
-	if len(before) == 0 {
-		t.Fatal("the first turn made no sandbox")
-	}
+	var before []store.Event
+	eventually(t, "the first turn's sandbox.create in the audit log", func() bool { // written in the background
+		before, _ = st.Events(ctx, store.Filter{Kind: AuditSandboxCreate, Session: res.Session})
+		return len(before) > 0
+	})
 	time.Sleep(time.Until(before[len(before)-1].Time.Add(3500 * time.Millisecond))) // past the newest one's max age
 	m2, _ := r.Send(ctx, ChatRequest{Group: "short", Session: res.Session, Text: "again"})
 	wait(t, r, m2.ID)
-	evs, _ := st.Events(ctx, store.Filter{Kind: AuditSandboxCreate, Session: res.Session})
+	var evs []store.Event
+	eventually(t, "the second turn's sandbox.create in the audit log", func() bool {
+		evs, _ = st.Events(ctx, store.Filter{Kind: AuditSandboxCreate, Session: res.Session})
+		return len(evs) > len(before)
+	})
 	if len(evs) != len(before)+1 {
 		t.Errorf("sandboxes created for the chat: %d after the first turn, %d after the second; want one more (the first replaced after its max age)", len(before), len(evs))
 	}
