@@ -2,9 +2,8 @@
 // audit viewer's tests and benchmark: event #seq's group, session, kind and
 // summary follow from seq, so that what each filter must match is known
 // without asking the store. Its command (./fill) writes the log from a
-// process of its own, not from a test binary built with -race, under which
-// SQLite is ~20× slower (make test builds SQLite uninstrumented; see
-// TEST_GOFLAGS in the Makefile).
+// process of its own, built as the go command is told, not as the test
+// binary that asks for it.
 package auditfill
 
 import (
