@@ -241,9 +241,7 @@ func TestHelperConcurrentCalls(t *testing.T) {
 // TestHelperEngineCutMidCall cuts the engine's socket while a call runs
 // through the helper: the call ends with ErrEngineLost, and once the
 // engine is back the next call gets a fresh helper. (Not parallel: its
-// helper is delivered through a proxy, and a start slower than the hello's
-// 10 s, on a machine busy with the package's other tests, falls back to
-// docker exec, as it should, and fails the test.)
+// helper is delivered through a proxy, which a busy machine slows.)
 func TestHelperEngineCutMidCall(t *testing.T) {
 	real := dockertest.Client(t)
 	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
@@ -253,9 +251,24 @@ func TestHelperEngineCutMidCall(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Close() })
 	dockertest.WithHelper(t, c)
-	sb := newSandbox(t, c, nil)
-	if path, why := c.AwaitHelper(context.Background(), sb.ID); path != docker.PathHelper {
-		t.Fatalf("sandbox uses %s (%s), want the helper", path, why)
+	// Its helper is delivered through the proxy: on a busy machine a start
+	// can outlast the greeting's limit, and the sandbox then (rightly) uses
+	// docker exec. That is not what this test is about: try a new sandbox.
+	var sb docker.Sandbox
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		sb = newSandbox(t, c, nil)
+		path, why := c.AwaitHelper(context.Background(), sb.ID)
+		if path == docker.PathHelper {
+			t.Logf("sandbox and helper through the proxy in %s", time.Since(start).Round(time.Millisecond))
+			break
+		}
+		slow := strings.Contains(why, "within") || strings.Contains(why, "deadline")
+		if !slow || attempt == 3 {
+			t.Fatalf("sandbox uses %s (%s), want the helper", path, why)
+		}
+		t.Logf("attempt %d: the helper's start was too slow on this machine (%s); a new sandbox", attempt, why)
+		_ = c.RemoveSandbox(context.Background(), sb.ID)
 	}
 	started := make(chan struct{})
 	var once sync.Once

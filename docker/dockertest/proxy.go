@@ -1,6 +1,7 @@
 package dockertest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -250,6 +251,8 @@ func (p *Proxy) Requested(part string) int {
 	return n
 }
 
+var httpVersion = []byte(" HTTP/1.")
+
 var requestLine = regexp.MustCompile(`(?:GET|HEAD|POST|PUT|DELETE) (/[^ \r\n]*) HTTP/1\.[01]\r\n`)
 
 // errTripped ends the forwarding of bytes that fired a CutWhen.
@@ -265,12 +268,16 @@ type requestLog struct {
 
 func (l *requestLog) Write(b []byte) (int, error) {
 	buf := append(l.carry, b...)
-	for _, m := range requestLine.FindAllSubmatchIndex(buf, -1) {
-		if m[1] > len(l.carry) { // not seen in an earlier write
-			l.p.mu.Lock()
-			l.p.paths = append(l.p.paths, string(buf[m[2]:m[3]]))
-			l.p.routes[l.c] = append(l.p.routes[l.c], string(buf[m[2]:m[3]]))
-			l.p.mu.Unlock()
+	// Most of what passes is a stream's payload (a helper binary, a
+	// command's input): the regexp, slow under -race, needs a request line.
+	if bytes.Contains(buf, httpVersion) {
+		for _, m := range requestLine.FindAllSubmatchIndex(buf, -1) {
+			if m[1] > len(l.carry) { // not seen in an earlier write
+				l.p.mu.Lock()
+				l.p.paths = append(l.p.paths, string(buf[m[2]:m[3]]))
+				l.p.routes[l.c] = append(l.p.routes[l.c], string(buf[m[2]:m[3]]))
+				l.p.mu.Unlock()
+			}
 		}
 	}
 	l.p.mu.Lock()
