@@ -33,6 +33,24 @@ func newService(t *testing.T, engine Engine) (*Service, *store.Store) {
 	return svc, st
 }
 
+// proxiedService is a service whose engine is reached through a fault proxy
+// (which the test cuts, slows and restores), delivering the helper; what it
+// leaves running is reaped through the real engine at the end.
+func proxiedService(t *testing.T, source string) (*dockertest.Proxy, *docker.Client, *Service, *store.Store) {
+	t.Helper()
+	real := dockertest.Client(t)
+	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
+	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: source})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.Close() })
+	dockertest.WithHelper(t, engine)
+	svc, st := newService(t, engine)
+	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
+	return proxy, engine, svc, st
+}
+
 func run(t *testing.T, svc *Service, group, script string) docker.ExecResult {
 	t.Helper()
 	res, err := svc.Exec(context.Background(), group, docker.ExecRequest{Argv: []string{"sh", "-c", script}})

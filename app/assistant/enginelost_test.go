@@ -91,16 +91,7 @@ func modelAsked(fake *llmtest.Server, text string) int {
 // ended done.
 func TestEngineLostDuringToolCall(t *testing.T) {
 	t.Parallel()
-	real := dockertest.Client(t)
-	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
-	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "test proxy"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
-	dockertest.WithHelper(t, engine)
-	svc, st := newService(t, engine)
-	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
+	proxy, engine, svc, st := proxiedService(t, "test proxy")
 	fake := fakeModel(t, svc)
 	stages := engineLostStages()
 	var mu sync.Mutex

@@ -10,7 +10,6 @@ import (
 
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/docker"
 	"github.com/berth-app/berth/docker/dockertest"
 )
 
@@ -101,16 +100,7 @@ func contains(list []string, s string) bool {
 // fails.
 func TestFaultSlowEngine(t *testing.T) {
 	t.Parallel()
-	real := dockertest.Client(t)
-	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
-	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "slow proxy"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
-	dockertest.WithHelper(t, engine)
-	svc, st := newService(t, engine)
-	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
+	proxy, engine, svc, st := proxiedService(t, "slow proxy")
 	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		if toolResultsThisTurn(req) > 0 {

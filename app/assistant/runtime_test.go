@@ -97,16 +97,7 @@ func messageStatus(t *testing.T, st *store.Store, session string, id int64) (str
 // message sent while Docker is down waits, and runs once it is back.
 func TestRuntimeDockerDownMidTurn(t *testing.T) {
 	t.Parallel()
-	real := dockertest.Client(t)
-	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
-	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "test proxy"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
-	dockertest.WithHelper(t, engine)
-	svc, st := newService(t, engine)
-	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
+	proxy, engine, svc, st := proxiedService(t, "test proxy")
 	fake := fakeModel(t, svc)
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
 		raw := string(req.Raw)

@@ -206,15 +206,7 @@ func TestTaskMissedRunsCatchUpOnceOrSkip(t *testing.T) {
 
 func TestTaskDueWhileDockerIsDownRunsAfterTheRestore(t *testing.T) {
 	t.Parallel()
-	real := dockertest.Client(t)
-	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
-	engine, err := docker.NewAt(docker.Endpoint{Host: proxy.Host(), Source: "test proxy"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
-	svc, st := newService(t, engine)
-	t.Cleanup(func() { real.Reap(context.Background(), svc.Paths.InstallID(), farFuture) })
+	proxy, engine, svc, st := proxiedService(t, "test proxy")
 	taskModel(t, svc, "echo ran")
 	r := startRuntime(t, svc, engine, RuntimeConfig{})
 	ctx := context.Background()
