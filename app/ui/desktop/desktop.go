@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -139,6 +140,10 @@ type desktopApp struct {
 	was        assistant.GateState // the gate as last seen, for notifications
 	openedOnce bool                // the gate has opened since start-up
 
+	trayMu    sync.Mutex
+	trayLast  ui.TrayState // what the tray menu shows
+	trayShown bool         // trayLast has been set
+
 	// The other windows are made on first use and kept: closing hides them
 	// (they are small; the chat window's content is what costs).
 	mountsWin, auditWin, settingsWin, tasksWin fyne.Window
@@ -234,21 +239,40 @@ func (d *desktopApp) watchTray(ctx context.Context) {
 	}
 }
 
+// refreshTray rebuilds the tray menu when what it shows has changed. A
+// rebuild gives every item a new id, so a click that was on its way (read
+// from the menu before) would be lost: unchanged, the menu stays.
 func (d *desktopApp) refreshTray(ctx context.Context) {
 	desk, ok := d.app.(fynedesktop.App)
 	if !ok {
 		return // no system tray on this platform
 	}
-	menu, icon := d.trayContent(ctx)
+	st := d.trayState(ctx)
+	d.trayMu.Lock()
+	same := d.trayShown && reflect.DeepEqual(st, d.trayLast)
+	d.trayLast, d.trayShown = st, true
+	d.trayMu.Unlock()
+	if same {
+		return
+	}
+	menu, icon := d.trayMenu(ctx, st)
 	fyne.Do(func() {
 		desk.SetSystemTrayMenu(menu)
 		desk.SetSystemTrayIcon(icon)
 	})
 }
 
-// trayContent is the whole tray menu and icon for the current state; it
-// sets the tray's tooltip to the status line too.
+// trayContent is the whole tray menu and icon for the current state.
 func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource) {
+	st := d.trayState(ctx)
+	d.trayMu.Lock()
+	d.trayLast, d.trayShown = st, true
+	d.trayMu.Unlock()
+	return d.trayMenu(ctx, st)
+}
+
+// trayState is what the tray shows now.
+func (d *desktopApp) trayState(ctx context.Context) ui.TrayState {
 	n, _ := d.ui.RunningSandboxes(ctx)
 	groups, _ := d.ui.Groups(ctx)
 	st := ui.TrayStateFrom(d.ui.Gate(), n, groups)
@@ -259,6 +283,12 @@ func (d *desktopApp) trayContent(ctx context.Context) (*fyne.Menu, fyne.Resource
 			st.Tasks = append(st.Tasks, ui.TrayTask{ID: t.ID, Title: t.Title})
 		}
 	}
+	return st
+}
+
+// trayMenu is the whole tray menu and icon for st; it sets the tray's
+// tooltip to the status line too.
+func (d *desktopApp) trayMenu(ctx context.Context, st ui.TrayState) (*fyne.Menu, fyne.Resource) {
 	// Fyne has no tooltip API; its tray is fyne.io/systray, whose tooltip
 	// is safe to set at any time.
 	systray.SetTooltip(ui.Tooltip(st))

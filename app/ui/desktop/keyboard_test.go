@@ -67,14 +67,7 @@ func TestDesktopKeyboard(t *testing.T) {
 			t.Logf("berth output:\n%s", logs.String())
 		}
 	})
-	xdo := func(args ...string) {
-		t.Helper()
-		c := exec.Command("xdotool", args...)
-		c.Env = append(os.Environ(), "DISPLAY="+display)
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v: %v: %s", args, err, out)
-		}
-	}
+	xdo := func(args ...string) { t.Helper(); xdotool(t, display, args...) }
 	// The window opens with the message box focused: type and send.
 	xdo("search", "--sync", "--onlyvisible", "--name", "^Berth$", "windowfocus", "--sync")
 	conn, err := dbus.Connect(bus)

@@ -55,14 +55,7 @@ func TestDesktopReopen(t *testing.T) {
 		real.Reap(context.Background(), id, time.Now().Add(100*365*24*time.Hour))
 	})
 	waitReady(t, app, bus)
-	xdo := func(args ...string) {
-		t.Helper()
-		c := exec.Command("xdotool", args...)
-		c.Env = append(os.Environ(), "DISPLAY="+display)
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v: %v: %s", args, err, out)
-		}
-	}
+	xdo := func(args ...string) { t.Helper(); xdotool(t, display, args...) }
 	pid := fmt.Sprint(app.Process.Pid)
 	xdo("search", "--sync", "--onlyvisible", "--pid", pid, "--name", "^Berth$", "windowfocus", "--sync")
 	before := settled(t, display)

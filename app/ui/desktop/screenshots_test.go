@@ -159,14 +159,7 @@ func mountsShot(t *testing.T, bin, out, dir string) {
 		real.Reap(context.Background(), id, time.Now().Add(100*365*24*time.Hour))
 	}()
 	waitReady(t, app, bus)
-	xdo := func(args ...string) {
-		t.Helper()
-		c := exec.Command("xdotool", args...)
-		c.Env = append(os.Environ(), "DISPLAY="+display)
-		if b, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v: %v: %s", args, err, b)
-		}
-	}
+	xdo := func(args ...string) { t.Helper(); xdotool(t, display, args...) }
 	xdo("search", "--sync", "--onlyvisible", "--name", "^Berth$", "windowfocus", "--sync")
 	xdo("key", "ctrl+w")
 	conn, err := dbus.Connect(bus)
@@ -297,11 +290,7 @@ func approvalShot(t *testing.T, bin, out, dir string) {
 	waitReady(t, app, bus)
 	for _, args := range [][]string{{"search", "--sync", "--onlyvisible", "--name", "^Berth$", "windowfocus", "--sync"},
 		{"type", "--delay", "20", "Fix the typo in hello.go"}, {"key", "Return"}} {
-		c := exec.Command("xdotool", args...)
-		c.Env = append(os.Environ(), "DISPLAY="+display)
-		if b, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v: %v: %s", args, err, b)
-		}
+		xdotool(t, display, args...)
 	}
 	p, err := berthhome.Resolve() // BERTH_HOME is this home (installID)
 	if err != nil {

@@ -268,6 +268,16 @@ func eventually(t *testing.T, d time.Duration, what string, f func() ([]menuItem
 	return nil
 }
 
+// xdotool runs xdotool on display, failing the test if it fails.
+func xdotool(t *testing.T, display string, args ...string) {
+	t.Helper()
+	c := exec.Command("xdotool", args...)
+	c.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool %v: %v: %s", args, err, out)
+	}
+}
+
 // startXvfb starts a private X server and returns its DISPLAY.
 func startXvfb(t *testing.T) string {
 	t.Helper()
