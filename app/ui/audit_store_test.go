@@ -63,6 +63,7 @@ func wantSeqs(n int, q AuditQuery) []int64 {
 // every row is the right event, in order, none missing, and memory stays
 // within the window.
 func TestAuditPagerOnTheRealStore(t *testing.T) {
+	t.Parallel() // no Fyne app: the pager alone, beside the other parallel tests
 	s := auditStore(t, storeEvents)
 	ctx := context.Background()
 	fetch := func(f assistant.AuditFilter) ([]assistant.AuditEvent, error) { return s.Events(ctx, f) }
