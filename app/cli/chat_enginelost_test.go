@@ -15,10 +15,8 @@ import (
 
 	"github.com/berth-app/berth/app/agent"
 	"github.com/berth-app/berth/app/assistant"
-	"github.com/berth-app/berth/app/home"
 	"github.com/berth-app/berth/app/llm/llmtest"
 	"github.com/berth-app/berth/app/store"
-	"github.com/berth-app/berth/docker/dockertest"
 )
 
 // TestChatEngineLostAtEachStage runs a one-shot `berth chat` (no running
@@ -35,17 +33,7 @@ import (
 // fake model — answering at once — was asked again and said "the command
 // finished", and the chat could end done (exit 0) with Docker gone.
 func TestChatEngineLostAtEachStage(t *testing.T) {
-	real := dockertest.Client(t)
-	withHome(t)
-	paths, err := home.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
-	t.Setenv("DOCKER_HOST", proxy.Host())
-	fake := llmtest.NewAnthropic(t)
-	t.Setenv("ANTHROPIC_BASE_URL", fake.URL)
-	t.Setenv("ANTHROPIC_API_KEY", testKey)
+	_, paths, proxy, fake := proxiedChat(t)
 	stages := []struct {
 		name string
 		on   *regexp.Regexp // nil: cut once the command runs

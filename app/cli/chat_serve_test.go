@@ -86,17 +86,7 @@ func TestChatThroughRunningBerth(t *testing.T) {
 // gate, the turn stops and is kept as interrupted, and the command exits 3.
 // Before, `berth chat` ran without the runtime and nothing stopped the turn.
 func TestChatDockerDownMidTurn(t *testing.T) {
-	real := dockertest.Client(t)
-	withHome(t)
-	paths, err := home.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
-	t.Setenv("DOCKER_HOST", proxy.Host())
-	fake := llmtest.NewAnthropic(t)
-	t.Setenv("ANTHROPIC_BASE_URL", fake.URL)
-	t.Setenv("ANTHROPIC_API_KEY", testKey)
+	real, paths, proxy, fake := proxiedChat(t)
 	started := make(chan struct{})
 	var once sync.Once
 	fake.Respond(func(req llmtest.Request) llmtest.Reply {
@@ -174,4 +164,24 @@ func TestSettingsSetReachesRunningBerth(t *testing.T) {
 	if r := berth(t, "settings", "set", "colour=blue"); r.code != ExitUsage {
 		t.Errorf("an unknown setting: exit %d %q", r.code, r.err)
 	}
+}
+
+// proxiedChat readies a one-shot `berth chat`: a fresh home, the engine
+// reached through a fault proxy (which the test cuts), and a fake model. It
+// returns the real engine (to look behind the proxy), the home's paths, the
+// proxy and the model.
+func proxiedChat(t *testing.T) (*docker.Client, home.Paths, *dockertest.Proxy, *llmtest.Server) {
+	t.Helper()
+	real := dockertest.Client(t)
+	withHome(t)
+	paths, err := home.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := dockertest.NewProxy(t, real.Endpoint().Host)
+	t.Setenv("DOCKER_HOST", proxy.Host())
+	fake := llmtest.NewAnthropic(t)
+	t.Setenv("ANTHROPIC_BASE_URL", fake.URL)
+	t.Setenv("ANTHROPIC_API_KEY", testKey)
+	return real, paths, proxy, fake
 }
